@@ -1,0 +1,53 @@
+/**
+ * Every service the control plane's handlers use, over one PostgreSQL client. Migrations run
+ * before anything reads a table (better-auth checks its schema when it starts).
+ */
+import type { PgClient } from "@effect/sql-pg"
+import {
+  ApiKeys,
+  BetterAuth,
+  type BetterAuthOptions,
+  ChangeFeed,
+  optionsFromConfig,
+  PlatformProviders,
+  UpstreamUrlGuard
+} from "@switchyard/auth"
+import { Migrations } from "@switchyard/db"
+import { LedgerDatabase } from "@switchyard/ledger"
+import { Vault } from "@switchyard/vault"
+import { Effect, Layer } from "effect"
+import { AppMigrations, controlPlaneMigrations } from "./ControlPlaneMigrations.ts"
+import { Secrets } from "./Secrets.ts"
+
+/** What tests (or another deployment) may change. */
+export interface ServicesOptions {
+  readonly migrations?: ReadonlyArray<Migrations.PackageMigrations>
+  /** Overrides of the better-auth settings read from the environment. */
+  readonly auth?: Partial<BetterAuthOptions>
+  /** Replaces `ChangeFeed.layerFromConfig`. */
+  readonly changeFeed?: Layer.Layer<ChangeFeed, never, PgClient.PgClient>
+}
+
+/** The services, given the database client. */
+export const makeServices = (options: ServicesOptions = {}) => {
+  const migrations = options.migrations ?? controlPlaneMigrations
+  const migrated = Layer.effectDiscard(Migrations.run(migrations).pipe(Effect.orDie))
+  const auth = Layer.unwrapEffect(
+    Effect.map(optionsFromConfig.pipe(Effect.orDie), (fromConfig) =>
+      BetterAuth.layer({ ...fromConfig, ...options.auth })
+    )
+  ).pipe(Layer.provide(migrated))
+  const vault = Vault.layerPg.pipe(Layer.orDie, Layer.provide(migrated))
+  // The ledger's own database when LEDGER_PG_CONNECTION_STRING is set, else the main one.
+  const ledger = LedgerDatabase.layer.pipe(Layer.orDie, Layer.provide(migrated))
+  return Layer.mergeAll(
+    auth,
+    ApiKeys.layerPg,
+    Secrets.layer,
+    PlatformProviders.layer,
+    AppMigrations.layer(migrations)
+  ).pipe(
+    Layer.provideMerge(Layer.mergeAll(vault, ledger, UpstreamUrlGuard.layer)),
+    Layer.provideMerge(options.changeFeed ?? ChangeFeed.layerFromConfig)
+  )
+}

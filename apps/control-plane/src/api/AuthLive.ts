@@ -1,0 +1,37 @@
+/**
+ * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth.
+ */
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { BetterAuth } from "@switchyard/auth"
+import { AccessToken, ControlPlaneApi, CurrentUser } from "@switchyard/domain"
+import { Effect } from "effect"
+import { clientAddress } from "../http/ClientAddress.ts"
+
+const bearer = (token: AccessToken["access_token"]) =>
+  new AccessToken({ access_token: token, token_type: "bearer" })
+
+/** The auth group. */
+export const AuthLive = HttpApiBuilder.group(ControlPlaneApi, "auth", (handlers) =>
+  Effect.gen(function* () {
+    const auth = yield* BetterAuth
+    return handlers
+      .handle("register", ({ payload }) =>
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const name = payload.name ?? payload.email.split("@")[0] ?? payload.email
+          const token = yield* auth.register(
+            { email: payload.email, password: payload.password, name },
+            clientAddress(request)
+          )
+          return bearer(token)
+        })
+      )
+      .handle("login", ({ payload }) =>
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          return bearer(yield* auth.login(payload, clientAddress(request)))
+        })
+      )
+      .handle("me", () => CurrentUser)
+  })
+)

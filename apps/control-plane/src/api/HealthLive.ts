@@ -1,0 +1,58 @@
+/**
+ * `GET /health`: the database answers, every migration is applied, the change feed listens.
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { ChangeFeed } from "@switchyard/auth"
+import { Migrations } from "@switchyard/db"
+import { ControlPlaneApi, Healthy, Unhealthy } from "@switchyard/domain"
+import { Effect } from "effect"
+import { AppMigrations } from "../ControlPlaneMigrations.ts"
+
+type Check = { readonly ok: boolean; readonly detail?: string }
+
+const failed = (detail: string): Check => ({ ok: false, detail })
+
+/** The health group. */
+export const HealthLive = HttpApiBuilder.group(ControlPlaneApi, "health", (handlers) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const migrations = yield* AppMigrations
+    const feed = yield* ChangeFeed
+    const bounded = <A, E>(effect: Effect.Effect<A, E>) =>
+      effect.pipe(Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => new Error("timed out") }))
+
+    return handlers.handle("health", () =>
+      Effect.gen(function* () {
+        const database = yield* bounded(sql`SELECT 1`).pipe(
+          Effect.as<Check>({ ok: true }),
+          Effect.catchAll(() => Effect.succeed(failed("the database does not answer")))
+        )
+        const migrated: Check = !database.ok
+          ? failed("unknown: the database does not answer")
+          : yield* bounded(
+              Effect.provideService(Migrations.isCurrent(migrations), SqlClient.SqlClient, sql)
+            ).pipe(
+              Effect.map(
+                (current): Check => (current ? { ok: true } : failed("pending migrations; restart to apply"))
+              ),
+              Effect.catchAll(() => Effect.succeed(failed("could not read the migration tables")))
+            )
+        const changeFeed: Check = (yield* feed.isListening)
+          ? { ok: true }
+          : failed("not listening for key and secret changes; reconnecting")
+        const checks = { database, migrations: migrated, changeFeed }
+        const failing = Object.entries(checks)
+          .filter(([, check]) => !check.ok)
+          .map(([name]) => name)
+        if (failing.length === 0) return new Healthy({ status: "ok", checks })
+        return yield* new Unhealthy({
+          status: "unhealthy",
+          message: `Unhealthy: ${failing.map((name) => `${name} (${checks[name as keyof typeof checks].detail})`).join(", ")}`,
+          failing,
+          checks
+        })
+      })
+    )
+  })
+)

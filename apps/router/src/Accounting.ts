@@ -1,0 +1,106 @@
+/**
+ * One usage event per request, whatever its outcome: built here from what the request learned on
+ * its way, priced, and handed to the ledger's recorder (which queues it: never awaited).
+ */
+import type { GatewayError, TokenUsage, UsageEvent, UsageOutcome } from "@switchyard/domain"
+import type { Pricing, UsageRecorder } from "@switchyard/ledger"
+import { NO_USAGE } from "@switchyard/router-core"
+import { type Context, Effect } from "effect"
+import type { Caller } from "./CallerAuth.ts"
+
+/** What one request learned on its way; finished exactly once. */
+export class RequestLog {
+  provider: string | null = null
+  upstreamModel: string | null = null
+  ttftMs: number | null = null
+  dropped: ReadonlyArray<string> = []
+  finished = false
+  /** Called once when the request ends, with its real usage and cost (the limiter settles here). */
+  onFinish: ((usage: TokenUsage, costMicros: number) => void) | undefined = undefined
+
+  constructor(
+    readonly requestId: string,
+    readonly startedAt: number,
+    readonly caller: Caller,
+    readonly requestedModel: string,
+    readonly stream: boolean
+  ) {}
+}
+
+/** How a request ended. */
+export interface Ending {
+  readonly outcome: UsageOutcome
+  readonly status: number
+  readonly errorType: string | null
+  readonly usage: TokenUsage
+}
+
+/** The outcome a gateway error is recorded as. */
+export const outcomeOf = (error: GatewayError): UsageOutcome =>
+  error.status === 504
+    ? "timeout"
+    : error.status === 429
+      ? "rate_limited"
+      : error.status >= 500
+        ? error.status === 502
+          ? "provider_error"
+          : "gateway_error"
+        : "invalid_request"
+
+/** The ending of a request the gateway refused or failed with `error`. */
+export const failed = (error: GatewayError, outcome: UsageOutcome = outcomeOf(error)): Ending => ({
+  outcome,
+  status: error.status,
+  errorType: error.type,
+  usage: NO_USAGE
+})
+
+/** Records requests. */
+export interface Accounting {
+  readonly finish: (log: RequestLog, ending: Ending) => void
+}
+
+/**
+ * Builds the recorder bridge. Events are handed to the recorder in batches, once per turn of the
+ * event loop, so the cost of running its effect is shared by every request that ended in that turn
+ * rather than paid by each; `run` runs that (synchronous, queueing) effect.
+ */
+export const makeAccounting = (
+  recorder: Context.Tag.Service<UsageRecorder>,
+  pricing: Context.Tag.Service<Pricing>,
+  run: (effect: Effect.Effect<void>) => void
+): Accounting => {
+  let pending: Array<UsageEvent> = []
+  const flush = () => {
+    const batch = pending
+    pending = []
+    run(Effect.forEach(batch, recorder.record, { discard: true }))
+  }
+  return {
+    finish: (log, ending) => {
+      if (log.finished) return
+      log.finished = true
+      const { costMicros } = pricing.cost(log.provider, log.upstreamModel, ending.usage)
+      log.onFinish?.(ending.usage, costMicros)
+      if (pending.length === 0) setImmediate(flush)
+      pending.push({
+        requestId: log.requestId,
+        userId: log.caller.userId,
+        apiKeyId: log.caller.apiKeyId,
+        requestedModel: log.requestedModel,
+        provider: log.provider,
+        upstreamModel: log.upstreamModel,
+        outcome: ending.outcome,
+        status: ending.status,
+        errorType: ending.errorType,
+        usage: ending.usage,
+        costMicros,
+        latencyMs: Math.max(0, performance.now() - log.startedAt),
+        ttftMs: log.ttftMs,
+        stream: log.stream,
+        droppedFields: log.dropped,
+        createdAt: new Date()
+      })
+    }
+  }
+}

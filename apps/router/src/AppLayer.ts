@@ -1,0 +1,70 @@
+/**
+ * The router's whole service graph, for main.ts: PostgreSQL (migrations of auth, vault and ledger
+ * applied before anything else is built), the change feed (Redis when `REDIS_URL` is set, else
+ * LISTEN/NOTIFY), the cached verifiers, the vault, credentials, routing, the ledger's batching
+ * writer, pricing and metrics, health checks and the gateway's settings.
+ */
+import {
+  ApiKeyVerifier,
+  authMigrations,
+  ChangeFeed,
+  UpstreamUrlGuard,
+  UserTokenVerifier
+} from "@switchyard/auth"
+import { Database, Migrations } from "@switchyard/db"
+import {
+  FailedRequests,
+  LedgerDatabase,
+  ledgerMigrations,
+  Pricing,
+  UsageMetrics,
+  UsageRecorder
+} from "@switchyard/ledger"
+import { Limiter, Providers, Routing } from "@switchyard/router-core"
+import { Vault, vaultMigrations } from "@switchyard/vault"
+import { Config, Effect, Layer, Option } from "effect"
+import * as CallerAuth from "./CallerAuth.ts"
+import * as CredentialsLive from "./CredentialsLive.ts"
+import * as GatewayConfig from "./GatewayConfig.ts"
+import * as Health from "./Health.ts"
+
+/**
+ * Applies pending migrations at start-up. The ledger's go to the main database unless it has its
+ * own (`LEDGER_PG_CONNECTION_STRING`, migrated by `LedgerDatabase.layer`).
+ */
+export const migrated = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const ownLedger = yield* Config.option(Config.string("LEDGER_PG_CONNECTION_STRING"))
+    const packages = Option.isSome(ownLedger)
+      ? [authMigrations, vaultMigrations]
+      : [authMigrations, vaultMigrations, ledgerMigrations]
+    const applied = yield* Migrations.run(packages)
+    if (applied.length > 0) yield* Effect.logInfo(`applied migrations: ${applied.join(", ")}`)
+  })
+)
+
+/** Storage and feeds every service builds on, migrations done. */
+const foundation = Layer.mergeAll(Vault.layerPg, ChangeFeed.layerFromConfig, migrated).pipe(
+  Layer.provideMerge(Database.layer)
+)
+
+const ledger = Layer.mergeAll(UsageRecorder.layerPg, FailedRequests.layerPg).pipe(
+  Layer.provideMerge(UsageMetrics.layer),
+  Layer.provideMerge(LedgerDatabase.layer)
+)
+
+const auth = CallerAuth.layer.pipe(
+  Layer.provide(Layer.mergeAll(ApiKeyVerifier.layer, UserTokenVerifier.layer()))
+)
+
+/** The app. */
+export const layer = Layer.mergeAll(
+  auth,
+  CredentialsLive.layer.pipe(Layer.provide(Layer.merge(Providers.layer, UpstreamUrlGuard.layer))),
+  Routing.layer,
+  Pricing.layer,
+  Health.layer,
+  GatewayConfig.layer,
+  // Limits in memory, or shared through Redis when REDIS_URL is set (its own connection).
+  Limiter.layer
+).pipe(Layer.provideMerge(ledger), Layer.provideMerge(foundation))

@@ -1,0 +1,298 @@
+/**
+ * The hot path: `POST /v1/chat/completions` (OpenAI clients) and `POST /v1/messages` (Anthropic
+ * clients), to any provider. In order, and nothing else: authenticate → resolve model and
+ * credential (one `runPromise`, both cached) → forward with plain `fetch` → answer (bytes passed
+ * through when both sides speak the same format, translated otherwise) → record one usage event.
+ *
+ * Seams for what comes next: limits belong in `prepare` (before forwarding); retries and fallbacks
+ * in `forward`, around `Forward.plan` / `Forward.send` (nothing has reached the client until
+ * `Forward.answer`, which awaits a stream's first chunk before answering).
+ */
+import { GatewayError } from "@switchyard/domain"
+import {
+  type ClientFormat,
+  type ClientRequest,
+  type Credentials,
+  Fallbacks,
+  parseClientRequest,
+  type Routing,
+  Timeouts
+} from "@switchyard/router-core"
+import { Effect, Either } from "effect"
+import { failed, RequestLog } from "./Accounting.ts"
+import { missingKey, verify } from "./Authenticate.ts"
+import { type Caller, credentialOf } from "./CallerAuth.ts"
+import { errorResponse } from "./ClientError.ts"
+import * as Forward from "./Forward.ts"
+import type { GatewayContext } from "./GatewayContext.ts"
+import * as Limits from "./Limits.ts"
+import { type JsonBody, readJsonBody } from "./RequestBody.ts"
+import * as UpstreamError from "./UpstreamError.ts"
+
+const modelNotFound = (model: string) =>
+  new GatewayError({
+    status: 404,
+    type: "invalid_request_error",
+    code: "model_not_found",
+    param: "model",
+    message: `The model \`${model}\` does not exist or is not routable: use provider/model or a known prefix`
+  })
+
+/** A request ready to forward, or why it is refused (with the caller, when known, for accounting). */
+export type Prepared =
+  | {
+      readonly ok: true
+      readonly caller: Caller
+      readonly route: Routing.Route
+      readonly credential: Credentials.Credential
+    }
+  | { readonly ok: false; readonly caller: Caller | undefined; readonly error: GatewayError }
+
+/** Authenticates, then (when the body was valid) resolves the route and the credential (never fails). */
+export const prepare = (
+  ctx: GatewayContext,
+  token: string,
+  model: string | undefined,
+  bodyError: GatewayError | undefined
+): Effect.Effect<Prepared> =>
+  Effect.flatMap(verify(ctx, token), (found): Effect.Effect<Prepared> => {
+    if (found instanceof GatewayError) return Effect.succeed({ ok: false, caller: undefined, error: found })
+    const caller = found
+    if (bodyError !== undefined || model === undefined) {
+      return Effect.succeed({ ok: false, caller, error: bodyError ?? missingKey })
+    }
+    const table = ctx.routing.current()
+    const route = table.resolve(model)
+    if (route === undefined) return Effect.succeed({ ok: false, caller, error: modelNotFound(model) })
+    // The first deployment's own operator key, when the routing file gives it one.
+    const operator = table.deployments(model)?.[0]?.[0]?.credential
+    return ctx.credentials.resolve(caller.userId, route.provider, operator).pipe(
+      Effect.map((credential): Prepared => ({ ok: true, caller, route, credential })),
+      Effect.catchAll((error) => Effect.succeed<Prepared>({ ok: false, caller, error }))
+    )
+  })
+
+/** A validated request, or the reason it is not one. */
+export type Parsed =
+  | {
+      readonly ok: true
+      readonly request: ClientRequest
+      readonly bytes: Uint8Array<ArrayBuffer> | undefined
+    }
+  | { readonly ok: false; readonly error: GatewayError; readonly model: string }
+
+/** Validates a parsed body as a client request of `format`. */
+export const parseBody = (format: ClientFormat, body: JsonBody | GatewayError): Parsed => {
+  if (body instanceof GatewayError) return { ok: false, error: body, model: "" }
+  const parsed = parseClientRequest(format, body.json)
+  if (Either.isRight(parsed)) return { ok: true, request: parsed.right, bytes: body.bytes }
+  const json = body.json
+  const model =
+    typeof json === "object" && json !== null && "model" in json && typeof json.model === "string"
+      ? json.model
+      : ""
+  return {
+    ok: false,
+    model,
+    error: new GatewayError({
+      status: 400,
+      type: "invalid_request_error",
+      message: parsed.left.message,
+      param: parsed.left.field
+    })
+  }
+}
+
+/** Handles one chat request from a client speaking `format`. */
+export const handle = async (
+  ctx: GatewayContext,
+  request: Request,
+  format: ClientFormat
+): Promise<Response> => {
+  const startedAt = performance.now()
+  const token = credentialOf(request.headers)
+  if (token === undefined) return errorResponse(format, missingKey)
+  const parsed = parseBody(format, await readJsonBody(request, ctx.settings.maxBodyBytes))
+  return serve(ctx, request, format, token, parsed, startedAt)
+}
+
+/** Serves a parsed request (also the entry of seed 003's `/api/chat`, which builds its own). */
+export const serve = async (
+  ctx: GatewayContext,
+  request: Request,
+  format: ClientFormat,
+  token: string,
+  parsed: Parsed,
+  startedAt: number
+): Promise<Response> => {
+  const admitted = await ctx.run(
+    Effect.flatMap(
+      prepare(ctx, token, parsed.ok ? parsed.request.model : undefined, parsed.ok ? undefined : parsed.error),
+      (prepared): Effect.Effect<{ prepared: Prepared; limits: Limits.Admitted | undefined }> =>
+        prepared.ok && parsed.ok
+          ? Effect.map(Limits.admit(ctx, prepared.caller, prepared.route, parsed.request), (limits) => ({
+              prepared,
+              limits
+            }))
+          : Effect.succeed({ prepared, limits: undefined })
+    )
+  )
+  const { prepared, limits } = admitted
+  const requestId = crypto.randomUUID()
+  if (!prepared.ok) {
+    if (prepared.caller !== undefined) {
+      const model = parsed.ok ? parsed.request.model : parsed.model
+      const log = new RequestLog(
+        requestId,
+        startedAt,
+        prepared.caller,
+        model,
+        parsed.ok && parsed.request.stream
+      )
+      ctx.accounting.finish(log, failed(prepared.error))
+    }
+    return errorResponse(format, prepared.error, { "x-request-id": requestId })
+  }
+  // `prepared.ok` implies a valid body.
+  const { request: clientRequest, bytes } = parsed as Extract<Parsed, { ok: true }>
+  const log = new RequestLog(requestId, startedAt, prepared.caller, clientRequest.model, clientRequest.stream)
+  if (limits !== undefined && !limits.ok) {
+    // Refused by a limit: 429 (503 when the limits store is down and fails closed), charged nothing.
+    log.provider = prepared.route.provider
+    log.upstreamModel = prepared.route.upstreamModel
+    ctx.accounting.finish(log, failed(limits.error))
+    return errorResponse(format, limits.error, { ...limits.headers, "x-request-id": requestId })
+  }
+  if (limits !== undefined) Limits.bind(ctx, log, limits.admission)
+  const response = await forward(
+    ctx,
+    request,
+    format,
+    clientRequest,
+    bytes,
+    prepared.route,
+    prepared.credential,
+    log
+  )
+  if (limits !== undefined)
+    for (const name in limits.headers) response.headers.set(name, limits.headers[name]!)
+  return response
+}
+
+/**
+ * Forwards a prepared request through the fallback engine: each deployment of the model (spread by
+ * weight), then each fallback, retried on 429/5xx, connection errors and timeouts before anything
+ * reached the client; the first answer that is not retryable (or, when every one failed, the last
+ * failing answer) goes to the client. Once the body streams, nothing is retried.
+ */
+const forward = async (
+  ctx: GatewayContext,
+  request: Request,
+  format: ClientFormat,
+  req: ClientRequest,
+  bytes: Uint8Array<ArrayBuffer> | undefined,
+  route: Routing.Route,
+  credential: Credentials.Credential,
+  log: RequestLog
+): Promise<Response> => {
+  const table = ctx.routing.current()
+  const groups = table.deployments(req.model) ?? [
+    [{ ...route, id: `${route.provider}/${route.upstreamModel}`, weight: 1 }]
+  ]
+  const primary = groups[0]?.[0]
+  const plans = new Map<string, Forward.Plan>()
+  const sentBy = new Map<Response, Extract<Forward.Sent, { _tag: "Response" }>>()
+  let refused: Forward.Refused | undefined
+  const planFor = async (deployment: Routing.Deployment): Promise<Forward.Plan> => {
+    const known = plans.get(deployment.id)
+    if (known !== undefined) return known
+    let own = credential
+    // `credential` is the primary's; any other deployment with another provider or key resolves its own.
+    if (
+      deployment !== primary &&
+      (deployment.provider !== route.provider ||
+        deployment.credential !== undefined ||
+        credential.source === "operator")
+    ) {
+      const found = await ctx.run(
+        Effect.either(ctx.credentials.resolve(log.caller.userId, deployment.provider, deployment.credential))
+      )
+      if (Either.isLeft(found)) {
+        throw new Fallbacks.AttemptFailure({ retryable: true, message: found.left.message })
+      }
+      own = found.right
+    }
+    const planned = Forward.plan(ctx, format, req, bytes, deployment, own)
+    if (planned._tag === "Refused") {
+      // Strict mode: the first choice refusing is the client's answer; a fallback is skipped.
+      if (deployment === primary) refused = planned
+      throw new Fallbacks.AttemptFailure({
+        retryable: deployment !== primary,
+        message: planned.error.message
+      })
+    }
+    plans.set(deployment.id, planned)
+    return planned
+  }
+  let answered: Fallbacks.Answer<Routing.Deployment>
+  try {
+    answered = await Fallbacks.runWithFallbacks({
+      groups,
+      breaker: ctx.breaker(),
+      policy: table.retry,
+      timeouts: table.timeouts ?? {
+        ...Timeouts.defaultTimeouts,
+        firstByteMs: ctx.settings.upstreamTimeoutMs
+      },
+      signal: request.signal,
+      timers: ctx.timers,
+      attempt: async (deployment, { signal }) => {
+        const planned = await planFor(deployment)
+        const sent = await Forward.send(ctx, request, planned, signal)
+        if (sent._tag === "Failed") throw sent.error
+        sentBy.set(sent.response, sent)
+        return sent.response
+      }
+    })
+  } catch (cause) {
+    log.provider = route.provider
+    log.upstreamModel = route.upstreamModel
+    if (refused !== undefined) {
+      log.dropped = refused.dropped
+      ctx.accounting.finish(log, failed(refused.error))
+      return errorResponse(format, refused.error, { "x-request-id": log.requestId })
+    }
+    const error =
+      cause instanceof Fallbacks.UpstreamUnavailable
+        ? cause.reason === "cancelled"
+          ? clientGone
+          : cause.reason === "connection_error" || cause.reason === "failed"
+            ? UpstreamError.unreachable(route.provider, cause.message)
+            : Fallbacks.toGatewayError(cause)
+        : UpstreamError.unreachable(route.provider, cause)
+    ctx.accounting.finish(log, failed(error, error === clientGone ? "client_abort" : undefined))
+    return errorResponse(format, error, { "x-request-id": log.requestId })
+  }
+  const { deployment, response: upstream } = answered
+  const planned = plans.get(deployment.id)!
+  log.provider = deployment.provider
+  log.upstreamModel = deployment.upstreamModel
+  log.dropped = planned.dropped
+  // The engine's total timer and client listener live until the body has ended.
+  const settle = log.onFinish
+  log.onFinish = (usage, costMicros) => {
+    settle?.(usage, costMicros)
+    answered.done()
+  }
+  const response = await Forward.answer(ctx, request, format, req, planned, sentBy.get(upstream)!, log)
+  const retryAfter = upstream.headers.get("retry-after")
+  // Every deployment failed: the upstream's own answer goes to the client, with its Retry-After.
+  if (answered.exhausted && retryAfter !== null) response.headers.set("retry-after", retryAfter)
+  return response
+}
+
+const clientGone = new GatewayError({
+  status: 499,
+  type: "api_error",
+  message: "The client closed the request"
+})

@@ -1,0 +1,54 @@
+/**
+ * The router's own settings, read once at start-up.
+ */
+import { EffectiveLimits } from "@switchyard/router-core"
+import { Config, Context, Effect, Layer } from "effect"
+
+/** Settings of the data plane. */
+export interface GatewaySettings {
+  /** Largest request body accepted (`MAX_BODY_BYTES`, default 10 MiB); larger → 413. */
+  readonly maxBodyBytes: number
+  /** Time allowed for an upstream to start answering (`UPSTREAM_TIMEOUT_MS`, default 120 s) → 504. */
+  readonly upstreamTimeoutMs: number
+  /** Refuse lossy translations instead of dropping fields (`SWITCHYARD_STRICT`, default false). */
+  readonly strict: boolean
+  /** Serve `GET /v1/user/ai-keys` (`EXPOSE_USER_KEYS`, default false). */
+  readonly exposeUserKeys: boolean
+  /**
+   * Default limits from the environment (`RATE_LIMIT_REQUESTS_PER_MINUTE`, `API_RATE_LIMIT` per
+   * `API_RATE_LIMIT_MINUTES`); the routing file's `limits:` overrides them.
+   */
+  readonly limitDefaults: EffectiveLimits.LimitDefaults
+}
+
+/** The settings service. */
+export class GatewayConfig extends Context.Tag("@switchyard/router/GatewayConfig")<
+  GatewayConfig,
+  GatewaySettings
+>() {}
+
+/** Settings from the environment. */
+export const settingsConfig = Config.all({
+  maxBodyBytes: Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(10 * 1024 * 1024)),
+  upstreamTimeoutMs: Config.integer("UPSTREAM_TIMEOUT_MS").pipe(Config.withDefault(120_000)),
+  strict: Config.boolean("SWITCHYARD_STRICT").pipe(Config.withDefault(false)),
+  exposeUserKeys: Config.boolean("EXPOSE_USER_KEYS").pipe(Config.withDefault(false)),
+  limitDefaults: EffectiveLimits.envDefaults
+})
+
+/** The settings from the environment. */
+export const layer = Layer.effect(GatewayConfig, Effect.map(settingsConfig, GatewayConfig.of))
+
+/** Explicit settings (tests). */
+export const layerWith = (overrides: Partial<GatewaySettings>) =>
+  Layer.succeed(
+    GatewayConfig,
+    GatewayConfig.of({
+      maxBodyBytes: 10 * 1024 * 1024,
+      upstreamTimeoutMs: 120_000,
+      strict: false,
+      exposeUserKeys: false,
+      limitDefaults: {},
+      ...overrides
+    })
+  )

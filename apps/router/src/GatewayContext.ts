@@ -1,0 +1,86 @@
+/**
+ * Everything the hot routes use, fetched from the app's runtime once at start-up, so a request
+ * pays for one `runPromise` (authentication and credential, both cached) and nothing else of Effect.
+ */
+import { Pricing, UsageRecorder } from "@switchyard/ledger"
+import {
+  type CircuitBreaker,
+  Credentials,
+  EffectiveLimits,
+  Limiter,
+  Routing,
+  type Timers
+} from "@switchyard/router-core"
+import { Effect, Option, Runtime } from "effect"
+import { type Accounting, makeAccounting } from "./Accounting.ts"
+import { CallerAuth } from "./CallerAuth.ts"
+import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.ts"
+import * as Reliability from "./Reliability.ts"
+
+/** The services of the hot path, unwrapped. */
+export interface GatewayContext {
+  /** Runs an effect that cannot fail through the app's runtime. */
+  readonly run: <A>(effect: Effect.Effect<A>) => Promise<A>
+  readonly auth: CallerAuth["Type"]
+  readonly routing: Routing.Routing["Type"]
+  readonly credentials: Credentials.Credentials["Type"]
+  readonly settings: GatewaySettings
+  readonly accounting: Accounting
+  readonly pricing: Pricing["Type"]
+  readonly limiter: Limiter.Limiter["Type"]
+  /** The default limits in force: the environment's, overridden by the routing file's (reloadable). */
+  readonly limitDefaults: () => EffectiveLimits.LimitDefaults
+  /** The fallback engine's timers. */
+  readonly timers: Timers.Timers
+  /** The circuit breakers of this instance, for the routing table in force. */
+  readonly breaker: () => CircuitBreaker.CircuitBreaker["Type"]
+}
+
+/** Builds the context from the running app's services. */
+export const make = Effect.gen(function* () {
+  const runtime = yield* Effect.runtime<never>()
+  const runPromise = Runtime.runPromise(runtime)
+  const runSync = Runtime.runSync(runtime)
+  const recorder = yield* UsageRecorder
+  const pricing = yield* Pricing
+  const routing = yield* Routing.Routing
+  const settings = yield* GatewayConfig
+  // An app without a limiter (some tests) gets one in memory; with no limits set it admits at once.
+  const limiter = yield* Option.match(yield* Effect.serviceOption(Limiter.Limiter), {
+    onNone: () => Effect.provide(Limiter.Limiter, Limiter.layerMemory()),
+    onSome: Effect.succeed
+  })
+  // Merged once per routing table (the table changes only when the file is reloaded).
+  let defaultsFor: Routing.RoutingTable | undefined
+  let defaults: EffectiveLimits.LimitDefaults = settings.limitDefaults
+  const limitDefaults = () => {
+    const table = routing.current()
+    if (table !== defaultsFor) {
+      defaultsFor = table
+      defaults = EffectiveLimits.mergeDefaults(settings.limitDefaults, table.limits)
+    }
+    return defaults
+  }
+  const timers = yield* Reliability.timers
+  const context: GatewayContext = {
+    timers,
+    breaker: Reliability.breakers(routing, timers),
+    run: (effect) => runPromise(effect),
+    auth: yield* CallerAuth,
+    routing,
+    credentials: yield* Credentials.Credentials,
+    settings,
+    pricing,
+    limiter,
+    limitDefaults,
+    accounting: makeAccounting(recorder, pricing, (effect) => {
+      try {
+        runSync(effect)
+      } catch (error) {
+        // Never let accounting break an answer; the ledger reports its own failures.
+        console.error("usage event could not be queued", error)
+      }
+    })
+  }
+  return context
+})

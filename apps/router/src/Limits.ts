@@ -1,0 +1,99 @@
+/**
+ * Limits on the hot path: before a request is forwarded it is admitted by the limiter with an
+ * estimate (prompt tokens estimated from the body plus `max_tokens`, priced at the route's rates);
+ * when the request ends (success, error or abort) the admission is settled with the real tokens
+ * and cost. An estimate that includes `max_tokens` is an upper bound, so the budget is not
+ * overspent (see `packages/router-core/src/limits/README.md` for the bound without it).
+ */
+import type { GatewayError, TokenUsage } from "@switchyard/domain"
+import {
+  type ClientRequest,
+  EffectiveLimits,
+  estimateInputTokens,
+  LimitErrors,
+  type Limiter,
+  RateLimitHeaders,
+  type Routing
+} from "@switchyard/router-core"
+import { Effect } from "effect"
+import type { RequestLog } from "./Accounting.ts"
+import type { Caller } from "./CallerAuth.ts"
+import type { GatewayContext } from "./GatewayContext.ts"
+
+/** An admitted request (settle through `bind`), or a refusal with its headers. */
+export type Admitted =
+  | { readonly ok: true; readonly admission: Limiter.Admission; readonly headers: Record<string, string> }
+  | { readonly ok: false; readonly error: GatewayError; readonly headers: Record<string, string> }
+
+/** The completion tokens a request may produce, when it says (0 when it does not). */
+const maxOutputTokens = (req: ClientRequest): number => {
+  const body = req.body as unknown as Record<string, unknown>
+  const value = body.max_completion_tokens ?? body.max_tokens
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0
+}
+
+/** Tokens a usage counts against `tpm`: every prompt token (cached or not) and every output token. */
+export const tokensOf = (usage: TokenUsage): number =>
+  usage.inputTokens + usage.cachedInputTokens + usage.cacheCreationTokens + usage.outputTokens
+
+/** Admits a request for `caller` on `route` (never fails: a refusal is a value). */
+export const admit = (
+  ctx: GatewayContext,
+  caller: Caller,
+  route: Routing.Route,
+  req: ClientRequest
+): Effect.Effect<Admitted> => {
+  const limits = EffectiveLimits.resolve(ctx.limitDefaults(), {
+    key: caller.apiKeyId === null ? undefined : (caller.keyLimits ?? undefined)
+  })
+  if (
+    !EffectiveLimits.hasAny(limits.user) &&
+    !(caller.apiKeyId !== null && EffectiveLimits.hasAny(limits.key))
+  ) {
+    return Effect.succeed(unlimitedAdmission)
+  }
+  const inputTokens = estimateInputTokens(req)
+  const outputTokens = maxOutputTokens(req)
+  const { costMicros } = ctx.pricing.cost(route.provider, route.upstreamModel, {
+    inputTokens,
+    outputTokens,
+    cachedInputTokens: 0,
+    cacheCreationTokens: 0,
+    reasoningTokens: 0,
+    estimated: true
+  })
+  return ctx.limiter
+    .admit({ userId: caller.userId, keyId: caller.apiKeyId ?? undefined }, limits, {
+      tokens: inputTokens + outputTokens,
+      costMicros
+    })
+    .pipe(
+      Effect.map(
+        (admission): Admitted => ({
+          ok: true,
+          admission,
+          headers: RateLimitHeaders.fromSnapshot(admission.rateLimit)
+        })
+      ),
+      Effect.catchAll((error) =>
+        Effect.succeed<Admitted>({
+          ok: false,
+          error: LimitErrors.toGatewayError(error),
+          headers: error._tag === "LimitExceeded" ? RateLimitHeaders.fromLimitExceeded(error) : {}
+        })
+      )
+    )
+}
+
+const unlimitedAdmission: Admitted = {
+  ok: true,
+  admission: { rateLimit: {}, degraded: false, settle: () => Effect.void, release: Effect.void },
+  headers: {}
+}
+
+/** Settles `admission` with the request's real usage and cost when `log` is finished. */
+export const bind = (ctx: GatewayContext, log: RequestLog, admission: Limiter.Admission): void => {
+  log.onFinish = (usage, costMicros) => {
+    void ctx.run(admission.settle({ tokens: tokensOf(usage), costMicros }))
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What the client is told when the upstream cannot be read: malformed answers and broken
+ * connections as 502, no first byte in time as 504. (Upstream error answers are translated by
+ * router-core's `translateError`.)
+ */
+import { GatewayError } from "@switchyard/domain"
+
+/** An answer that is not the provider's wire format. */
+export const malformed = (provider: string, detail: string): GatewayError =>
+  new GatewayError({
+    status: 502,
+    type: "api_error",
+    code: "upstream_malformed",
+    message: `The ${provider} provider sent an answer that could not be read: ${detail}`
+  })
+
+/** The connection failed or broke. */
+export const unreachable = (provider: string, error: unknown): GatewayError =>
+  new GatewayError({
+    status: 502,
+    type: "api_error",
+    code: "upstream_unreachable",
+    message: `The ${provider} provider could not be reached or broke off: ${describe(error)}`
+  })
+
+/** No first byte within the timeout. */
+export const timedOut = (provider: string, ms: number): GatewayError =>
+  new GatewayError({
+    status: 504,
+    type: "timeout_error",
+    code: "upstream_timeout",
+    message: `The ${provider} provider did not answer within ${ms} ms`
+  })
+
+const describe = (error: unknown): string => {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ""
+    return `${error.message}${cause}`
+  }
+  return String(error)
+}

@@ -1,0 +1,52 @@
+/**
+ * The router's entry point (`bun apps/router/src/main.ts`, also runs under Node 20): builds the
+ * app's one ManagedRuntime, serves the web handler on `PORT` (8080), and on SIGTERM/SIGINT stops
+ * accepting, lets in-flight requests and streams finish within `SHUTDOWN_GRACE_MS`, disposes of
+ * the runtime (which flushes the ledger and closes the pools) and exits 0.
+ */
+import { Config, Effect, ManagedRuntime } from "effect"
+import * as AppLayer from "./AppLayer.ts"
+import { GatewayConfig } from "./GatewayConfig.ts"
+import * as Router from "./Router.ts"
+import * as Server from "./Server.ts"
+
+const runtime = ManagedRuntime.make(AppLayer.layer)
+
+const startup = Effect.gen(function* () {
+  const port = yield* Config.port("PORT").pipe(Config.withDefault(8080))
+  const graceMs = yield* Config.integer("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000))
+  const settings = yield* GatewayConfig
+  const handler = yield* Router.make
+  return { port, graceMs, settings, handler }
+})
+
+const fail = async (what: string, error: unknown) => {
+  console.error(`router: ${what}:`, error instanceof Error ? error.message : error)
+  await runtime.dispose().catch(() => undefined)
+  process.exit(1)
+}
+
+const main = async () => {
+  const { port, graceMs, settings, handler } = await runtime.runPromise(startup)
+  const server = await Server.start(handler, { port, maxBodyBytes: settings.maxBodyBytes })
+  console.log(`router: listening on ${server.url ?? `:${port}`}`)
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`router: ${signal} received; draining for up to ${graceMs} ms`)
+    const drained = await Server.drain(server, graceMs)
+    if (!drained) console.log(`router: grace period over; closed the requests still in flight`)
+    // Usage events are handed to the recorder once per event-loop turn: let the last turn pass
+    // before the recorder flushes and closes.
+    await new Promise((resolve) => setImmediate(resolve))
+    await runtime.dispose()
+    console.log("router: stopped")
+    process.exit(0)
+  }
+  process.once("SIGTERM", () => void stop("SIGTERM"))
+  process.once("SIGINT", () => void stop("SIGINT"))
+}
+
+main().catch((error: unknown) => fail("could not start", error))

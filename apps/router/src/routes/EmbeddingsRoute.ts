@@ -1,0 +1,188 @@
+/**
+ * `POST /v1/embeddings` (OpenAI format) to OpenAI, any OpenAI-compatible server, Google (translated
+ * to `:batchEmbedContents` and back) and the mock. Other providers have no embeddings API here: 400.
+ * One usage event per authenticated request, as for chat.
+ */
+import { GatewayError, type TokenUsage } from "@switchyard/domain"
+import { estimateTokens, Mock, NO_USAGE, translateError } from "@switchyard/router-core"
+import { Redacted } from "effect"
+import { failed, RequestLog } from "../Accounting.ts"
+import { missingKey } from "../Authenticate.ts"
+import { credentialOf } from "../CallerAuth.ts"
+import * as ChatRoute from "../ChatRoute.ts"
+import { errorResponse } from "../ClientError.ts"
+import type { GatewayContext } from "../GatewayContext.ts"
+import { readJsonBody } from "../RequestBody.ts"
+import { UpstreamCall } from "../Upstream.ts"
+import * as UpstreamError from "../UpstreamError.ts"
+import { jsonResponse } from "./json.ts"
+
+type Json = Record<string, unknown>
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const invalid = (field: string, message: string) =>
+  new GatewayError({ status: 400, type: "invalid_request_error", message, param: field })
+
+const isNumbers = (u: unknown) => Array.isArray(u) && u.every((n) => typeof n === "number")
+
+/** Validates an embeddings body: `model` and `input` (string, strings, tokens or token arrays). */
+export const validate = (body: unknown): { model: string; input: unknown } | GatewayError => {
+  if (!isObject(body)) return invalid("body", "The request body must be a JSON object")
+  if (typeof body.model !== "string" || body.model.length === 0) {
+    return invalid("model", "'model' is required and must be a string")
+  }
+  const input = body.input
+  const ok =
+    typeof input === "string" ||
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      (input.every((i) => typeof i === "string") || isNumbers(input) || input.every(isNumbers)))
+  if (!ok) return invalid("input", "'input' must be a string, an array of strings, or token arrays")
+  if (
+    body.dimensions !== undefined &&
+    (typeof body.dimensions !== "number" || !Number.isInteger(body.dimensions))
+  ) {
+    return invalid("dimensions", "'dimensions' must be an integer")
+  }
+  return { model: body.model, input }
+}
+
+/** OpenAI embeddings request → Gemini `batchEmbedContents`. */
+const toGemini = (body: Json, upstreamModel: string): Json | GatewayError => {
+  const inputs = typeof body.input === "string" ? [body.input] : (body.input as Array<unknown>)
+  if (!inputs.every((i) => typeof i === "string")) {
+    return invalid("input", "The google provider embeds text only, not token arrays")
+  }
+  return {
+    requests: inputs.map((text) => ({
+      model: `models/${upstreamModel}`,
+      content: { parts: [{ text }] },
+      ...(typeof body.dimensions === "number" ? { outputDimensionality: body.dimensions } : {})
+    }))
+  }
+}
+
+/** Gemini `batchEmbedContents` answer → OpenAI's list. */
+const fromGemini = (answer: unknown, model: string, chars: number) => {
+  if (!isObject(answer) || !Array.isArray(answer.embeddings)) return undefined
+  const data = answer.embeddings.map((e: unknown, index: number) => ({
+    object: "embedding",
+    index,
+    embedding: isObject(e) && Array.isArray(e.values) ? e.values : []
+  }))
+  const tokens = estimateTokens(chars)
+  return { object: "list", data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } }
+}
+
+const usageOf = (answer: unknown, estimated: boolean): TokenUsage => {
+  const usage = isObject(answer) && isObject(answer.usage) ? answer.usage : undefined
+  const tokens = usage && typeof usage.prompt_tokens === "number" ? usage.prompt_tokens : 0
+  return { ...NO_USAGE, inputTokens: tokens, estimated: estimated || usage === undefined }
+}
+
+/** The handler. */
+export const make =
+  (ctx: GatewayContext) =>
+  async (request: Request): Promise<Response> => {
+    const startedAt = performance.now()
+    const token = credentialOf(request.headers)
+    if (token === undefined) return errorResponse("openai", missingKey)
+    const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
+    const valid = read instanceof GatewayError ? read : validate(read.json)
+    const prepared = await ctx.run(
+      ChatRoute.prepare(
+        ctx,
+        token,
+        valid instanceof GatewayError ? undefined : valid.model,
+        valid instanceof GatewayError ? valid : undefined
+      )
+    )
+    const requestId = crypto.randomUUID()
+    const model = valid instanceof GatewayError ? "" : valid.model
+    if (!prepared.ok) {
+      if (prepared.caller !== undefined) {
+        ctx.accounting.finish(
+          new RequestLog(requestId, startedAt, prepared.caller, model, false),
+          failed(prepared.error)
+        )
+      }
+      return errorResponse("openai", prepared.error, { "x-request-id": requestId })
+    }
+    const body = (read as { json: Json }).json
+    const { route, credential } = prepared
+    const log = new RequestLog(requestId, startedAt, prepared.caller, model, false)
+    log.provider = route.provider
+    log.upstreamModel = route.upstreamModel
+    const fail = (error: GatewayError) => {
+      ctx.accounting.finish(log, failed(error))
+      return errorResponse("openai", error, { "x-request-id": requestId })
+    }
+    const { spec } = credential.provider
+    if (spec.embeddingsUrl === undefined) {
+      return fail(invalid("model", `The ${route.provider} provider offers no embeddings through Switchyard`))
+    }
+    const google = spec.format === "gemini"
+    const upstreamBody = google
+      ? toGemini(body, route.upstreamModel)
+      : { ...body, model: route.upstreamModel }
+    if (upstreamBody instanceof GatewayError) return fail(upstreamBody)
+
+    const call = new UpstreamCall(request.signal, ctx.settings.upstreamTimeoutMs)
+    let text: string
+    let status: number
+    try {
+      const response =
+        route.provider === "mock"
+          ? Mock.embeddings(upstreamBody, route.upstreamModel)
+          : await call.send(
+              spec.embeddingsUrl(credential.baseUrl, route.upstreamModel),
+              spec.headers(Redacted.value(credential.apiKey)),
+              JSON.stringify(upstreamBody)
+            )
+      status = response.status
+      text = await response.text()
+    } catch (error) {
+      return fail(
+        call.timedOut
+          ? UpstreamError.timedOut(route.provider, ctx.settings.upstreamTimeoutMs)
+          : UpstreamError.unreachable(route.provider, error)
+      )
+    } finally {
+      call.answered()
+    }
+    const headers = { "x-request-id": requestId, "x-switchyard-provider": route.provider }
+    if (status >= 400) {
+      const translated = translateError(status, text, spec.format, "openai")
+      ctx.accounting.finish(log, {
+        outcome: "provider_error",
+        status: translated.status,
+        errorType: status >= 500 ? "api_error" : "invalid_request_error",
+        usage: NO_USAGE
+      })
+      return jsonResponse(translated.status, translated.body, headers)
+    }
+    let answer: unknown
+    try {
+      answer = JSON.parse(text)
+    } catch {
+      return fail(UpstreamError.malformed(route.provider, "the body is not JSON"))
+    }
+    if (google) {
+      const chars = (typeof body.input === "string" ? [body.input] : (body.input as Array<string>)).reduce(
+        (sum, s) => sum + s.length,
+        0
+      )
+      const translated = fromGemini(answer, model, chars)
+      if (translated === undefined)
+        return fail(UpstreamError.malformed(route.provider, "no embeddings in the answer"))
+      ctx.accounting.finish(log, {
+        outcome: "success",
+        status: 200,
+        errorType: null,
+        usage: usageOf(translated, true)
+      })
+      return jsonResponse(200, translated, headers)
+    }
+    ctx.accounting.finish(log, { outcome: "success", status, errorType: null, usage: usageOf(answer, false) })
+    return new Response(text, { status, headers: { ...headers, "content-type": "application/json" } })
+  }

@@ -1,0 +1,129 @@
+/**
+ * How busy the machine is with work that is not the benchmark's. Before each measurement the
+ * bench's own processes are idle, so the CPU time used in the next second is someone else's
+ * (tests, builds): on a shared machine, waiting for it to pass keeps it out of the figures.
+ */
+import { readdirSync, readFileSync } from "node:fs"
+
+const cpuTimes = (): { readonly idle: number; readonly total: number } => {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!
+  const fields = line.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal …: idle + iowait is time nobody ran.
+  const idle = fields[3]! + (fields[4] ?? 0)
+  return { idle, total: fields.reduce((sum, n) => sum + n, 0) }
+}
+
+/** The share of all cores busy over the next `windowMs` (0 to 1). */
+export const busyShare = async (windowMs = 1_000): Promise<number> => {
+  const before = cpuTimes()
+  await Bun.sleep(windowMs)
+  const after = cpuTimes()
+  const total = after.total - before.total
+  return total <= 0 ? 0 : 1 - (after.idle - before.idle) / total
+}
+
+/** What `waitForQuiet` saw. */
+export interface Quiet {
+  /** The busy share of the last check (0 to 1). */
+  readonly busy: number
+  readonly waitedMs: number
+  /** False when the machine stayed busy until `maxWaitMs`. */
+  readonly quiet: boolean
+}
+
+/**
+ * Waits until other work uses less than `threshold` of the machine for a second, or until
+ * `maxWaitMs` has passed (then measures anyway and says so).
+ */
+export const waitForQuiet = async (
+  threshold: number,
+  maxWaitMs: number,
+  onWait: (busy: number) => void
+): Promise<Quiet> => {
+  const started = Date.now()
+  let warned = false
+  for (;;) {
+    const busy = await busyShare()
+    const waitedMs = Date.now() - started
+    if (busy < threshold) return { busy, waitedMs, quiet: true }
+    if (waitedMs >= maxWaitMs) return { busy, waitedMs, quiet: false }
+    if (!warned) {
+      onWait(busy)
+      warned = true
+    }
+    await Bun.sleep(1_000)
+  }
+}
+
+/**
+ * User + system CPU ticks of a process (`/proc/<pid>/stat`; a tick is 10 ms, USER_HZ being 100 on
+ * Linux), with its reaped children's when asked.
+ */
+const processTicks = (pid: number | "self", withChildren = false): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    // Fields after the command name, which may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const own = Number(fields[11]) + Number(fields[12])
+    return withChildren ? own + Number(fields[13]) + Number(fields[14]) : own
+  } catch {
+    return 0
+  }
+}
+
+/** PostgreSQL's processes: the ledger's writes are the router's cost, not other work. */
+const postgresPids = (): Array<number> =>
+  readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres"
+      } catch {
+        return false
+      }
+    })
+
+interface Snapshot {
+  readonly machine: { readonly idle: number; readonly total: number }
+  readonly own: number
+  readonly perPid: Map<number, number>
+}
+
+/** CPU use over one measurement, split between the bench and everything else. */
+export interface CpuUse {
+  /** Share of all cores busy (0 to 1). */
+  readonly busy: number
+  /** Share used by the bench: itself and wrk, the upstream, the target, PostgreSQL. */
+  readonly bench: number
+  /** Share used by other work. */
+  readonly others: number
+  /** CPU milliseconds used by the measured process (the proxy, or the upstream for `direct`). */
+  readonly measuredMs: number
+}
+
+/**
+ * Starts accounting CPU time: call the result when the measurement ends. `pids` are the
+ * long-running processes of the bench (the upstream, the proxy); the bench's own process counts
+ * with its reaped children (wrk), and PostgreSQL's processes count as the bench's.
+ */
+export const accountCpu = (measured: number, pids: ReadonlyArray<number>): (() => CpuUse) => {
+  const take = (): Snapshot => {
+    const perPid = new Map<number, number>()
+    for (const pid of [measured, ...pids, ...postgresPids()]) perPid.set(pid, processTicks(pid))
+    return { machine: cpuTimes(), own: processTicks("self", true), perPid }
+  }
+  const before = take()
+  return () => {
+    const after = take()
+    const total = after.machine.total - before.machine.total
+    const measuredMs = ((after.perPid.get(measured) ?? 0) - (before.perPid.get(measured) ?? 0)) * 10
+    if (total <= 0) return { busy: 0, bench: 0, others: 0, measuredMs }
+    const busyTicks = total - (after.machine.idle - before.machine.idle)
+    let benchTicks = after.own - before.own
+    for (const [pid, ticks] of after.perPid) benchTicks += ticks - (before.perPid.get(pid) ?? 0)
+    const busy = busyTicks / total
+    const bench = Math.min(busy, benchTicks / total)
+    return { busy, bench, others: Math.max(0, busy - bench), measuredMs }
+  }
+}

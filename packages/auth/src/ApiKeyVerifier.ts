@@ -1,0 +1,91 @@
+/**
+ * Verifies API keys on the router's hot path: an in-memory cache keyed by the key's hash, a
+ * database read only on a miss, never a write. The answer carries the key's own limits, decoded
+ * once when the row is read and served from the cache with it. Entries are dropped the moment the change feed
+ * reports a change to the key (and all of them when the feed reconnects); invalid keys are
+ * remembered briefly so a client retrying a bad key does not reach the database each time.
+ */
+import type { SqlClient } from "@effect/sql"
+import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
+import * as ApiKeyFormat from "./ApiKeyFormat.ts"
+import { ApiKeyRepo } from "./ApiKeyRepo.ts"
+import { toVerified, type VerifiedKey } from "./ApiKeys.ts"
+import { ChangeFeed } from "./ChangeFeed.ts"
+import * as TtlCache from "./internal/TtlCache.ts"
+
+export type { VerifiedKey } from "./ApiKeys.ts"
+
+/** Cache tuning. */
+export interface ApiKeyVerifierOptions {
+  /**
+   * How long a valid key is trusted without re-reading it: a safety net only, since changes
+   * arrive on the feed. Default 10 minutes.
+   */
+  readonly positiveTtl?: Duration.DurationInput
+  /** How long an unknown or disabled key is remembered. Default 5 seconds. */
+  readonly negativeTtl?: Duration.DurationInput
+  /** Most keys held. Default 100 000. */
+  readonly capacity?: number
+}
+
+/** The cached API-key verifier. */
+export class ApiKeyVerifier extends Context.Tag("@switchyard/auth/ApiKeyVerifier")<
+  ApiKeyVerifier,
+  {
+    /**
+     * `Some` for a valid, enabled key (with its limits). Dies if the database fails on a cache miss (the router
+     * answers 5xx: an outage must not look like a wrong key).
+     */
+    readonly verify: (rawKey: string) => Effect.Effect<Option.Option<VerifiedKey>>
+  }
+>() {
+  /** A verifier over any `ApiKeyRepo`, kept current by the `ChangeFeed`. */
+  static readonly make = (options?: ApiKeyVerifierOptions) =>
+    Effect.gen(function* () {
+      const repo = yield* ApiKeyRepo
+      const feed = yield* ChangeFeed
+      const positive = Duration.toMillis(options?.positiveTtl ?? Duration.minutes(10))
+      const negative = Duration.toMillis(options?.negativeTtl ?? Duration.seconds(5))
+      const cache = TtlCache.make<Option.Option<VerifiedKey>>({ capacity: options?.capacity ?? 100_000 })
+
+      // Subscribed before the first lookup, so no change can slip between a read and the feed.
+      const changes = yield* feed.subscribe
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.flatMap(Queue.take(changes), (change) => {
+            switch (change._tag) {
+              case "ApiKeyChanged":
+                return cache.invalidate(change.keyHash)
+              case "Resync":
+                return cache.invalidateAll
+              default:
+                return Effect.void
+            }
+          })
+        )
+      )
+
+      const verify = (rawKey: string): Effect.Effect<Option.Option<VerifiedKey>> => {
+        if (!ApiKeyFormat.isWellFormed(rawKey)) return Effect.succeedNone
+        const keyHash = ApiKeyFormat.hash(rawKey)
+        return cache.get(
+          keyHash,
+          Effect.map(repo.findByHash(keyHash), (record) => {
+            const value = toVerified(record)
+            return { value, ttlMillis: Option.isSome(value) ? positive : negative }
+          }).pipe(Effect.orDie)
+        )
+      }
+      return { verify }
+    })
+
+  /** Over any `ApiKeyRepo` (e.g. `ApiKeyRepo.layerMemory` in tests). */
+  static readonly layerWithRepo = (
+    options?: ApiKeyVerifierOptions
+  ): Layer.Layer<ApiKeyVerifier, never, ApiKeyRepo | ChangeFeed> =>
+    Layer.scoped(ApiKeyVerifier, ApiKeyVerifier.make(options))
+
+  /** PostgreSQL, with default tuning. */
+  static readonly layer: Layer.Layer<ApiKeyVerifier, never, SqlClient.SqlClient | ChangeFeed> =
+    ApiKeyVerifier.layerWithRepo().pipe(Layer.provide(ApiKeyRepo.layerPg))
+}

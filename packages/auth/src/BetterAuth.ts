@@ -1,0 +1,268 @@
+/**
+ * better-auth, set up for Switchyard: email/password (and GitHub when configured), cookie sessions,
+ * bearer tokens for desktop clients, rate limits kept in PostgreSQL, and session ends published on
+ * the change feed. Its tables come from `authMigrations`, not from better-auth's own migrator.
+ */
+import { EmailTaken, InvalidCredentials, InvalidRequest, TooManyRequests, User } from "@switchyard/domain"
+import { betterAuth } from "better-auth"
+import { bearer } from "better-auth/plugins"
+import { Config, Context, Effect, Layer, Option, Redacted, Runtime } from "effect"
+import pg from "pg"
+import { hash } from "./ApiKeyFormat.ts"
+import { ChangeFeed } from "./ChangeFeed.ts"
+
+/**
+ * The request header better-auth reads the client's address from (for its rate limits). The
+ * server sets it from the socket and overwrites whatever a client sent under that name.
+ */
+export const CLIENT_IP_HEADER = "x-switchyard-client-ip"
+
+/** Where better-auth is mounted. */
+export const AUTH_BASE_PATH = "/api/auth"
+
+/** A rate-limit rule: at most `max` requests per `window` seconds per client address. */
+export interface RateLimitRule {
+  readonly window: number
+  readonly max: number
+}
+
+/** Settings of the better-auth instance. */
+export interface BetterAuthOptions {
+  readonly databaseUrl: Redacted.Redacted<string>
+  readonly secret: Redacted.Redacted<string>
+  /** Public URL of the control plane (`BETTER_AUTH_BASE_URL`). */
+  readonly baseUrl: string
+  /** Browser origins allowed to call with cookies (`CORS_ORIGIN`). */
+  readonly trustedOrigins: ReadonlyArray<string>
+  readonly github: Option.Option<{
+    readonly clientId: string
+    readonly clientSecret: Redacted.Redacted<string>
+  }>
+  /** Sign-in and sign-up limit per client address. Default 5 per 60 s. */
+  readonly credentialRateLimit?: RateLimitRule
+}
+
+const createAuth = (
+  options: BetterAuthOptions,
+  pool: pg.Pool,
+  bridge: {
+    readonly sessionEnded: (session: { readonly token: string; readonly userId: string }) => Promise<void>
+    readonly log: (level: "debug" | "info" | "warn" | "error", message: string) => void
+  }
+) => {
+  const credentialRule = options.credentialRateLimit ?? { window: 60, max: 5 }
+  return betterAuth({
+    database: pool,
+    baseURL: options.baseUrl,
+    basePath: AUTH_BASE_PATH,
+    secret: Redacted.value(options.secret),
+    trustedOrigins: [...options.trustedOrigins],
+    emailAndPassword: { enabled: true },
+    socialProviders: Option.match(options.github, {
+      onNone: () => ({}),
+      onSome: (github) => ({
+        github: { clientId: github.clientId, clientSecret: Redacted.value(github.clientSecret) }
+      })
+    }),
+    user: {
+      additionalFields: {
+        hasCompletedOnboarding: { type: "boolean", defaultValue: false, required: false, input: true }
+      }
+    },
+    rateLimit: {
+      enabled: true,
+      storage: "database",
+      window: 60,
+      max: 100,
+      customRules: {
+        "/sign-in/email": { ...credentialRule },
+        "/sign-up/email": { ...credentialRule }
+      }
+    },
+    advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] } },
+    databaseHooks: {
+      session: {
+        delete: { after: (session) => bridge.sessionEnded(session) }
+      }
+    },
+    // Messages only: better-auth's extra arguments can carry request data.
+    logger: { level: "warn", log: (level, message) => bridge.log(level, message) },
+    telemetry: { enabled: false },
+    plugins: [bearer()]
+  })
+}
+
+/** The configured better-auth instance. */
+export type AuthInstance = ReturnType<typeof createAuth>
+
+/** Body of a better-auth error response. */
+interface AuthFailure {
+  readonly status: number
+  readonly code: string
+  readonly message: string
+}
+
+/** Reads `BetterAuthOptions` from the environment. */
+export const optionsFromConfig = Effect.gen(function* () {
+  const baseUrl = yield* Config.string("BETTER_AUTH_BASE_URL").pipe(
+    Config.withDefault("http://localhost:8000")
+  )
+  const corsOrigin = yield* Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000"))
+  const githubId = yield* Config.option(Config.nonEmptyString("GITHUB_CLIENT_ID"))
+  const githubSecret = yield* Config.option(Config.redacted(Config.nonEmptyString("GITHUB_CLIENT_SECRET")))
+  const options: BetterAuthOptions = {
+    databaseUrl: yield* Config.redacted("POSTGRES_CONNECTION_STRING"),
+    secret: yield* Config.redacted("BETTER_AUTH_SECRET"),
+    baseUrl,
+    trustedOrigins: [corsOrigin],
+    github: Option.zipWith(githubId, githubSecret, (clientId, clientSecret) => ({ clientId, clientSecret }))
+  }
+  return options
+})
+
+const make = (options: BetterAuthOptions) =>
+  Effect.gen(function* () {
+    const feed = yield* ChangeFeed
+    const runtime = yield* Effect.runtime<never>()
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => new pg.Pool({ connectionString: Redacted.value(options.databaseUrl), max: 5 })),
+      (p) => Effect.promise(() => p.end())
+    )
+    const auth = createAuth(options, pool, {
+      sessionEnded: (session) =>
+        Runtime.runPromise(runtime)(
+          feed.publish({ _tag: "SessionRevoked", tokenHash: hash(session.token), userId: session.userId })
+        ),
+      log: (level, message) => {
+        const text = `better-auth: ${message}`
+        const effect =
+          level === "error"
+            ? Effect.logError(text)
+            : level === "warn"
+              ? Effect.logWarning(text)
+              : level === "info"
+                ? Effect.logInfo(text)
+                : Effect.logDebug(text)
+        Runtime.runFork(runtime)(effect)
+      }
+    })
+
+    const getUser = (headers: globalThis.Headers) =>
+      Effect.promise(() => auth.api.getSession({ headers })).pipe(
+        Effect.map((found) =>
+          Option.map(
+            Option.fromNullable(found),
+            ({ user }) =>
+              new User({
+                id: user.id,
+                email: user.email,
+                name: user.name,
+                emailVerified: user.emailVerified,
+                image: user.image ?? null,
+                hasCompletedOnboarding: user.hasCompletedOnboarding === true,
+                createdAt: new Date(user.createdAt)
+              })
+          )
+        )
+      )
+
+    /** Calls one of better-auth's own routes, so its rate limits and hooks apply as over HTTP. */
+    const callRoute = (path: string, body: unknown, clientIp: string) =>
+      Effect.promise(async () => {
+        const response = await auth.handler(
+          new Request(`${options.baseUrl}${AUTH_BASE_PATH}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", [CLIENT_IP_HEADER]: clientIp },
+            body: JSON.stringify(body)
+          })
+        )
+        const token = response.headers.get("set-auth-token")
+        if (response.ok && token !== null) return { _tag: "Token" as const, token: Redacted.make(token) }
+        const failure = (await response.json().catch(() => ({}))) as Partial<AuthFailure>
+        return {
+          _tag: "Failure" as const,
+          status: response.status,
+          code: failure.code ?? "",
+          message: failure.message ?? response.statusText
+        }
+      })
+
+    const tooMany = () =>
+      new TooManyRequests({ message: "Too many attempts from this address; wait a minute and try again" })
+
+    return {
+      auth,
+      getUser,
+      register: (input, clientIp) =>
+        Effect.flatMap(
+          callRoute(
+            "/sign-up/email",
+            { email: input.email, password: Redacted.value(input.password), name: input.name },
+            clientIp
+          ),
+          (
+            result
+          ): Effect.Effect<Redacted.Redacted<string>, EmailTaken | InvalidRequest | TooManyRequests> => {
+            if (result._tag === "Token") return Effect.succeed(result.token)
+            if (result.status === 429) return Effect.fail(tooMany())
+            if (result.code.startsWith("USER_ALREADY_EXISTS")) {
+              return Effect.fail(new EmailTaken({ message: "An account with this email already exists" }))
+            }
+            if (result.status === 400) {
+              const field = result.code.includes("EMAIL") ? "email" : "password"
+              return Effect.fail(new InvalidRequest({ message: result.message, field }))
+            }
+            return Effect.die(new Error(`better-auth sign-up answered ${result.status} ${result.code}`))
+          }
+        ),
+      login: (input, clientIp) =>
+        Effect.flatMap(
+          callRoute(
+            "/sign-in/email",
+            { email: input.email, password: Redacted.value(input.password) },
+            clientIp
+          ),
+          (result): Effect.Effect<Redacted.Redacted<string>, InvalidCredentials | TooManyRequests> => {
+            if (result._tag === "Token") return Effect.succeed(result.token)
+            if (result.status === 429) return Effect.fail(tooMany())
+            if (result.status === 400 || result.status === 401 || result.status === 403) {
+              return Effect.fail(new InvalidCredentials({ message: "Invalid email or password" }))
+            }
+            return Effect.die(new Error(`better-auth sign-in answered ${result.status} ${result.code}`))
+          }
+        )
+    } satisfies Context.Tag.Service<BetterAuth>
+  })
+
+/** better-auth, wrapped for Effect callers. */
+export class BetterAuth extends Context.Tag("@switchyard/auth/BetterAuth")<
+  BetterAuth,
+  {
+    /** The raw instance (its `handler` is mounted at `/api/auth/*`). */
+    readonly auth: AuthInstance
+    /** The user of the session in these request headers (cookie or bearer), if any. */
+    readonly getUser: (headers: globalThis.Headers) => Effect.Effect<Option.Option<User>>
+    /** Seed 003's register: creates the account and returns a bearer token for a new session. */
+    readonly register: (
+      input: { readonly email: string; readonly password: Redacted.Redacted<string>; readonly name: string },
+      clientIp: string
+    ) => Effect.Effect<Redacted.Redacted<string>, EmailTaken | InvalidRequest | TooManyRequests>
+    /** Seed 003's login: a bearer token for a new session. */
+    readonly login: (
+      input: { readonly email: string; readonly password: Redacted.Redacted<string> },
+      clientIp: string
+    ) => Effect.Effect<Redacted.Redacted<string>, InvalidCredentials | TooManyRequests>
+  }
+>() {
+  /** An instance with explicit settings; needs the change feed for session revocations. */
+  static readonly layer = (options: BetterAuthOptions): Layer.Layer<BetterAuth, never, ChangeFeed> =>
+    Layer.scoped(BetterAuth, make(options))
+
+  /**
+   * Configured from the environment: `BETTER_AUTH_SECRET`, `BETTER_AUTH_BASE_URL`,
+   * `POSTGRES_CONNECTION_STRING`, `CORS_ORIGIN`, `GITHUB_CLIENT_ID` + `GITHUB_CLIENT_SECRET`.
+   */
+  static readonly layerConfig: Layer.Layer<BetterAuth, never, ChangeFeed> = Layer.unwrapEffect(
+    Effect.map(optionsFromConfig, BetterAuth.layer).pipe(Effect.orDie)
+  )
+}

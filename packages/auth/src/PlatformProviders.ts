@@ -1,0 +1,39 @@
+/**
+ * Which providers the operator has a platform key for (seed 000's environment variables), so
+ * users without their own key can still reach them.
+ */
+import type { ProviderId } from "@switchyard/domain"
+import { Config, Context, Effect, Layer, Option } from "effect"
+
+/** Environment variable of each provider's platform key. */
+export const PLATFORM_KEY_VARIABLES = {
+  openai: "OPENAI_API_KEY",
+  anthropic: "ANTHROPIC_API_KEY",
+  google: "GOOGLE_AI_KEY",
+  xai: "XAI_API_KEY"
+} as const satisfies Partial<Record<ProviderId, string>>
+
+/** Providers with a platform key configured. */
+export class PlatformProviders extends Context.Tag("@switchyard/auth/PlatformProviders")<
+  PlatformProviders,
+  { readonly providers: ReadonlyArray<ProviderId> }
+>() {
+  /** Reads the variables once at start-up (their values are not kept). */
+  static readonly layer: Layer.Layer<PlatformProviders> = Layer.effect(
+    PlatformProviders,
+    Effect.gen(function* () {
+      const providers: Array<ProviderId> = []
+      for (const [provider, variable] of Object.entries(PLATFORM_KEY_VARIABLES)) {
+        const value = yield* Config.option(Config.nonEmptyString(variable)).pipe(
+          Effect.orElseSucceed(Option.none)
+        )
+        if (Option.isSome(value)) providers.push(provider as ProviderId)
+      }
+      return { providers }
+    })
+  )
+
+  /** A fixed list, for tests. */
+  static readonly layerTest = (providers: ReadonlyArray<ProviderId>): Layer.Layer<PlatformProviders> =>
+    Layer.succeed(PlatformProviders, { providers })
+}

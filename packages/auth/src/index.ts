@@ -1,0 +1,15 @@
+/**
+ * Accounts and authentication for both apps: better-auth, API keys, the change feed that keeps
+ * every instance's caches honest, and the cached verifiers the router uses on its hot path.
+ */
+export * as ApiKeyFormat from "./ApiKeyFormat.ts"
+export * from "./ApiKeyRepo.ts"
+export * from "./ApiKeys.ts"
+export * from "./ApiKeyVerifier.ts"
+export * from "./AuthMigrations.ts"
+export * from "./BetterAuth.ts"
+export * from "./Change.ts"
+export * from "./ChangeFeed.ts"
+export * from "./PlatformProviders.ts"
+export * from "./UpstreamUrlGuard.ts"
+export * from "./UserTokenVerifier.ts"

@@ -1,0 +1,59 @@
+/**
+ * Seed 003's desktop-client account routes, served beside better-auth's own `/api/auth/*`:
+ * register and log in with email and password, receive a bearer token, ask who you are.
+ */
+import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import { Schema } from "effect"
+import { EmailTaken, InvalidCredentials, InvalidRequest, TooManyRequests } from "./ControlPlaneErrors.ts"
+import { Authentication, User } from "./User.ts"
+
+const Email = Schema.String.pipe(
+  Schema.trimmed({ message: () => "email must not have leading or trailing spaces" }),
+  Schema.pattern(/^[^\s@]+@[^\s@]+$/, { message: () => "email must be an email address" }),
+  Schema.maxLength(254, { message: () => "email must be at most 254 characters" })
+)
+
+// Only the length is checked here; better-auth enforces its own minimum (8) and maximum (128).
+const Password = Schema.Redacted(
+  Schema.String.pipe(Schema.minLength(1, { message: () => "password must not be empty" }))
+)
+
+/** `POST /auth/register`. */
+export class RegisterRequest extends Schema.Class<RegisterRequest>("RegisterRequest")({
+  email: Email,
+  password: Password,
+  /** Display name; defaults to the part of the email before `@`. */
+  name: Schema.optional(Schema.String.pipe(Schema.maxLength(200)))
+}) {}
+
+/** `POST /auth/login`. */
+export class LoginRequest extends Schema.Class<LoginRequest>("LoginRequest")({
+  email: Schema.String,
+  password: Password
+}) {}
+
+/** The bearer token a desktop client sends as `Authorization: Bearer <access_token>`. */
+export class AccessToken extends Schema.Class<AccessToken>("AccessToken")({
+  access_token: Schema.Redacted(Schema.String),
+  token_type: Schema.Literal("bearer")
+}) {}
+
+/** Seed 003's `/auth/*` routes. */
+export class AuthApi extends HttpApiGroup.make("auth")
+  .add(
+    HttpApiEndpoint.post("register", "/register")
+      .setPayload(RegisterRequest)
+      .addSuccess(AccessToken)
+      .addError(EmailTaken)
+      .addError(InvalidRequest)
+      .addError(TooManyRequests)
+  )
+  .add(
+    HttpApiEndpoint.post("login", "/login")
+      .setPayload(LoginRequest)
+      .addSuccess(AccessToken)
+      .addError(InvalidCredentials)
+      .addError(TooManyRequests)
+  )
+  .add(HttpApiEndpoint.get("me", "/me").addSuccess(User).middleware(Authentication))
+  .prefix("/auth") {}

@@ -1,0 +1,86 @@
+/**
+ * Errors of the control plane's API. Every body has `_tag` (which error) and `message` (what to
+ * do about it), so clients can branch on one field and show the other.
+ */
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+
+/** No valid session cookie or bearer token came with the request. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 401 })
+) {}
+
+/** Email and password did not match an account. Never says which of the two was wrong. */
+export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>()(
+  "InvalidCredentials",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 401 })
+) {}
+
+/** An account with this email already exists. */
+export class EmailTaken extends Schema.TaggedError<EmailTaken>()(
+  "EmailTaken",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/** Too many attempts from this client (sign-in brute-force protection). */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
+  "TooManyRequests",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 429 })
+) {}
+
+/**
+ * A request that is well-formed JSON but not acceptable; `field` names the offending field
+ * (schema violations answer with `HttpApiDecodeError`, whose `issues[].path` names it).
+ */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()(
+  "InvalidRequest",
+  { message: Schema.String, field: Schema.String },
+  HttpApiSchema.annotations({ status: 400 })
+) {}
+
+/** The request body is not valid JSON. */
+export class MalformedBody extends Schema.TaggedError<MalformedBody>()(
+  "MalformedBody",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 400 })
+) {}
+
+/** The request body is larger than the server accepts. */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { message: Schema.String, limitBytes: Schema.Int },
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+/** The user already has an API key (one per user: regenerate it with `PUT`). */
+export class ApiKeyAlreadyExists extends Schema.TaggedError<ApiKeyAlreadyExists>()(
+  "ApiKeyAlreadyExists",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/** The user has no API key. */
+export class ApiKeyNotFound extends Schema.TaggedError<ApiKeyNotFound>()(
+  "ApiKeyNotFound",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
+/** The user has no secret stored for this provider. */
+export class SecretNotFound extends Schema.TaggedError<SecretNotFound>()(
+  "SecretNotFound",
+  { message: Schema.String, provider: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
+/** A dependency the request needs (database, vault) failed; nothing about the request was wrong. */
+export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()(
+  "ServiceUnavailable",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 })
+) {}

@@ -1,0 +1,16 @@
+/**
+ * The ledger's migrations (bookkeeping table `ledger_migrations`).
+ */
+import { Migrations } from "@switchyard/db"
+import usage from "./migrations/0001_usage.ts"
+import failedRequests from "./migrations/0002_failed_requests.ts"
+import hourlyRollups from "./migrations/0003_hourly_rollups.ts"
+import eventsTimeIndex from "./migrations/0004_events_time_index.ts"
+
+/** Every table the ledger owns: usage events, minute and hour rollups, failed requests. */
+export const ledgerMigrations: Migrations.PackageMigrations = Migrations.define("ledger", {
+  "0001_usage": usage,
+  "0002_failed_requests": failedRequests,
+  "0003_hourly_rollups": hourlyRollups,
+  "0004_events_time_index": eventsTimeIndex
+})

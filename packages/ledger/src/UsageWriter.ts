@@ -1,0 +1,199 @@
+/**
+ * The batching writer behind `UsageRecorder.layerPg`.
+ *
+ * `record` appends to an in-memory buffer and returns. The buffer is split into `writers` shards by
+ * user; each shard has one background fiber that writes it in batches of up to `batchSize`, as soon
+ * as a batch is full or every `flushIntervalMs`, on a connection of its own. Shards never share a
+ * user, so they never update the same rollup row and cannot deadlock each other, while PostgreSQL
+ * works on several batches at once.
+ *
+ * A batch leaves its shard only once PostgreSQL has committed it, so while the database is down
+ * events accumulate (and count against `maxBuffered`, over all shards) and the same batch is
+ * retried with jittered, capped exponential backoff. Retrying is safe: the insert is idempotent on
+ * request id, and rollups only count rows the insert actually added.
+ *
+ * When the buffer is full, new events are refused, counted (`dropped`, and the
+ * `switchyard_ledger_dropped_events_total` metric) and logged at error level (at most once a
+ * second, with the running count): never silently.
+ *
+ * Closing the scope (shutdown) stops the loops and writes everything left, for at most
+ * `shutdownTimeoutMs`; whatever could not be written by then is reported in the log.
+ */
+import type { UsageEvent } from "@switchyard/domain"
+import { Cause, Config, type Context, Duration, Effect, Fiber, Queue, Schedule } from "effect"
+import { insertBatch } from "./UsageEventsRepo.ts"
+import type { LedgerStats } from "./UsageMetrics.ts"
+import { UsageMetrics } from "./UsageMetrics.ts"
+import type { UsageRecorder } from "./UsageRecorder.ts"
+
+/** Tuning of the writer. */
+export interface WriterOptions {
+  /** Most events per INSERT. */
+  readonly batchSize: number
+  /** Longest an event waits before a partial batch is written. */
+  readonly flushIntervalMs: number
+  /** Most events held in memory (queued + in flight, all shards) before new ones are refused. */
+  readonly maxBuffered: number
+  /** First retry delay after a failed write; doubles up to `retryMaxMs`, jittered. */
+  readonly retryBaseMs: number
+  readonly retryMaxMs: number
+  /** Longest the final flush may take when the scope closes. */
+  readonly shutdownTimeoutMs: number
+  /** Batches written concurrently (shards by user); each uses one pooled connection. Default 2. */
+  readonly writers?: number
+}
+
+/**
+ * Options from the environment: `LEDGER_BATCH_SIZE` (2000), `LEDGER_FLUSH_INTERVAL_MS` (200),
+ * `LEDGER_MAX_BUFFERED_EVENTS` (200000), `LEDGER_RETRY_BASE_MS` (100), `LEDGER_RETRY_MAX_MS`
+ * (5000), `LEDGER_SHUTDOWN_TIMEOUT_MS` (15000), `LEDGER_WRITERS` (2).
+ */
+export const config: Config.Config<WriterOptions> = Config.all({
+  batchSize: Config.integer("LEDGER_BATCH_SIZE").pipe(Config.withDefault(2000)),
+  flushIntervalMs: Config.integer("LEDGER_FLUSH_INTERVAL_MS").pipe(Config.withDefault(200)),
+  maxBuffered: Config.integer("LEDGER_MAX_BUFFERED_EVENTS").pipe(Config.withDefault(200_000)),
+  retryBaseMs: Config.integer("LEDGER_RETRY_BASE_MS").pipe(Config.withDefault(100)),
+  retryMaxMs: Config.integer("LEDGER_RETRY_MAX_MS").pipe(Config.withDefault(5000)),
+  shutdownTimeoutMs: Config.integer("LEDGER_SHUTDOWN_TIMEOUT_MS").pipe(Config.withDefault(15_000)),
+  writers: Config.integer("LEDGER_WRITERS").pipe(Config.withDefault(2))
+})
+
+/** FNV-1a: a cheap, stable spread of user ids over shards. */
+const shardOf = (userId: string, shards: number) => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < userId.length; i++) {
+    hash ^= userId.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) % shards
+}
+
+/** Builds the writer; its loops run until the surrounding scope closes, then it flushes. */
+export const make = (options: WriterOptions) =>
+  Effect.gen(function* () {
+    const metrics = yield* UsageMetrics
+    const writers = Math.max(1, options.writers ?? 2)
+    const shards: Array<Array<UsageEvent>> = Array.from({ length: writers }, () => [])
+    let queued = 0
+    let written = 0
+    let retries = 0
+    let failedBatches = 0
+    let dropped = 0
+    let lastError: string | null = null
+    let closed = false
+    let lastDropLog = 0
+    let lastFailureLog = 0
+
+    const stats = (): LedgerStats => ({ queued, written, retries, failedBatches, dropped, lastError })
+    metrics.attachLedger(stats)
+
+    // Wakes a shard's loop early when a full batch is waiting; one pending wake-up is enough.
+    const wakes = yield* Effect.all(shards.map(() => Queue.sliding<void>(1)))
+
+    const retryPolicy = Schedule.exponential(Duration.millis(options.retryBaseMs)).pipe(
+      Schedule.union(Schedule.spaced(Duration.millis(options.retryMaxMs))),
+      Schedule.jittered
+    )
+
+    /** Writes the oldest batch of a shard until it commits; removes it from the shard then. */
+    const writeOldest = (shard: Array<UsageEvent>) =>
+      Effect.gen(function* () {
+        const batch = shard.slice(0, options.batchSize)
+        let failed = false
+        const inserted = yield* insertBatch(batch).pipe(
+          Effect.tapError((error) =>
+            Effect.suspend(() => {
+              retries++
+              if (!failed) failedBatches++
+              failed = true
+              lastError = error instanceof Error ? error.message : String(error)
+              // One line a second at most while the database is away.
+              const now = Date.now()
+              if (now - lastFailureLog < 1000) return Effect.void
+              lastFailureLog = now
+              return Effect.logWarning("ledger write failed; retrying", { queued, retries, error: lastError })
+            })
+          ),
+          Effect.retry(retryPolicy)
+        )
+        shard.splice(0, batch.length)
+        queued -= batch.length
+        written += inserted
+        if (failed) yield* Effect.logInfo("ledger write recovered", { queued })
+        lastError = null
+      })
+
+    const loop = (index: number) =>
+      Effect.gen(function* () {
+        const shard = shards[index]!
+        while (true) {
+          if (shard.length < options.batchSize) {
+            yield* Effect.raceFirst(
+              Queue.take(wakes[index]!),
+              Effect.sleep(Duration.millis(options.flushIntervalMs))
+            )
+          }
+          if (shard.length > 0) yield* writeOldest(shard)
+        }
+      })
+
+    const fibers = yield* Effect.all(shards.map((_, index) => Effect.forkDaemon(loop(index))))
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        closed = true
+        yield* Fiber.interruptAll(fibers)
+        // A write interrupted mid-flight may or may not have committed: writing it again is safe.
+        // Finalizers run uninterruptibly: the flush must be made interruptible for the timeout to
+        // be able to stop it.
+        const flushed = yield* Effect.forEach(
+          shards,
+          (shard) =>
+            Effect.gen(function* () {
+              while (shard.length > 0) yield* writeOldest(shard)
+            }),
+          { concurrency: "unbounded", discard: true }
+        ).pipe(Effect.interruptible, Effect.timeout(Duration.millis(options.shutdownTimeoutMs)), Effect.exit)
+        if (flushed._tag === "Failure") {
+          yield* Effect.logError("ledger: usage events NOT written at shutdown", {
+            lost: queued,
+            reason: Cause.isDie(flushed.cause)
+              ? Cause.pretty(flushed.cause)
+              : `database unavailable for LEDGER_SHUTDOWN_TIMEOUT_MS (${options.shutdownTimeoutMs} ms): ${lastError}`
+          })
+        }
+      })
+    )
+
+    const refuse = (event: UsageEvent, reason: string) => {
+      dropped++
+      const now = Date.now()
+      if (now - lastDropLog < 1000) return Effect.void
+      lastDropLog = now
+      return Effect.logError(`ledger: usage event DROPPED (${reason})`, {
+        requestId: event.requestId,
+        droppedTotal: dropped,
+        queued,
+        maxBuffered: options.maxBuffered
+      })
+    }
+
+    const service: Context.Tag.Service<UsageRecorder> = {
+      record: (event) =>
+        Effect.suspend(() => {
+          metrics.observe(event)
+          if (closed) return refuse(event, "ledger closed")
+          if (queued >= options.maxBuffered) {
+            return refuse(event, "LEDGER_MAX_BUFFERED_EVENTS reached while the database is unavailable")
+          }
+          const index = writers === 1 ? 0 : shardOf(event.userId, writers)
+          const shard = shards[index]!
+          shard.push(event)
+          queued++
+          if (shard.length === options.batchSize) wakes[index]!.unsafeOffer(undefined)
+          return Effect.void
+        }),
+      stats: Effect.sync(stats)
+    }
+    return service
+  })

@@ -1,0 +1,220 @@
+/**
+ * Which key a request is sent upstream with: the user's own secret from the vault (BYOK) when they
+ * stored one and it is enabled, else the platform's key from the environment (`OPENAI_API_KEY`,
+ * `ANTHROPIC_API_KEY`, `GOOGLE_AI_KEY`, `XAI_API_KEY`), else a 401 naming the provider (seed 000).
+ *
+ * Users' secrets are cached in memory (no database read per request in steady state) and dropped
+ * as soon as the control plane publishes a change for that user and provider. The vault and the
+ * change feed are supplied by the app, which keeps this package free of storage.
+ */
+import { GatewayError, type ProviderId, type RouteProviderId } from "@switchyard/domain"
+import { Config, Context, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { Providers, type ResolvedProvider } from "./providers/Providers.ts"
+
+/** A user's stored secret for one provider, as the vault returns it. */
+export interface UserSecret {
+  readonly enabled: boolean
+  /** Required for `openai-compatible`: the server the user's key belongs to. */
+  readonly baseUrl: string | undefined
+  readonly secret: Redacted.Redacted<string>
+  /** Why `baseUrl` may not be used (e.g. it now resolves to a private address); refuses the call. */
+  readonly refusal?: string | undefined
+}
+
+/**
+ * A secret changed (added, replaced, disabled, deleted) for this user and provider; without a
+ * provider, any of the user's; without a user, anything may have changed (the feed reconnected).
+ */
+export interface SecretChange {
+  readonly userId?: string | undefined
+  readonly provider?: string | undefined
+}
+
+/** The key and the address to use for one upstream call. */
+export interface Credential {
+  readonly provider: ResolvedProvider
+  readonly apiKey: Redacted.Redacted<string>
+  /** The base URL to send to: the user's for `openai-compatible`, else the provider's. */
+  readonly baseUrl: string
+  /** `operator`: the deployment's own key from the routing file. */
+  readonly source: "user" | "platform" | "builtin" | "operator"
+}
+
+/** An operator key configured for one deployment in the routing file (see `Routing.DeploymentCredential`). */
+export interface OperatorKey {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Overrides the provider's base URL; absent: the provider's. */
+  readonly baseUrl: string | undefined
+}
+
+/** Looks up a user's secret; fails when the store cannot be read. */
+export type SecretLookup = (
+  userId: string,
+  provider: ProviderId
+) => Effect.Effect<Option.Option<UserSecret>, unknown>
+
+/** Resolves credentials, caching users' secrets until a change is published. */
+export class Credentials extends Context.Tag("@switchyard/router-core/Credentials")<
+  Credentials,
+  {
+    /** With `operator` (a deployment's own key), exactly that key: the user's is never used. */
+    readonly resolve: (
+      userId: string,
+      provider: RouteProviderId,
+      operator?: OperatorKey
+    ) => Effect.Effect<Credential, GatewayError>
+    /** Drops cached secrets: one provider of a user, all of a user, or (no argument) everyone's. */
+    readonly invalidate: (userId?: string, provider?: string) => void
+  }
+>() {}
+
+/** The 401 of seed 000 when neither the user nor the platform has a key. */
+export const noKey = (provider: string) =>
+  new GatewayError({
+    status: 401,
+    type: "authentication_error",
+    message: `No API key configured for provider: ${provider}`
+  })
+
+/** The platform keys, read once from the environment (empty values count as absent). */
+export const platformKeysConfig = Config.all({
+  openai: Config.option(Config.redacted("OPENAI_API_KEY")),
+  anthropic: Config.option(Config.redacted("ANTHROPIC_API_KEY")),
+  google: Config.option(Config.redacted("GOOGLE_AI_KEY")),
+  xai: Config.option(Config.redacted("XAI_API_KEY"))
+}).pipe(
+  Config.map((keys) => {
+    const present: Partial<Record<ProviderId, Redacted.Redacted<string>>> = {}
+    for (const [provider, key] of Object.entries(keys)) {
+      if (Option.isSome(key) && Redacted.value(key.value).length > 0)
+        present[provider as ProviderId] = key.value
+    }
+    return present
+  })
+)
+
+/** What `make` needs. */
+export interface MakeOptions {
+  readonly lookup: SecretLookup
+  readonly platformKeys: Partial<Record<ProviderId, Redacted.Redacted<string>>>
+  readonly changes: Stream.Stream<SecretChange, unknown>
+}
+
+const cacheKey = (userId: string, provider: string) => `${userId}\u0000${provider}`
+
+/**
+ * Builds the service and subscribes to the change feed for the lifetime of the scope. While the
+ * feed is (re)connecting nothing can be trusted, so each (re)subscription starts from an empty cache.
+ */
+export const make = (options: MakeOptions) =>
+  Effect.gen(function* () {
+    const providers = yield* Providers
+    const cache = new Map<string, Option.Option<UserSecret>>()
+    // Bumped by every invalidation: a lookup that started before one must not fill the cache.
+    let epoch = 0
+
+    const invalidate = (userId?: string, provider?: string) => {
+      epoch++
+      if (userId === undefined) cache.clear()
+      else if (provider !== undefined) cache.delete(cacheKey(userId, provider))
+      else for (const key of cache.keys()) if (key.startsWith(`${userId}\u0000`)) cache.delete(key)
+    }
+
+    yield* Effect.sync(() => invalidate()).pipe(
+      Effect.zipRight(
+        Stream.runForEach(options.changes, (c) => Effect.sync(() => invalidate(c.userId, c.provider)))
+      ),
+      Effect.tapErrorCause((cause) =>
+        Effect.logWarning("credential change feed failed; resubscribing", cause)
+      ),
+      Effect.retry(Schedule.spaced("1 second")),
+      Effect.forkScoped
+    )
+
+    const userSecret = (userId: string, provider: ProviderId) => {
+      const key = cacheKey(userId, provider)
+      const cached = cache.get(key)
+      if (cached !== undefined) return Effect.succeed(cached)
+      const started = epoch
+      return options.lookup(userId, provider).pipe(
+        Effect.tap((found) =>
+          Effect.sync(() => {
+            if (epoch === started) cache.set(key, found)
+          })
+        ),
+        // A failed read and a defect (the database is down) alike: the store is unavailable.
+        Effect.catchAllCause((cause) =>
+          Effect.logError("reading the user's provider secret failed", cause).pipe(
+            Effect.zipRight(
+              Effect.fail(
+                new GatewayError({
+                  status: 503,
+                  type: "api_error",
+                  message: "The credential store is unavailable; try again shortly"
+                })
+              )
+            )
+          )
+        )
+      )
+    }
+
+    const resolve = (
+      userId: string,
+      providerId: RouteProviderId,
+      operator?: OperatorKey
+    ): Effect.Effect<Credential, GatewayError> => {
+      const provider = providers[providerId]
+      if (operator !== undefined) {
+        return Effect.succeed({
+          provider,
+          apiKey: operator.apiKey,
+          baseUrl: operator.baseUrl ?? provider.baseUrl,
+          source: "operator"
+        })
+      }
+      if (providerId === "mock") {
+        return Effect.succeed({
+          provider,
+          apiKey: Redacted.make(""),
+          baseUrl: provider.baseUrl,
+          source: "builtin"
+        })
+      }
+      return Effect.flatMap(
+        userSecret(userId, providerId),
+        (found): Effect.Effect<Credential, GatewayError> => {
+          if (Option.isSome(found) && found.value.enabled) {
+            const { baseUrl, secret, refusal } = found.value
+            if (providerId === "openai-compatible" && !baseUrl) return Effect.fail(noKey(providerId))
+            if (refusal !== undefined) {
+              return Effect.fail(
+                new GatewayError({ status: 403, type: "permission_error", message: refusal })
+              )
+            }
+            return Effect.succeed({
+              provider,
+              apiKey: secret,
+              baseUrl: providerId === "openai-compatible" && baseUrl ? trimSlash(baseUrl) : provider.baseUrl,
+              source: "user"
+            })
+          }
+          const platform = options.platformKeys[providerId]
+          if (platform === undefined || providerId === "openai-compatible")
+            return Effect.fail(noKey(providerId))
+          return Effect.succeed({ provider, apiKey: platform, baseUrl: provider.baseUrl, source: "platform" })
+        }
+      )
+    }
+
+    return Credentials.of({ resolve, invalidate })
+  })
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "")
+
+/** The service from a lookup and a change stream, with the platform keys from the environment. */
+export const layer = (options: Omit<MakeOptions, "platformKeys">) =>
+  Layer.scoped(
+    Credentials,
+    Effect.flatMap(platformKeysConfig, (platformKeys) => make({ ...options, platformKeys }))
+  )

@@ -1,0 +1,279 @@
+/**
+ * Model name → provider + upstream model. In order: an operator alias (exact name), an explicit
+ * `provider/model`, then prefix rules for bare names (`gpt-`, `o1-`, `o3-`, `o4-`, `chatgpt-`,
+ * `text-embedding-` → openai; `claude-` → anthropic; `gemini-` → google; `grok-` → xai). Anything else is unknown.
+ *
+ * Resolution is a synchronous lookup in a table built at start-up: it runs on every request.
+ */
+import { type RouteProviderId, RouteProviderId as RouteProviderIdSchema } from "@switchyard/domain"
+import { Config, Context, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Schema } from "effect"
+import type { LimitDefaults } from "./limits/EffectiveLimits.ts"
+import * as RoutingConfig from "./RoutingConfig.ts"
+import { type CircuitBreakerConfig, defaultConfig as defaultBreaker } from "./reliability/CircuitBreaker.ts"
+import { defaultPolicy, type RetryPolicy } from "./reliability/RetryPolicy.ts"
+import type { Timeouts } from "./reliability/Timeouts.ts"
+
+/** Where a model name goes. */
+export interface Route {
+  readonly provider: RouteProviderId
+  /** The model name the provider is sent. */
+  readonly upstreamModel: string
+}
+
+/** An operator key configured for one deployment, read from the environment at load time. */
+export interface DeploymentCredential {
+  /** The environment variable it was read from (for messages; never the key). */
+  readonly env: string
+  readonly apiKey: Redacted.Redacted<string>
+  /** Overrides the provider's base URL (openai-compatible deployments). */
+  readonly baseUrl: string | undefined
+}
+
+/** A route as one deployment of a model: an id for its circuit breaker and a weight. */
+export interface Deployment extends Route {
+  /** `provider/upstreamModel`, with `@ENV` when it has its own credential. */
+  readonly id: string
+  readonly weight: number
+  /** Its own operator key; absent: the user's key, else the platform's. */
+  readonly credential?: DeploymentCredential | undefined
+}
+
+/** The resolved routing table. */
+export interface RoutingTable {
+  /** The route for a model name, or undefined when the name is unknown (→ 404). */
+  readonly resolve: (model: string) => Route | undefined
+  /** The model used when a request names none (seed 003's `/api/chat`). */
+  readonly defaultModel: string
+  /** Operator aliases with their routes, for `GET /v1/models`. */
+  readonly aliases: ReadonlyArray<readonly [string, Route]>
+  /** Whether the built-in `mock` provider answers. */
+  readonly mockEnabled: boolean
+  /** The file's default limits (`limits:`); the environment's defaults lie under them. */
+  readonly limits: LimitDefaults
+  /**
+   * Where a model name may go, in groups tried in order: its deployments (one for a plain name,
+   * spread by weight for an alias), then one group per fallback. Undefined when unknown.
+   */
+  readonly deployments: (model: string) => ReadonlyArray<ReadonlyArray<Deployment>> | undefined
+  readonly retry: RetryPolicy
+  /** The file's timeouts; undefined: the router's own default applies. */
+  readonly timeouts: Timeouts | undefined
+  readonly circuitBreaker: CircuitBreakerConfig
+}
+
+const deployment = (route: Route, weight = 1, credential?: DeploymentCredential): Deployment => ({
+  ...route,
+  // Two deployments of one model with different keys are different deployments (plans, breakers).
+  id: `${route.provider}/${route.upstreamModel}${credential === undefined ? "" : `@${credential.env}`}`,
+  weight,
+  ...(credential === undefined ? {} : { credential })
+})
+
+const toDeployment = (
+  route: Route | undefined,
+  weight?: number,
+  credential?: DeploymentCredential
+): Deployment | undefined => (route === undefined ? undefined : deployment(route, weight, credential))
+
+/** Reads a deployment's operator key; a missing or empty variable is a config error naming it. */
+const readCredential = (
+  alias: string,
+  config: RoutingConfig.DeploymentCredentialConfig | undefined
+): Effect.Effect<DeploymentCredential | undefined, RoutingConfig.RoutingConfigError> =>
+  config === undefined
+    ? Effect.succeed(undefined)
+    : Config.redacted(config.env).pipe(
+        Config.validate({ message: "is empty", validation: (key) => Redacted.value(key).length > 0 }),
+        Effect.map((apiKey) => ({ env: config.env, apiKey, baseUrl: config.baseUrl?.replace(/\/+$/, "") })),
+        Effect.mapError(
+          () =>
+            new RoutingConfig.RoutingConfigError({
+              path: "aliases",
+              message: `alias "${alias}": credential environment variable ${config.env} is not set (or empty)`
+            })
+        )
+      )
+
+const isRouteProvider = Schema.is(RouteProviderIdSchema)
+
+const PREFIXES: ReadonlyArray<readonly [string, RouteProviderId]> = [
+  ["gpt-", "openai"],
+  ["o1-", "openai"],
+  ["o3-", "openai"],
+  ["o4-", "openai"],
+  ["chatgpt-", "openai"],
+  // OpenAI's embedding models (Google's are named `google/text-embedding-004` or `gemini-embedding-*`).
+  ["text-embedding-", "openai"],
+  ["claude-", "anthropic"],
+  ["gemini-", "google"],
+  ["grok-", "xai"]
+]
+
+/** Explicit `provider/model` or a prefix rule; no aliases. */
+export const resolveName = (model: string, mockEnabled: boolean): Route | undefined => {
+  const slash = model.indexOf("/")
+  if (slash > 0) {
+    const provider = model.slice(0, slash)
+    const upstreamModel = model.slice(slash + 1)
+    if (!isRouteProvider(provider) || upstreamModel.length === 0) return undefined
+    if (provider === "mock" && !mockEnabled) return undefined
+    return { provider, upstreamModel }
+  }
+  for (const [prefix, provider] of PREFIXES) {
+    if (model.startsWith(prefix)) return { provider, upstreamModel: model }
+  }
+  return undefined
+}
+
+/** Options for building a table. */
+export interface TableOptions {
+  readonly file: RoutingConfig.RoutingConfigFile
+  readonly mockEnabled: boolean
+  /** `DEFAULT_MODEL`, which wins over the file's `defaultModel`. */
+  readonly defaultModel: string | undefined
+}
+
+/** Builds the table; fails when an alias points at nothing routable. */
+export const makeTable = (
+  options: TableOptions
+): Effect.Effect<RoutingTable, RoutingConfig.RoutingConfigError> =>
+  Effect.gen(function* () {
+    const { mockEnabled } = options
+    const aliases = new Map<string, Route>()
+    const groups = new Map<string, ReadonlyArray<Deployment>>()
+    const routable = (route: Route | undefined) =>
+      route === undefined || (route.provider === "mock" && !mockEnabled) ? undefined : route
+    for (const [name, target] of Object.entries(options.file.aliases ?? {})) {
+      const routes: ReadonlyArray<Deployment | undefined> =
+        typeof target === "string"
+          ? [toDeployment(resolveName(target, mockEnabled))]
+          : "deployments" in target
+            ? yield* Effect.forEach(target.deployments, (d) =>
+                Effect.map(readCredential(name, d.credential), (credential) =>
+                  toDeployment(
+                    routable({ provider: d.provider, upstreamModel: d.model }),
+                    d.weight,
+                    credential
+                  )
+                )
+              )
+            : [toDeployment(routable({ provider: target.provider, upstreamModel: target.model }))]
+      if (routes.some((r) => r === undefined)) {
+        return yield* new RoutingConfig.RoutingConfigError({
+          path: "aliases",
+          message: `alias "${name}" points at ${JSON.stringify(target)}, which names no known provider`
+        })
+      }
+      const list = routes as ReadonlyArray<Deployment>
+      aliases.set(name, { provider: list[0]!.provider, upstreamModel: list[0]!.upstreamModel })
+      groups.set(name, list)
+    }
+    const resolve = (model: string) => aliases.get(model) ?? resolveName(model, mockEnabled)
+    const ownGroup = (model: string): ReadonlyArray<Deployment> | undefined => {
+      const group = groups.get(model)
+      if (group !== undefined) return group
+      const route = resolveName(model, mockEnabled)
+      return route === undefined ? undefined : [deployment(route)]
+    }
+    const chains = new Map<string, Array<ReadonlyArray<Deployment>>>()
+    const names = new Set([...groups.keys(), ...Object.keys(options.file.fallbacks ?? {})])
+    for (const name of names) {
+      const target = options.file.aliases?.[name]
+      const own = typeof target === "object" && "deployments" in target ? (target.fallbacks ?? []) : []
+      const fallbackNames = [...own, ...(options.file.fallbacks?.[name] ?? [])]
+      const chain: Array<ReadonlyArray<Deployment>> = []
+      for (const fallback of fallbackNames) {
+        // A fallback contributes its own deployments, not its fallbacks: chains never loop.
+        const group = ownGroup(fallback)
+        if (group === undefined) {
+          return yield* new RoutingConfig.RoutingConfigError({
+            path: "fallbacks",
+            message: `fallback "${fallback}" of "${name}" names no known model or alias`
+          })
+        }
+        chain.push(group)
+      }
+      chains.set(name, chain)
+    }
+    return {
+      resolve,
+      defaultModel:
+        options.defaultModel ?? options.file.defaultModel ?? (mockEnabled ? "mock/echo" : "gpt-4o-mini"),
+      aliases: [...aliases.entries()],
+      mockEnabled,
+      limits: options.file.limits ?? {},
+      deployments: (model) => {
+        const own = ownGroup(model)
+        if (own === undefined) return undefined
+        const chain = chains.get(model)
+        return chain === undefined || chain.length === 0 ? [own] : [own, ...chain]
+      },
+      retry: options.file.retry ?? defaultPolicy,
+      timeouts: options.file.timeouts,
+      circuitBreaker: options.file.circuitBreaker ?? defaultBreaker
+    }
+  })
+
+/**
+ * The routing table in force. A service holding a getter (not a value) so a reloaded file can
+ * replace the table without restarting.
+ */
+export class Routing extends Context.Tag("@switchyard/router-core/Routing")<
+  Routing,
+  { readonly current: () => RoutingTable }
+>() {}
+
+/** Whether the mock provider is on: `MOCK_PROVIDER` if set, else on in local mode only. */
+export const mockEnabledConfig = Config.all({
+  local: Config.boolean("SWITCHYARD_LOCAL").pipe(Config.withDefault(false)),
+  mock: Config.option(Config.boolean("MOCK_PROVIDER"))
+}).pipe(Config.map(({ local, mock }) => Option.getOrElse(mock, () => local)))
+
+/** A fixed table (tests, and callers that build their own). */
+export const layerTable = (table: RoutingTable) => Layer.succeed(Routing, { current: () => table })
+
+/**
+ * The table from `SWITCHYARD_CONFIG` (optional), `DEFAULT_MODEL`, `SWITCHYARD_LOCAL`,
+ * `MOCK_PROVIDER`. An invalid file stops start-up (the error names the line). While running, the
+ * file is re-read every `SWITCHYARD_CONFIG_POLL_MS` (default 2000; 0: never) and a changed file
+ * replaces the table; a changed file that is invalid is logged with the reason and the previous
+ * table keeps serving. (Polling rather than `fs.watch`: editors and config-map mounts replace the
+ * file by renaming, which watchers on the old inode miss.)
+ */
+export const layer = Layer.scoped(
+  Routing,
+  Effect.gen(function* () {
+    const path = yield* Config.option(Config.string("SWITCHYARD_CONFIG"))
+    const mockEnabled = yield* mockEnabledConfig
+    const defaultModel = Option.getOrUndefined(yield* Config.option(Config.string("DEFAULT_MODEL")))
+    const pollMs = yield* Config.integer("SWITCHYARD_CONFIG_POLL_MS").pipe(Config.withDefault(2000))
+    const build = (file: RoutingConfig.RoutingConfigFile) => makeTable({ file, mockEnabled, defaultModel })
+    if (Option.isNone(path)) {
+      const table = yield* build({})
+      return { current: () => table }
+    }
+    const file = path.value
+    let text = yield* RoutingConfig.read(file)
+    let table = yield* Effect.flatMap(RoutingConfig.parse(file, text), build)
+    const check = Effect.gen(function* () {
+      const next = yield* RoutingConfig.read(file)
+      if (next === text) return
+      text = next
+      const built = yield* Effect.either(Effect.flatMap(RoutingConfig.parse(file, next), build))
+      if (Either.isLeft(built)) {
+        yield* Effect.logWarning(
+          `routing: ${file} changed but is invalid; still serving the previous config.\n${built.left.message}`
+        )
+        return
+      }
+      table = built.right
+      yield* Effect.logInfo(`routing: reloaded ${file}`)
+    }).pipe(
+      Effect.catchAll((error) =>
+        Effect.logWarning(`routing: ${error.message}; still serving the previous config`)
+      )
+    )
+    if (pollMs > 0) yield* Effect.forkScoped(Effect.repeat(check, Schedule.spaced(Duration.millis(pollMs))))
+    return { current: () => table }
+  })
+)

@@ -1,0 +1,54 @@
+/**
+ * The provider registry: every provider's static spec plus its base URL as configured for this
+ * deployment (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GOOGLE_AI_BASE_URL`, `XAI_BASE_URL`).
+ */
+import type { RouteProviderId } from "@switchyard/domain"
+import { Config, Context, Effect, Layer } from "effect"
+import { anthropic } from "./anthropic.ts"
+import { google } from "./google.ts"
+import { mock } from "./mock.ts"
+import { openai } from "./openai.ts"
+import { openaiCompatible } from "./openaiCompatible.ts"
+import { normalizeBaseUrl, type ProviderSpec } from "./Provider.ts"
+import { xai } from "./xai.ts"
+
+/** Every provider's spec, by id. */
+export const specs: Readonly<Record<RouteProviderId, ProviderSpec>> = {
+  openai,
+  anthropic,
+  google,
+  xai,
+  "openai-compatible": openaiCompatible,
+  mock
+}
+
+/** A provider as deployed: its spec and the base URL this process sends to. */
+export interface ResolvedProvider {
+  readonly spec: ProviderSpec
+  readonly baseUrl: string
+}
+
+/** The providers as configured for this process. */
+export class Providers extends Context.Tag("@switchyard/router-core/Providers")<
+  Providers,
+  Readonly<Record<RouteProviderId, ResolvedProvider>>
+>() {}
+
+const resolve = (spec: ProviderSpec) =>
+  (spec.baseUrlEnv === undefined
+    ? Effect.succeed(spec.defaultBaseUrl)
+    : Config.string(spec.baseUrlEnv).pipe(Config.withDefault(spec.defaultBaseUrl))
+  ).pipe(Effect.map((url): ResolvedProvider => ({ spec, baseUrl: normalizeBaseUrl(url) })))
+
+/** Reads the base URL overrides from configuration once, at start-up. */
+export const layer = Layer.effect(
+  Providers,
+  Effect.all({
+    openai: resolve(openai),
+    anthropic: resolve(anthropic),
+    google: resolve(google),
+    xai: resolve(xai),
+    "openai-compatible": resolve(openaiCompatible),
+    mock: resolve(mock)
+  })
+)

@@ -1,0 +1,20 @@
+/**
+ * Any OpenAI-compatible server (vLLM, Ollama, Groq, Together, Mistral, DeepSeek, OpenRouter…).
+ * There is no platform default: the base URL comes from the user's stored secret (`baseUrl`,
+ * including `/v1` as these servers expect), checked against SSRF when it was stored.
+ */
+import { bearerHeaders, openAIChatUrl, openAIEmbeddingsUrl } from "./openai.ts"
+import type { ProviderSpec } from "./Provider.ts"
+
+/** The OpenAI-compatible provider. */
+export const openaiCompatible: ProviderSpec = {
+  id: "openai-compatible",
+  format: "openai",
+  defaultBaseUrl: "",
+  baseUrlEnv: undefined,
+  platformKeyEnv: undefined,
+  chatUrl: openAIChatUrl,
+  embeddingsUrl: openAIEmbeddingsUrl,
+  headers: bearerHeaders,
+  models: []
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "@effect/vitest"
+import type { ProviderId } from "@switchyard/domain"
+import { ConfigProvider, Effect, Exit, Option, PubSub, Redacted, Stream } from "effect"
+import * as Credentials from "../src/Credentials.ts"
+import * as Providers from "../src/providers/Providers.ts"
+
+const secrets = new Map<string, Credentials.UserSecret>()
+let lookups = 0
+const lookup: Credentials.SecretLookup = (userId: string, provider: ProviderId) =>
+  Effect.sync(() => {
+    lookups++
+    return Option.fromNullable(secrets.get(`${userId}/${provider}`))
+  })
+
+const env = ConfigProvider.fromMap(
+  new Map([
+    ["OPENAI_API_KEY", "sk-platform"],
+    ["ANTHROPIC_API_KEY", ""],
+    ["OPENAI_BASE_URL", "http://127.0.0.1:9/v1/"]
+  ])
+)
+
+const setup = Effect.gen(function* () {
+  const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+  const platformKeys = yield* Credentials.platformKeysConfig
+  const service = yield* Credentials.make({ lookup, platformKeys, changes: Stream.fromPubSub(changes) })
+  // Let the subscriber fiber start before publishing.
+  yield* Effect.sleep("10 millis")
+  return { service, changes }
+}).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+
+const key = (c: Credentials.Credential) => Redacted.value(c.apiKey)
+
+describe("Credentials", () => {
+  it.scopedLive("prefers the user's enabled secret, then the platform key, else 401", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      const { service } = yield* setup
+      secrets.set("u1/openai", { enabled: true, baseUrl: undefined, secret: Redacted.make("sk-user") })
+      secrets.set("u2/openai", { enabled: false, baseUrl: undefined, secret: Redacted.make("sk-off") })
+      const own = yield* service.resolve("u1", "openai")
+      expect([key(own), own.source, own.baseUrl]).toEqual(["sk-user", "user", "http://127.0.0.1:9/v1"])
+      const platform = yield* service.resolve("u2", "openai")
+      expect([key(platform), platform.source]).toEqual(["sk-platform", "platform"])
+      const none = yield* Effect.exit(service.resolve("u1", "anthropic"))
+      expect(none).toEqual(Exit.fail(Credentials.noKey("anthropic")))
+      expect(Credentials.noKey("anthropic")).toMatchObject({
+        status: 401,
+        type: "authentication_error",
+        message: "No API key configured for provider: anthropic"
+      })
+    })
+  )
+
+  it.scopedLive("uses the secret's baseUrl for openai-compatible, which has no platform key", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      const { service } = yield* setup
+      secrets.set("u1/openai-compatible", {
+        enabled: true,
+        baseUrl: "http://vllm.internal:8000/v1/",
+        secret: Redacted.make("tok")
+      })
+      const c = yield* service.resolve("u1", "openai-compatible")
+      expect([key(c), c.baseUrl]).toEqual(["tok", "http://vllm.internal:8000/v1"])
+      const none = yield* Effect.exit(service.resolve("u2", "openai-compatible"))
+      expect(none).toEqual(Exit.fail(Credentials.noKey("openai-compatible")))
+    })
+  )
+
+  it.scopedLive("caches secrets and drops them when a change is published", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      const { service, changes } = yield* setup
+      secrets.set("u1/openai", { enabled: true, baseUrl: undefined, secret: Redacted.make("v1") })
+      yield* service.resolve("u1", "openai")
+      const before = lookups
+      expect(key(yield* service.resolve("u1", "openai"))).toBe("v1")
+      expect(lookups).toBe(before)
+      secrets.set("u1/openai", { enabled: true, baseUrl: undefined, secret: Redacted.make("v2") })
+      yield* PubSub.publish(changes, { userId: "u1", provider: "openai" })
+      let seen = "v1"
+      for (let i = 0; i < 100 && seen === "v1"; i++) {
+        yield* Effect.sleep("10 millis")
+        seen = key(yield* service.resolve("u1", "openai"))
+      }
+      expect(seen).toBe("v2")
+    })
+  )
+
+  it.scopedLive("answers mock without any key", () =>
+    Effect.gen(function* () {
+      const { service } = yield* setup
+      const c = yield* service.resolve("anyone", "mock")
+      expect(c.source).toBe("builtin")
+    })
+  )
+})

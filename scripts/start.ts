@@ -1,0 +1,146 @@
+/**
+ * `bun run start`: runs Switchyard on this machine.
+ *
+ * Without `POSTGRES_CONNECTION_STRING` (local mode) it boots an embedded PostgreSQL with its data
+ * under `./.data/`, generates the secrets it needs once (kept in `./.data/secrets.json`), and
+ * starts the control plane (:8000) and the router (:8080) against it. With a connection string it
+ * uses that server and requires the secrets to be configured. Ctrl-C stops the apps, then the
+ * database.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { type Handle, launch } from "../packages/db/src/EmbeddedPostgres.ts"
+import { loadOrCreateSecrets, problems } from "./lib/environment.ts"
+import { type App, killGroup, startApp, stopApp, waitHealthy } from "./lib/processes.ts"
+
+const root = path.resolve(import.meta.dir, "..")
+const dataDir = path.join(root, ".data")
+const CONTROL_PLANE_PORT = 8000
+const ROUTER_PORT = 8080
+/** Never 5432, which a system PostgreSQL may hold. */
+const EMBEDDED_POSTGRES_PORT = 54329
+const HEALTH_TIMEOUT_MS = 60_000
+
+const startedAt = Date.now()
+const say = (line = "") => console.log(line)
+const env: NodeJS.ProcessEnv = { ...process.env }
+const local = !env.POSTGRES_CONNECTION_STRING
+
+let database: Handle | undefined
+const apps: Array<App> = []
+let stopping: Promise<never> | undefined
+
+/** Stops the apps, then the database, then exits: the one way out once something runs. */
+const shutdown = (code: number, why?: string): Promise<never> => {
+  stopping ??= (async () => {
+    if (why) console.error(why)
+    await Promise.all(apps.map((app) => stopApp(app, 15_000)))
+    await database?.stop()
+    process.exit(code)
+  })()
+  return stopping
+}
+
+let firstInterrupt = 0
+process.on("SIGINT", () => {
+  if (!stopping) {
+    firstInterrupt = Date.now()
+    say("\nStopping… (Ctrl-C again to force)")
+    void shutdown(0)
+  } else if (Date.now() - firstInterrupt > 1000) {
+    // A second, deliberate Ctrl-C: do not wait for the apps' graceful shutdown. (The first one
+    // usually arrives twice at once: from the terminal and forwarded by `bun run`.)
+    for (const app of apps) killGroup(app, "SIGKILL")
+  }
+})
+process.on("SIGTERM", () => void shutdown(0))
+// Whatever happens to this process, the apps must not outlive it (the database has its own hook).
+process.on("exit", () => {
+  for (const app of apps) killGroup(app, "SIGTERM")
+})
+
+if (local) {
+  // Traversable, so a server run as another OS user (as root) can reach .data/postgres; what is
+  // secret inside is private on its own (secrets.json 600, the cluster 700).
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 })
+  const { created, file, secrets } = loadOrCreateSecrets(dataDir)
+  const shown = path.relative(process.cwd(), file) || file
+  say(
+    created
+      ? `Local mode: generated BETTER_AUTH_SECRET and VAULT_TOKEN_KEY in ${shown} (mode 600). Keep that file: without it the stored provider keys cannot be decrypted.`
+      : `Local mode: using the secrets in ${shown}.`
+  )
+  env.BETTER_AUTH_SECRET ||= secrets.BETTER_AUTH_SECRET
+  env.VAULT_TOKEN_KEY ||= secrets.VAULT_TOKEN_KEY
+  env.SWITCHYARD_LOCAL = "true"
+  try {
+    database = await launch({
+      dataDir: path.join(dataDir, "postgres"),
+      port: EMBEDDED_POSTGRES_PORT,
+      database: "switchyard"
+    })
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    console.error(
+      `The embedded PostgreSQL could not start: ${reason}. Set POSTGRES_CONNECTION_STRING to use a PostgreSQL server of your own.`
+    )
+    process.exit(1)
+  }
+  say(`Embedded PostgreSQL is up on 127.0.0.1:${EMBEDDED_POSTGRES_PORT} (data in .data/postgres).`)
+  env.POSTGRES_CONNECTION_STRING = database.url
+  void database.exited.then((description) => shutdown(1, `${description} unexpectedly; stopping everything.`))
+}
+env.BETTER_AUTH_BASE_URL ||= `http://localhost:${CONTROL_PLANE_PORT}`
+
+const found = problems(env)
+if (found.length > 0) {
+  for (const problem of found) console.error(problem)
+  await shutdown(1, "Not starting: fix the configuration above.")
+}
+
+const targets = [
+  { name: "control-plane", port: CONTROL_PLANE_PORT },
+  { name: "router", port: ROUTER_PORT }
+] as const
+for (const { name, port } of targets) {
+  const app = startApp(name, `apps/${name}/src/main.ts`, { cwd: root, env: { ...env, PORT: String(port) } })
+  apps.push(app)
+  void app.exited.then((description) => shutdown(1, `${name} ${description}; stopping everything.`))
+}
+
+const deadline = Date.now() + HEALTH_TIMEOUT_MS
+const unhealthy = await Promise.all(
+  targets.map(({ port }) =>
+    waitHealthy(`http://127.0.0.1:${port}/health`, deadline, () => stopping !== undefined)
+  )
+)
+if (stopping) await stopping
+const failures = targets.flatMap(({ name, port }, index) =>
+  unhealthy[index] === undefined ? [] : [`${name} (:${port}/health): ${unhealthy[index]}`]
+)
+if (failures.length > 0) {
+  await shutdown(
+    1,
+    `Not healthy after ${HEALTH_TIMEOUT_MS / 1000} s: ${failures.join("; ")}. Stopping everything.`
+  )
+}
+
+const seconds = ((Date.now() - startedAt) / 1000).toFixed(1)
+say(`
+Switchyard is running${local ? " in local mode" : ""} (ready in ${seconds} s).
+  Control plane  http://localhost:${CONTROL_PLANE_PORT}   (API docs: http://localhost:${CONTROL_PLANE_PORT}/docs)
+  Router         http://localhost:${ROUTER_PORT}
+
+Try it:
+  # 1. Sign up; the session cookie goes to /tmp/switchyard-cookies.txt
+  curl -c /tmp/switchyard-cookies.txt http://localhost:${CONTROL_PLANE_PORT}/api/auth/sign-up/email \\
+    -H 'content-type: application/json' \\
+    -d '{"name":"Ada","email":"ada@example.com","password":"correct-horse-battery-staple"}'
+  # 2. Create your API key (shown once, in full, in the answer)
+  curl -b /tmp/switchyard-cookies.txt -X POST http://localhost:${CONTROL_PLANE_PORT}/v1/apikey
+  # 3. Call a model through the router; mock/echo needs no provider key${local ? "" : " (local mode only)"}
+  curl http://localhost:${ROUTER_PORT}/v1/chat/completions \\
+    -H "authorization: Bearer <the ef_ key from step 2>" -H 'content-type: application/json' \\
+    -d '{"model":"mock/echo","messages":[{"role":"user","content":"Hello"}]}'
+
+Press Ctrl-C to stop.`)
