@@ -37,6 +37,16 @@ export const verify = (ctx: GatewayContext, credential: string): Effect.Effect<C
     )
   )
 
+/** `verify` without running an effect when the credential is cached (the hot path's common case). */
+export const verifyNow = (
+  ctx: GatewayContext,
+  credential: string
+): Caller | GatewayError | Promise<Caller | GatewayError> => {
+  const cached = ctx.auth.verifyCached(credential)
+  if (cached === undefined) return ctx.run(verify(ctx, credential))
+  return Option.isSome(cached) ? cached.value : invalidKey
+}
+
 /** The caller of a request, or the error response to send. */
 export const authenticate = async (
   ctx: GatewayContext,
@@ -45,6 +55,6 @@ export const authenticate = async (
 ): Promise<Caller | Response> => {
   const credential = credentialOf(request.headers)
   if (credential === undefined) return errorResponse(format, missingKey)
-  const result = await ctx.run(verify(ctx, credential))
+  const result = await verifyNow(ctx, credential)
   return result instanceof GatewayError ? errorResponse(format, result) : result
 }

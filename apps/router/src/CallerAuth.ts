@@ -3,7 +3,7 @@
  * token from the control plane (desktop clients). Verification is the auth package's (cached, no
  * database per request); this module only picks the credential out of the headers and asks.
  */
-import { ApiKeyVerifier, UserTokenVerifier } from "@switchyard/auth"
+import { ApiKeyVerifier, UserTokenVerifier, type VerifiedKey } from "@switchyard/auth"
 import type { LimitsConfig } from "@switchyard/domain"
 import { Context, Effect, Layer, Option } from "effect"
 
@@ -19,7 +19,11 @@ export interface Caller {
 /** Verifies a raw credential taken from the request. */
 export class CallerAuth extends Context.Tag("@switchyard/router/CallerAuth")<
   CallerAuth,
-  { readonly verify: (credential: string) => Effect.Effect<Option.Option<Caller>> }
+  {
+    readonly verify: (credential: string) => Effect.Effect<Option.Option<Caller>>
+    /** `verify`'s answer when it is known without running anything (a cache hit), else `undefined`. */
+    readonly verifyCached: (credential: string) => Option.Option<Caller> | undefined
+  }
 >() {}
 
 /** The prefix of Switchyard API keys. */
@@ -39,7 +43,8 @@ export const credentialOf = (headers: Headers): string | undefined => {
 /** A fixed table of credentials (tests and demos). */
 export const layerStatic = (callers: ReadonlyMap<string, Caller>) =>
   Layer.succeed(CallerAuth, {
-    verify: (credential) => Effect.succeed(Option.fromNullable(callers.get(credential)))
+    verify: (credential) => Effect.succeed(Option.fromNullable(callers.get(credential))),
+    verifyCached: (credential) => Option.fromNullable(callers.get(credential))
   })
 
 /**
@@ -51,19 +56,34 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const keys = yield* ApiKeyVerifier
     const tokens = yield* UserTokenVerifier
+    // One caller per cached key, so a cache hit allocates nothing.
+    const callers = new WeakMap<VerifiedKey, Option.Option<Caller>>()
+    const callerOf = (key: VerifiedKey): Option.Option<Caller> => {
+      let caller = callers.get(key)
+      if (caller === undefined) {
+        caller = Option.some({ userId: key.userId, apiKeyId: key.keyId, keyLimits: key.limits })
+        callers.set(key, caller)
+      }
+      return caller
+    }
+    const ofKey = (found: Option.Option<VerifiedKey>) =>
+      Option.isSome(found) ? callerOf(found.value) : noCaller
     return {
       verify: (credential: string) =>
         credential.startsWith(API_KEY_PREFIX)
-          ? Effect.map(
-              keys.verify(credential),
-              Option.map(
-                (key): Caller => ({ userId: key.userId, apiKeyId: key.keyId, keyLimits: key.limits })
-              )
-            )
+          ? Effect.map(keys.verify(credential), ofKey)
           : Effect.map(
               tokens.verify(credential),
               Option.map((user): Caller => ({ userId: user.userId, apiKeyId: null }))
-            )
+            ),
+      verifyCached: (credential: string) => {
+        // User tokens are verified through an effect every time (desktop clients, not the hot path).
+        if (!credential.startsWith(API_KEY_PREFIX)) return undefined
+        const found = keys.verifyCached(credential)
+        return found === undefined ? undefined : ofKey(found)
+      }
     }
   })
 )
+
+const noCaller: Option.Option<Caller> = Option.none()

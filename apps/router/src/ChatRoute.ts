@@ -1,14 +1,14 @@
 /**
  * The hot path: `POST /v1/chat/completions` (OpenAI clients) and `POST /v1/messages` (Anthropic
  * clients), to any provider. In order, and nothing else: authenticate → resolve model and
- * credential (one `runPromise`, both cached) → forward with plain `fetch` → answer (bytes passed
- * through when both sides speak the same format, translated otherwise) → record one usage event.
+ * credential (both cached: no effect runs on a hit) → admit under the limits → forward with plain
+ * `fetch`, through retries and fallbacks → answer (bytes passed through when both sides speak the
+ * same format, translated otherwise) → record one usage event and settle the limits.
  *
- * Seams for what comes next: limits belong in `prepare` (before forwarding); retries and fallbacks
- * in `forward`, around `Forward.plan` / `Forward.send` (nothing has reached the client until
- * `Forward.answer`, which awaits a stream's first chunk before answering).
+ * Nothing has reached the client until `Forward.answer`, which awaits a stream's first chunk
+ * before answering, so every failure before it can still be retried or fall back.
  */
-import { GatewayError } from "@switchyard/domain"
+import { GatewayError, type RouteProviderId } from "@switchyard/domain"
 import {
   type ClientFormat,
   type ClientRequest,
@@ -20,7 +20,7 @@ import {
 } from "@switchyard/router-core"
 import { Effect, Either } from "effect"
 import { failed, RequestLog } from "./Accounting.ts"
-import { missingKey, verify } from "./Authenticate.ts"
+import { missingKey, verifyNow } from "./Authenticate.ts"
 import { type Caller, credentialOf } from "./CallerAuth.ts"
 import { errorResponse } from "./ClientError.ts"
 import * as Forward from "./Forward.ts"
@@ -48,29 +48,42 @@ export type Prepared =
     }
   | { readonly ok: false; readonly caller: Caller | undefined; readonly error: GatewayError }
 
-/** Authenticates, then (when the body was valid) resolves the route and the credential (never fails). */
-export const prepare = (
+/**
+ * Authenticates, then (when the body was valid) resolves the route and the credential (never
+ * rejects). Runs no effect when the key and the credential are cached, the common case.
+ */
+export const prepare = async (
   ctx: GatewayContext,
   token: string,
   model: string | undefined,
   bodyError: GatewayError | undefined
-): Effect.Effect<Prepared> =>
-  Effect.flatMap(verify(ctx, token), (found): Effect.Effect<Prepared> => {
-    if (found instanceof GatewayError) return Effect.succeed({ ok: false, caller: undefined, error: found })
-    const caller = found
-    if (bodyError !== undefined || model === undefined) {
-      return Effect.succeed({ ok: false, caller, error: bodyError ?? missingKey })
-    }
-    const table = ctx.routing.current()
-    const route = table.resolve(model)
-    if (route === undefined) return Effect.succeed({ ok: false, caller, error: modelNotFound(model) })
-    // The first deployment's own operator key, when the routing file gives it one.
-    const operator = table.deployments(model)?.[0]?.[0]?.credential
-    return ctx.credentials.resolve(caller.userId, route.provider, operator).pipe(
-      Effect.map((credential): Prepared => ({ ok: true, caller, route, credential })),
-      Effect.catchAll((error) => Effect.succeed<Prepared>({ ok: false, caller, error }))
-    )
-  })
+): Promise<Prepared> => {
+  const found = await verifyNow(ctx, token)
+  if (found instanceof GatewayError) return { ok: false, caller: undefined, error: found }
+  const caller = found
+  if (bodyError !== undefined || model === undefined) {
+    return { ok: false, caller, error: bodyError ?? missingKey }
+  }
+  const table = ctx.routing.current()
+  const route = table.resolve(model)
+  if (route === undefined) return { ok: false, caller, error: modelNotFound(model) }
+  // The first deployment's own operator key, when the routing file gives it one.
+  const operator = table.deployments(model)?.[0]?.[0]?.credential
+  const credential = await credentialFor(ctx, caller.userId, route.provider, operator)
+  return credential instanceof GatewayError
+    ? { ok: false, caller, error: credential }
+    : { ok: true, caller, route, credential }
+}
+
+/** The credential for one provider: from the cache when it is there, else looked up. */
+const credentialFor = (
+  ctx: GatewayContext,
+  userId: string,
+  provider: RouteProviderId,
+  operator: Credentials.OperatorKey | undefined
+): Credentials.Credential | GatewayError | Promise<Credentials.Credential | GatewayError> =>
+  ctx.credentials.resolveCached(userId, provider, operator) ??
+  ctx.run(Effect.merge(ctx.credentials.resolve(userId, provider, operator)))
 
 /** A validated request, or the reason it is not one. */
 export type Parsed =
@@ -125,19 +138,16 @@ export const serve = async (
   parsed: Parsed,
   startedAt: number
 ): Promise<Response> => {
-  const admitted = await ctx.run(
-    Effect.flatMap(
-      prepare(ctx, token, parsed.ok ? parsed.request.model : undefined, parsed.ok ? undefined : parsed.error),
-      (prepared): Effect.Effect<{ prepared: Prepared; limits: Limits.Admitted | undefined }> =>
-        prepared.ok && parsed.ok
-          ? Effect.map(Limits.admit(ctx, prepared.caller, prepared.route, parsed.request), (limits) => ({
-              prepared,
-              limits
-            }))
-          : Effect.succeed({ prepared, limits: undefined })
-    )
+  const prepared = await prepare(
+    ctx,
+    token,
+    parsed.ok ? parsed.request.model : undefined,
+    parsed.ok ? undefined : parsed.error
   )
-  const { prepared, limits } = admitted
+  const limits =
+    prepared.ok && parsed.ok
+      ? await Limits.admit(ctx, prepared.caller, prepared.route, parsed.request)
+      : undefined
   const requestId = crypto.randomUUID()
   if (!prepared.ok) {
     if (prepared.caller !== undefined) {
@@ -163,7 +173,7 @@ export const serve = async (
     ctx.accounting.finish(log, failed(limits.error))
     return errorResponse(format, limits.error, { ...limits.headers, "x-request-id": requestId })
   }
-  if (limits !== undefined) Limits.bind(ctx, log, limits.admission)
+  if (limits !== undefined) Limits.bind(log, limits.admission)
   const response = await forward(
     ctx,
     request,
@@ -214,13 +224,11 @@ const forward = async (
         deployment.credential !== undefined ||
         credential.source === "operator")
     ) {
-      const found = await ctx.run(
-        Effect.either(ctx.credentials.resolve(log.caller.userId, deployment.provider, deployment.credential))
-      )
-      if (Either.isLeft(found)) {
-        throw new Fallbacks.AttemptFailure({ retryable: true, message: found.left.message })
+      const found = await credentialFor(ctx, log.caller.userId, deployment.provider, deployment.credential)
+      if (found instanceof GatewayError) {
+        throw new Fallbacks.AttemptFailure({ retryable: true, message: found.message })
       }
-      own = found.right
+      own = found
     }
     const planned = Forward.plan(ctx, format, req, bytes, deployment, own)
     if (planned._tag === "Refused") {

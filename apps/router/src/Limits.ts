@@ -5,7 +5,7 @@
  * and cost. An estimate that includes `max_tokens` is an upper bound, so the budget is not
  * overspent (see `packages/router-core/src/limits/README.md` for the bound without it).
  */
-import type { GatewayError, TokenUsage } from "@switchyard/domain"
+import { type GatewayError, LimitExceeded, LimitsUnavailable, type TokenUsage } from "@switchyard/domain"
 import {
   type ClientRequest,
   EffectiveLimits,
@@ -36,13 +36,16 @@ const maxOutputTokens = (req: ClientRequest): number => {
 export const tokensOf = (usage: TokenUsage): number =>
   usage.inputTokens + usage.cachedInputTokens + usage.cacheCreationTokens + usage.outputTokens
 
-/** Admits a request for `caller` on `route` (never fails: a refusal is a value). */
+/**
+ * Admits a request for `caller` on `route` (never rejects: a refusal is a value). Synchronous with
+ * the memory limiter; a promise only when the limiter is remote.
+ */
 export const admit = (
   ctx: GatewayContext,
   caller: Caller,
   route: Routing.Route,
   req: ClientRequest
-): Effect.Effect<Admitted> => {
+): Admitted | Promise<Admitted> => {
   const limits = EffectiveLimits.resolve(ctx.limitDefaults(), {
     key: caller.apiKeyId === null ? undefined : (caller.keyLimits ?? undefined)
   })
@@ -50,7 +53,7 @@ export const admit = (
     !EffectiveLimits.hasAny(limits.user) &&
     !(caller.apiKeyId !== null && EffectiveLimits.hasAny(limits.key))
   ) {
-    return Effect.succeed(unlimitedAdmission)
+    return unlimitedAdmission
   }
   const inputTokens = estimateInputTokens(req)
   const outputTokens = maxOutputTokens(req)
@@ -62,38 +65,39 @@ export const admit = (
     reasoningTokens: 0,
     estimated: true
   })
-  return ctx.limiter
-    .admit({ userId: caller.userId, keyId: caller.apiKeyId ?? undefined }, limits, {
+  const result = ctx.limiter.admitNow(
+    { userId: caller.userId, keyId: caller.apiKeyId ?? undefined },
+    limits,
+    {
       tokens: inputTokens + outputTokens,
       costMicros
-    })
-    .pipe(
-      Effect.map(
-        (admission): Admitted => ({
-          ok: true,
-          admission,
-          headers: RateLimitHeaders.fromSnapshot(admission.rateLimit)
-        })
-      ),
-      Effect.catchAll((error) =>
-        Effect.succeed<Admitted>({
-          ok: false,
-          error: LimitErrors.toGatewayError(error),
-          headers: error._tag === "LimitExceeded" ? RateLimitHeaders.fromLimitExceeded(error) : {}
-        })
-      )
-    )
+    }
+  )
+  return result instanceof Promise ? result.then(admitted) : admitted(result)
 }
+
+const admitted = (result: Limiter.AdmitResult): Admitted =>
+  result instanceof LimitExceeded || result instanceof LimitsUnavailable
+    ? {
+        ok: false,
+        error: LimitErrors.toGatewayError(result),
+        headers: result instanceof LimitExceeded ? RateLimitHeaders.fromLimitExceeded(result) : {}
+      }
+    : { ok: true, admission: result, headers: RateLimitHeaders.fromSnapshot(result.rateLimit) }
 
 const unlimitedAdmission: Admitted = {
   ok: true,
-  admission: { rateLimit: {}, degraded: false, settle: () => Effect.void, release: Effect.void },
+  admission: {
+    rateLimit: {},
+    degraded: false,
+    settle: () => Effect.void,
+    release: Effect.void,
+    settleNow: () => {}
+  },
   headers: {}
 }
 
 /** Settles `admission` with the request's real usage and cost when `log` is finished. */
-export const bind = (ctx: GatewayContext, log: RequestLog, admission: Limiter.Admission): void => {
-  log.onFinish = (usage, costMicros) => {
-    void ctx.run(admission.settle({ tokens: tokensOf(usage), costMicros }))
-  }
+export const bind = (log: RequestLog, admission: Limiter.Admission): void => {
+  log.onFinish = (usage, costMicros) => admission.settleNow({ tokens: tokensOf(usage), costMicros })
 }

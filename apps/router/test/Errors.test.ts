@@ -13,7 +13,8 @@ describe("uncaught errors", () => {
     const broken = Layer.succeed(CallerAuth, {
       verify: () => {
         throw new Error("a bug")
-      }
+      },
+      verifyCached: () => undefined
     })
     const router = await startRouter({ auth: broken })
     try {

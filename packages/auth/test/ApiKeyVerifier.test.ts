@@ -89,6 +89,34 @@ describe("ApiKeyVerifier (memory)", () => {
       })
     )
 
+    it.effect("verifyCached answers only from the cache, and stops when the key changes", () =>
+      Effect.gen(function* () {
+        const verifier = yield* ApiKeyVerifier
+        const keys = yield* ApiKeys
+        const { key, record } = yield* keys.create("user-5")
+        const raw = Redacted.value(key)
+        yield* settle
+        // Never verified: unknown to the cache, so the caller must run `verify`.
+        expect(verifier.verifyCached(raw)).toBeUndefined()
+        const before = yield* reads
+        yield* verifier.verify(raw)
+        expect(verifier.verifyCached(raw)).toEqual(
+          Option.some({ keyId: record.id, userId: "user-5", limits: null })
+        )
+        expect((yield* reads) - before).toBe(1)
+        // Malformed keys are refused at once, never looked up.
+        expect(verifier.verifyCached("ef_short")).toEqual(Option.none())
+        yield* keys.setEnabled("user-5", false)
+        yield* settle
+        expect(verifier.verifyCached(raw)).toBeUndefined()
+        expect(yield* verifier.verify(raw)).toEqual(Option.none())
+        expect(verifier.verifyCached(raw)).toEqual(Option.none())
+        // Past its time to live an entry is not served.
+        yield* TestClock.adjust("6 seconds")
+        expect(verifier.verifyCached(raw)).toBeUndefined()
+      })
+    )
+
     it.effect("drops a key when it changes and everything on Resync", () =>
       Effect.gen(function* () {
         const verifier = yield* ApiKeyVerifier

@@ -63,6 +63,15 @@ export class Credentials extends Context.Tag("@switchyard/router-core/Credential
       provider: RouteProviderId,
       operator?: OperatorKey
     ) => Effect.Effect<Credential, GatewayError>
+    /**
+     * `resolve`'s answer when it needs no lookup (operator keys, the mock, a cached secret), else
+     * `undefined`: lets the router's hot path skip running an effect in the common case.
+     */
+    readonly resolveCached: (
+      userId: string,
+      provider: RouteProviderId,
+      operator?: OperatorKey
+    ) => Credential | GatewayError | undefined
     /** Drops cached secrets: one provider of a user, all of a user, or (no argument) everyone's. */
     readonly invalidate: (userId?: string, provider?: string) => void
   }
@@ -159,55 +168,86 @@ export const make = (options: MakeOptions) =>
       )
     }
 
+    /** The credential given what the store holds for the user (`None`: no secret stored). */
+    const fromSecret = (
+      providerId: RouteProviderId,
+      found: Option.Option<UserSecret>
+    ): Credential | GatewayError => {
+      const provider = providers[providerId]
+      if (Option.isSome(found) && found.value.enabled) {
+        const { baseUrl, secret, refusal } = found.value
+        if (providerId === "openai-compatible" && !baseUrl) return noKey(providerId)
+        if (refusal !== undefined) {
+          return new GatewayError({ status: 403, type: "permission_error", message: refusal })
+        }
+        return {
+          provider,
+          apiKey: secret,
+          baseUrl: providerId === "openai-compatible" && baseUrl ? trimSlash(baseUrl) : provider.baseUrl,
+          source: "user"
+        }
+      }
+      const platform = options.platformKeys[providerId as ProviderId]
+      if (platform === undefined || providerId === "openai-compatible") return noKey(providerId)
+      return platformCredential(providerId, platform)
+    }
+
+    // Credentials that do not depend on a lookup are built once, so a request allocates none.
+    const fixed = new Map<string, Credential>()
+    const platformCredential = (
+      providerId: RouteProviderId,
+      apiKey: Redacted.Redacted<string>
+    ): Credential => {
+      let credential = fixed.get(providerId)
+      if (credential === undefined) {
+        const provider = providers[providerId]
+        credential = { provider, apiKey, baseUrl: provider.baseUrl, source: "platform" }
+        fixed.set(providerId, credential)
+      }
+      return credential
+    }
+    const builtin = (providerId: RouteProviderId): Credential => ({
+      provider: providers[providerId],
+      apiKey: Redacted.make(""),
+      baseUrl: providers[providerId].baseUrl,
+      source: "builtin"
+    })
+    const mock = builtin("mock")
+
+    const resolveCached = (
+      userId: string,
+      providerId: RouteProviderId,
+      operator?: OperatorKey
+    ): Credential | GatewayError | undefined => {
+      if (operator !== undefined) {
+        const provider = providers[providerId]
+        return {
+          provider,
+          apiKey: operator.apiKey,
+          baseUrl: operator.baseUrl ?? provider.baseUrl,
+          source: "operator"
+        }
+      }
+      if (providerId === "mock") return mock
+      const cached = cache.get(cacheKey(userId, providerId))
+      return cached === undefined ? undefined : fromSecret(providerId, cached)
+    }
+
     const resolve = (
       userId: string,
       providerId: RouteProviderId,
       operator?: OperatorKey
     ): Effect.Effect<Credential, GatewayError> => {
-      const provider = providers[providerId]
-      if (operator !== undefined) {
-        return Effect.succeed({
-          provider,
-          apiKey: operator.apiKey,
-          baseUrl: operator.baseUrl ?? provider.baseUrl,
-          source: "operator"
-        })
-      }
-      if (providerId === "mock") {
-        return Effect.succeed({
-          provider,
-          apiKey: Redacted.make(""),
-          baseUrl: provider.baseUrl,
-          source: "builtin"
-        })
-      }
-      return Effect.flatMap(
-        userSecret(userId, providerId),
-        (found): Effect.Effect<Credential, GatewayError> => {
-          if (Option.isSome(found) && found.value.enabled) {
-            const { baseUrl, secret, refusal } = found.value
-            if (providerId === "openai-compatible" && !baseUrl) return Effect.fail(noKey(providerId))
-            if (refusal !== undefined) {
-              return Effect.fail(
-                new GatewayError({ status: 403, type: "permission_error", message: refusal })
-              )
-            }
-            return Effect.succeed({
-              provider,
-              apiKey: secret,
-              baseUrl: providerId === "openai-compatible" && baseUrl ? trimSlash(baseUrl) : provider.baseUrl,
-              source: "user"
-            })
-          }
-          const platform = options.platformKeys[providerId]
-          if (platform === undefined || providerId === "openai-compatible")
-            return Effect.fail(noKey(providerId))
-          return Effect.succeed({ provider, apiKey: platform, baseUrl: provider.baseUrl, source: "platform" })
-        }
-      )
+      const known = resolveCached(userId, providerId, operator)
+      if (known !== undefined)
+        return known instanceof GatewayError ? Effect.fail(known) : Effect.succeed(known)
+      return Effect.flatMap(userSecret(userId, providerId as ProviderId), (found) => {
+        const credential = fromSecret(providerId, found)
+        return credential instanceof GatewayError ? Effect.fail(credential) : Effect.succeed(credential)
+      })
     }
 
-    return Credentials.of({ resolve, invalidate })
+    return Credentials.of({ resolve, resolveCached, invalidate })
   })
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "")

@@ -95,4 +95,39 @@ describe("Credentials", () => {
       expect(c.source).toBe("builtin")
     })
   )
+
+  it.scopedLive("resolveCached answers without a lookup only what needs none, and agrees with resolve", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      const { service, changes } = yield* setup
+      secrets.set("u1/openai", { enabled: true, baseUrl: undefined, secret: Redacted.make("sk-user") })
+      // Nothing read yet: the hot path must fall back to resolve.
+      expect(service.resolveCached("u1", "openai")).toBeUndefined()
+      const before = lookups
+      const resolved = yield* service.resolve("u1", "openai")
+      const cached = service.resolveCached("u1", "openai")
+      expect(cached).toEqual(resolved)
+      expect(lookups).toBe(before + 1)
+      // A cached "no secret" answers the platform key; no key at all is the 401, as a value.
+      yield* service.resolve("u2", "openai")
+      expect(key(service.resolveCached("u2", "openai") as Credentials.Credential)).toBe("sk-platform")
+      yield* Effect.exit(service.resolve("u2", "anthropic"))
+      expect(service.resolveCached("u2", "anthropic")).toEqual(Credentials.noKey("anthropic"))
+      // Operator keys and the mock never need a lookup.
+      const operator = { apiKey: Redacted.make("sk-op"), baseUrl: "http://127.0.0.1:9/op" }
+      expect(service.resolveCached("u3", "openai", operator)).toMatchObject({
+        source: "operator",
+        baseUrl: "http://127.0.0.1:9/op"
+      })
+      expect(service.resolveCached("u3", "mock")).toMatchObject({ source: "builtin" })
+      // A published change drops the cached answer.
+      yield* PubSub.publish(changes, { userId: "u1", provider: "openai" })
+      let dropped = false
+      for (let i = 0; i < 100 && !dropped; i++) {
+        yield* Effect.sleep("10 millis")
+        dropped = service.resolveCached("u1", "openai") === undefined
+      }
+      expect(dropped).toBe(true)
+    })
+  )
 })

@@ -89,13 +89,11 @@ export const make =
     if (token === undefined) return errorResponse("openai", missingKey)
     const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
     const valid = read instanceof GatewayError ? read : validate(read.json)
-    const prepared = await ctx.run(
-      ChatRoute.prepare(
-        ctx,
-        token,
-        valid instanceof GatewayError ? undefined : valid.model,
-        valid instanceof GatewayError ? valid : undefined
-      )
+    const prepared = await ChatRoute.prepare(
+      ctx,
+      token,
+      valid instanceof GatewayError ? undefined : valid.model,
+      valid instanceof GatewayError ? valid : undefined
     )
     const requestId = crypto.randomUUID()
     const model = valid instanceof GatewayError ? "" : valid.model

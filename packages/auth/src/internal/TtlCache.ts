@@ -18,6 +18,8 @@ export interface Cached<V> {
 export interface TtlCache<V> {
   /** The cached value, or the lookup's (cached for its TTL). */
   readonly get: <E>(key: string, lookup: Effect.Effect<Cached<V>, E>) => Effect.Effect<V, E>
+  /** The cached value if it is fresh at `now` (epoch ms), without running anything: the hot path's hit. */
+  readonly peek: (key: string, now: number) => V | undefined
   readonly invalidate: (key: string) => Effect.Effect<void>
   readonly invalidateAll: Effect.Effect<void>
   readonly size: Effect.Effect<number>
@@ -66,6 +68,10 @@ export const make = <V>(options: { readonly capacity: number }): TtlCache<V> => 
         if (pending !== undefined) return Deferred.await(pending) as Effect.Effect<V, E>
         return miss(key, lookup)
       }),
+    peek: (key, now) => {
+      const entry = entries.get(key)
+      return entry !== undefined && entry.expiresAt > now ? entry.value : undefined
+    },
     invalidate: (key) =>
       Effect.sync(() => {
         generation++

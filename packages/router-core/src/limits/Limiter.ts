@@ -26,7 +26,7 @@
  * charged (the safe side). The same argument, with tokens instead of micro-dollars, bounds `tpm`.
  */
 import { LimitExceeded, type LimitScope, LimitsUnavailable } from "@switchyard/domain"
-import { Config, Context, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted, Runtime, type Scope } from "effect"
 import { Redis } from "ioredis"
 import { type EffectiveLimits, hasAny, type ResolvedLimits } from "./EffectiveLimits.ts"
 import type {
@@ -61,7 +61,12 @@ export interface Admission {
   readonly degraded: boolean
   readonly settle: (actual: Usage) => Effect.Effect<void>
   readonly release: Effect.Effect<void>
+  /** `settle` for the hot path: starts the settlement and returns at once (no fiber for memory). */
+  readonly settleNow: (actual: Usage) => void
 }
+
+/** What `admitNow` answers: the admission, or the refusal as a value. */
+export type AdmitResult = Admission | LimitExceeded | LimitsUnavailable
 
 /** What to do when the Redis store cannot be reached: let requests through, or refuse them (503). */
 export type FailureMode = "open" | "closed"
@@ -90,14 +95,34 @@ export class Limiter extends Context.Tag("@switchyard/router-core/Limiter")<
       limits: EffectiveLimits,
       estimate: Usage
     ) => Effect.Effect<Admission, LimitExceeded | LimitsUnavailable>
+    /**
+     * `admit` for the router's hot path, without a fiber: the answer at once (memory) or a
+     * promise of it (Redis; never rejects). Same checks, charges and failure mode.
+     */
+    readonly admitNow: (
+      subject: Subject,
+      limits: EffectiveLimits,
+      estimate: Usage
+    ) => AdmitResult | Promise<AdmitResult>
     /** Reports the backend and whether it answers (pings Redis). */
     readonly health: Effect.Effect<LimiterHealth>
   }
 >() {}
 
-const noop: Admission = { rateLimit: {}, degraded: false, settle: () => Effect.void, release: Effect.void }
+const noop: Admission = {
+  rateLimit: {},
+  degraded: false,
+  settle: () => Effect.void,
+  release: Effect.void,
+  settleNow: () => {}
+}
 const unchecked: Admission = { ...noop, degraded: true }
-const admitUnlimited = Effect.succeed(noop)
+
+/** An `admitNow` answer as an effect. */
+const fromResult = (result: AdmitResult): Effect.Effect<Admission, LimitExceeded | LimitsUnavailable> =>
+  result instanceof LimitExceeded || result instanceof LimitsUnavailable
+    ? Effect.fail(result)
+    : Effect.succeed(result)
 
 const planOf = (scope: LimitScope, id: string, limits: ResolvedLimits): ScopePlan => ({
   scope,
@@ -119,53 +144,53 @@ export interface LimiterOptions {
 
 /**
  * The limiter service over a store. Reads the clock from the context once (the test clock in
- * tests). Each Redis call is one `Effect.async`; the memory store runs synchronously.
+ * tests). The work is plain code (`admitNow`, `settleNow`): one Promise per Redis call and none
+ * for memory, because every Effect step on the hot path costs microseconds; the Effect API wraps
+ * it. Log lines (the store becoming unreachable or reachable again) run on the context's runtime.
  */
 export const make = (
   store: LimitStore,
   options: LimiterOptions
 ): Effect.Effect<Context.Tag.Service<Limiter>> =>
-  Effect.map(Effect.clock, (clock) => {
+  Effect.gen(function* () {
+    const clock = yield* Effect.clock
+    const log = Runtime.runFork(yield* Effect.runtime<never>())
     const instance = crypto.randomUUID().slice(0, 8)
     let sequence = 0
     let failure: string | undefined
 
-    const recovered = (): Effect.Effect<void> => {
-      if (failure === undefined) return Effect.void
+    const recovered = (): void => {
+      if (failure === undefined) return
       failure = undefined
-      return Effect.logInfo(`limits: ${store.backend} store reachable again`)
+      log(Effect.logInfo(`limits: ${store.backend} store reachable again`))
     }
 
-    const unreachable = (cause: unknown): Effect.Effect<void> => {
+    const unreachable = (cause: unknown): void => {
       const first = failure === undefined
       failure = messageOf(cause)
-      return first
-        ? Effect.logWarning(
+      if (first) {
+        log(
+          Effect.logWarning(
             `limits: ${store.backend} store unreachable (${failure}); failing ${options.failureMode}`
           )
-        : Effect.void
+        )
+      }
     }
 
-    const adjust = (admitted: StoreAdmission, adjustment: Adjustment): Effect.Effect<void> => {
+    /** Applies a correction; resolves (never rejects) when the store has it, if it is remote. */
+    const adjust = (admitted: StoreAdmission, adjustment: Adjustment): void | Promise<void> => {
       let pending: void | Promise<void>
       try {
         pending = admitted.adjust(adjustment, clock.unsafeCurrentTimeMillis())
       } catch (cause) {
-        return Effect.die(cause)
+        log(Effect.logError("limits: settling a request failed", cause))
+        return
       }
-      if (pending === undefined) return Effect.void
-      return Effect.async<void>((resume) => {
-        pending.then(
-          () => resume(recovered()),
-          (cause) =>
-            resume(
-              Effect.zipRight(
-                unreachable(cause),
-                Effect.logWarning(
-                  `limits: could not settle a request (${messageOf(cause)}); its reservation stays`
-                )
-              )
-            )
+      if (pending === undefined) return
+      return pending.then(recovered, (cause) => {
+        unreachable(cause)
+        log(
+          Effect.logWarning(`limits: could not settle a request (${messageOf(cause)}); its reservation stays`)
         )
       })
     }
@@ -173,82 +198,87 @@ export const make = (
     const admission = (admitted: StoreAdmission, estimate: Usage, holdsSlot: boolean): Admission => {
       let settled = false
       let released = !holdsSlot
+      const settleNow = (actual: Usage): void | Promise<void> => {
+        if (settled) return
+        settled = true
+        const release = !released
+        released = true
+        return adjust(admitted, {
+          tokens: nonNegative(actual.tokens) - estimate.tokens,
+          costMicros: nonNegative(actual.costMicros) - estimate.costMicros,
+          release
+        })
+      }
+      const releaseNow = (): void | Promise<void> => {
+        if (released) return
+        released = true
+        return adjust(admitted, { tokens: 0, costMicros: 0, release: true })
+      }
       return {
         rateLimit: admitted.rateLimit,
         degraded: false,
-        settle: (actual) =>
-          Effect.suspend(() => {
-            if (settled) return Effect.void
-            settled = true
-            const release = !released
-            released = true
-            return adjust(admitted, {
-              tokens: nonNegative(actual.tokens) - estimate.tokens,
-              costMicros: nonNegative(actual.costMicros) - estimate.costMicros,
-              release
-            })
-          }),
-        release: Effect.suspend(() => {
-          if (released) return Effect.void
-          released = true
-          return adjust(admitted, { tokens: 0, costMicros: 0, release: true })
-        })
+        settle: (actual) => Effect.suspend(() => awaited(settleNow(actual))),
+        release: Effect.suspend(() => awaited(releaseNow())),
+        settleNow: (actual) => {
+          settleNow(actual)
+        }
       }
     }
 
-    const unavailable = (cause: unknown): Effect.Effect<Admission, LimitsUnavailable> =>
-      Effect.zipRight(
-        unreachable(cause),
-        options.failureMode === "open"
-          ? Effect.succeed(unchecked)
-          : Effect.fail(
-              new LimitsUnavailable({
-                message: "Usage limits cannot be checked right now; try again shortly."
-              })
-            )
-      )
+    const unavailable = (cause: unknown): AdmitResult => {
+      unreachable(cause)
+      return options.failureMode === "open"
+        ? unchecked
+        : new LimitsUnavailable({ message: "Usage limits cannot be checked right now; try again shortly." })
+    }
 
-    const admit = (
+    const admitNow = (
       subject: Subject,
       limits: EffectiveLimits,
       rawEstimate: Usage
-    ): Effect.Effect<Admission, LimitExceeded | LimitsUnavailable> => {
+    ): AdmitResult | Promise<AdmitResult> => {
       const scopes: Array<ScopePlan> = []
       if (subject.keyId !== undefined && hasAny(limits.key))
         scopes.push(planOf("key", subject.keyId, limits.key))
       if (hasAny(limits.user)) scopes.push(planOf("user", subject.userId, limits.user))
-      if (scopes.length === 0) return admitUnlimited
+      if (scopes.length === 0) return noop
       const estimate = {
         tokens: nonNegative(rawEstimate.tokens),
         costMicros: nonNegative(rawEstimate.costMicros)
       }
       const holdsSlot = scopes.some((plan) => plan.concurrency > 0)
       const leaseId = holdsSlot ? `${instance}:${++sequence}` : undefined
-      const outcome = (result: StoreAdmission | LimitExceeded): Effect.Effect<Admission, LimitExceeded> =>
-        result instanceof LimitExceeded
-          ? Effect.fail(result)
-          : Effect.succeed(admission(result, estimate, holdsSlot))
-      let result: ReturnType<LimitStore["admit"]>
-      try {
-        result = store.admit({
-          userId: subject.userId,
-          scopes,
-          estimate,
-          leaseId,
-          now: clock.unsafeCurrentTimeMillis()
-        })
-      } catch (cause) {
-        return Effect.die(cause)
-      }
-      if (!(result instanceof Promise)) return outcome(result)
-      const pending = result
-      return Effect.async((resume) => {
-        pending.then(
-          (value) => resume(Effect.zipRight(recovered(), outcome(value))),
-          (cause) => resume(unavailable(cause))
-        )
+      const outcome = (result: StoreAdmission | LimitExceeded): AdmitResult =>
+        result instanceof LimitExceeded ? result : admission(result, estimate, holdsSlot)
+      // A store that throws synchronously has a bug: that is a defect, not an outage.
+      const result = store.admit({
+        userId: subject.userId,
+        scopes,
+        estimate,
+        leaseId,
+        now: clock.unsafeCurrentTimeMillis()
       })
+      if (!(result instanceof Promise)) return outcome(result)
+      return result.then((value) => {
+        recovered()
+        return outcome(value)
+      }, unavailable)
     }
+
+    const admit = (
+      subject: Subject,
+      limits: EffectiveLimits,
+      estimate: Usage
+    ): Effect.Effect<Admission, LimitExceeded | LimitsUnavailable> =>
+      Effect.suspend(() => {
+        const result = admitNow(subject, limits, estimate)
+        return result instanceof Promise
+          ? Effect.flatMap(
+              Effect.promise(() => result),
+              fromResult
+            )
+          : fromResult(result)
+      })
 
     const health = Effect.tryPromise({ try: () => store.ping(), catch: messageOf }).pipe(
       Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "no answer within 2 s" }),
@@ -263,8 +293,12 @@ export const make = (
       )
     )
 
-    return { admit, health }
+    return { admit, admitNow, health }
   })
+
+/** Waits for a remote settlement, if there is one. */
+const awaited = (pending: void | Promise<void>): Effect.Effect<void> =>
+  pending === undefined ? Effect.void : Effect.promise(() => pending)
 
 /** Defaults shared by the layers. */
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000
