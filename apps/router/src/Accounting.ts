@@ -2,10 +2,10 @@
  * One usage event per request, whatever its outcome: built here from what the request learned on
  * its way, priced, and handed to the ledger's recorder (which queues it: never awaited).
  */
-import type { GatewayError, TokenUsage, UsageEvent, UsageOutcome } from "@switchyard/domain"
+import type { GatewayError, TokenUsage, UsageOutcome } from "@switchyard/domain"
 import type { Pricing, UsageRecorder } from "@switchyard/ledger"
 import { NO_USAGE } from "@switchyard/router-core"
-import { type Context, Effect } from "effect"
+import type { Context } from "effect"
 import type { Caller } from "./CallerAuth.ts"
 
 /** What one request learned on its way; finished exactly once. */
@@ -60,30 +60,18 @@ export interface Accounting {
   readonly finish: (log: RequestLog, ending: Ending) => void
 }
 
-/**
- * Builds the recorder bridge. Events are handed to the recorder in batches, once per turn of the
- * event loop, so the cost of running its effect is shared by every request that ended in that turn
- * rather than paid by each; `run` runs that (synchronous, queueing) effect.
- */
+/** Builds the recorder bridge: prices the request, settles its limits and queues its event. */
 export const makeAccounting = (
   recorder: Context.Tag.Service<UsageRecorder>,
-  pricing: Context.Tag.Service<Pricing>,
-  run: (effect: Effect.Effect<void>) => void
-): Accounting => {
-  let pending: Array<UsageEvent> = []
-  const flush = () => {
-    const batch = pending
-    pending = []
-    run(Effect.forEach(batch, recorder.record, { discard: true }))
-  }
-  return {
-    finish: (log, ending) => {
-      if (log.finished) return
-      log.finished = true
-      const { costMicros } = pricing.cost(log.provider, log.upstreamModel, ending.usage)
-      log.onFinish?.(ending.usage, costMicros)
-      if (pending.length === 0) setImmediate(flush)
-      pending.push({
+  pricing: Context.Tag.Service<Pricing>
+): Accounting => ({
+  finish: (log, ending) => {
+    if (log.finished) return
+    log.finished = true
+    const { costMicros } = pricing.cost(log.provider, log.upstreamModel, ending.usage)
+    log.onFinish?.(ending.usage, costMicros)
+    try {
+      recorder.recordNow({
         requestId: log.requestId,
         userId: log.caller.userId,
         apiKeyId: log.caller.apiKeyId,
@@ -101,6 +89,9 @@ export const makeAccounting = (
         droppedFields: log.dropped,
         createdAt: new Date()
       })
+    } catch (error) {
+      // Never let accounting break an answer; the ledger reports its own failures.
+      console.error("usage event could not be queued", error)
     }
   }
-}
+})

@@ -41,7 +41,6 @@ export interface GatewayContext {
 export const make = Effect.gen(function* () {
   const runtime = yield* Effect.runtime<never>()
   const runPromise = Runtime.runPromise(runtime)
-  const runSync = Runtime.runSync(runtime)
   const recorder = yield* UsageRecorder
   const pricing = yield* Pricing
   const routing = yield* Routing.Routing
@@ -74,14 +73,7 @@ export const make = Effect.gen(function* () {
     pricing,
     limiter,
     limitDefaults,
-    accounting: makeAccounting(recorder, pricing, (effect) => {
-      try {
-        runSync(effect)
-      } catch (error) {
-        // Never let accounting break an answer; the ledger reports its own failures.
-        console.error("usage event could not be queued", error)
-      }
-    })
+    accounting: makeAccounting(recorder, pricing)
   }
   return context
 })

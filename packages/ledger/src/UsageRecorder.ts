@@ -19,6 +19,8 @@ export class UsageRecorder extends Context.Tag("@switchyard/ledger/UsageRecorder
   {
     /** Accepts one event; returns at once. Idempotent on `requestId` once written. */
     readonly record: (event: UsageEvent) => Effect.Effect<void>
+    /** `record` as plain code, for the router's hot path (no effect to run per request). */
+    readonly recordNow: (event: UsageEvent) => void
     /** The writer's counters (also in `/metrics` and `/health`). */
     readonly stats: Effect.Effect<LedgerStats>
   }
@@ -49,12 +51,13 @@ export class UsageRecorder extends Context.Tag("@switchyard/ledger/UsageRecorder
           lastError: null
         })
         metrics.attachLedger(stats)
+        const recordNow = (event: UsageEvent) => {
+          metrics.observe(event)
+          if (!events.has(event.requestId)) events.set(event.requestId, event)
+        }
         return Context.make(UsageRecorder, {
-          record: (event) =>
-            Effect.sync(() => {
-              metrics.observe(event)
-              if (!events.has(event.requestId)) events.set(event.requestId, event)
-            }),
+          record: (event) => Effect.sync(() => recordNow(event)),
+          recordNow,
           stats: Effect.sync(stats)
         }).pipe(Context.add(RecordedUsage, { events: Effect.sync(() => [...events.values()]) }))
       })

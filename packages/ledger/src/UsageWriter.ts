@@ -20,7 +20,7 @@
  * `shutdownTimeoutMs`; whatever could not be written by then is reported in the log.
  */
 import type { UsageEvent } from "@switchyard/domain"
-import { Cause, Config, type Context, Duration, Effect, Fiber, Queue, Schedule } from "effect"
+import { Cause, Config, type Context, Duration, Effect, Fiber, Queue, Runtime, Schedule } from "effect"
 import { insertBatch } from "./UsageEventsRepo.ts"
 import type { LedgerStats } from "./UsageMetrics.ts"
 import { UsageMetrics } from "./UsageMetrics.ts"
@@ -165,34 +165,39 @@ export const make = (options: WriterOptions) =>
       })
     )
 
-    const refuse = (event: UsageEvent, reason: string) => {
+    // Refusals are logged on the writer's runtime: `recordNow` is plain code on the hot path.
+    const log = Runtime.runFork(yield* Effect.runtime<never>())
+    const refuse = (event: UsageEvent, reason: string): void => {
       dropped++
       const now = Date.now()
-      if (now - lastDropLog < 1000) return Effect.void
+      if (now - lastDropLog < 1000) return
       lastDropLog = now
-      return Effect.logError(`ledger: usage event DROPPED (${reason})`, {
-        requestId: event.requestId,
-        droppedTotal: dropped,
-        queued,
-        maxBuffered: options.maxBuffered
-      })
+      log(
+        Effect.logError(`ledger: usage event DROPPED (${reason})`, {
+          requestId: event.requestId,
+          droppedTotal: dropped,
+          queued,
+          maxBuffered: options.maxBuffered
+        })
+      )
+    }
+
+    const recordNow = (event: UsageEvent): void => {
+      metrics.observe(event)
+      if (closed) return refuse(event, "ledger closed")
+      if (queued >= options.maxBuffered) {
+        return refuse(event, "LEDGER_MAX_BUFFERED_EVENTS reached while the database is unavailable")
+      }
+      const index = writers === 1 ? 0 : shardOf(event.userId, writers)
+      const shard = shards[index]!
+      shard.push(event)
+      queued++
+      if (shard.length === options.batchSize) wakes[index]!.unsafeOffer(undefined)
     }
 
     const service: Context.Tag.Service<UsageRecorder> = {
-      record: (event) =>
-        Effect.suspend(() => {
-          metrics.observe(event)
-          if (closed) return refuse(event, "ledger closed")
-          if (queued >= options.maxBuffered) {
-            return refuse(event, "LEDGER_MAX_BUFFERED_EVENTS reached while the database is unavailable")
-          }
-          const index = writers === 1 ? 0 : shardOf(event.userId, writers)
-          const shard = shards[index]!
-          shard.push(event)
-          queued++
-          if (shard.length === options.batchSize) wakes[index]!.unsafeOffer(undefined)
-          return Effect.void
-        }),
+      record: (event) => Effect.sync(() => recordNow(event)),
+      recordNow,
       stats: Effect.sync(stats)
     }
     return service
