@@ -9,7 +9,15 @@
 import type { UsageEvent } from "@switchyard/domain"
 import { Context, Effect, Layer } from "effect"
 import { LATENCY_BUCKET_BOUNDS_MS } from "./LatencyBuckets.ts"
-import { Counter, Histogram, Registry, Sampled } from "./Prometheus.ts"
+import {
+  Counter,
+  type CounterSeries,
+  Histogram,
+  type HistogramSeries,
+  MAX_SERIES_PER_METRIC,
+  Registry,
+  Sampled
+} from "./Prometheus.ts"
 
 /** Counts the ledger writer reports (read at scrape time). */
 export interface LedgerStats {
@@ -44,6 +52,24 @@ export class UsageMetrics extends Context.Tag("@switchyard/ledger/UsageMetrics")
 }
 
 const SECONDS_BOUNDS = LATENCY_BUCKET_BOUNDS_MS.map((ms) => ms / 1000)
+
+/**
+ * Every series one (provider, model) updates, bound once so that a steady-state `observe` does
+ * no label lookups and allocates nothing.
+ */
+interface ModelSeries {
+  readonly latency: HistogramSeries
+  readonly ttft: HistogramSeries
+  readonly input: CounterSeries
+  readonly output: CounterSeries
+  readonly cachedInput: CounterSeries
+  readonly cacheCreation: CounterSeries
+  readonly reasoning: CounterSeries
+  readonly cost: CounterSeries
+  readonly estimated: CounterSeries
+  /** `requests` by status, then outcome; absent on a bundle that is not kept (cache full). */
+  readonly requests: Map<number, Map<string, CounterSeries>> | undefined
+}
 
 /** A fresh set of usage metrics. */
 export const make = (): Context.Tag.Service<UsageMetrics> => {
@@ -147,24 +173,83 @@ export const make = (): Context.Tag.Service<UsageMetrics> => {
     )
   )
 
+  // A bound series resolves on its first update, exactly when a lookup would have created the
+  // series, so caching them changes neither the series order nor what folds into `other`. The
+  // cache is capped like the series: past the cap, a new (provider, model) or status/outcome is
+  // bound afresh per event, and the registry folds it into `other` as before.
+  const byProvider = new Map<string, Map<string, ModelSeries>>()
+  let keptModels = 0
+  let keptRequests = 0
+
+  const modelSeries = (provider: string, model: string): ModelSeries => {
+    let byModel = byProvider.get(provider)
+    const found = byModel?.get(model)
+    if (found !== undefined) return found
+    const keep = keptModels < MAX_SERIES_PER_METRIC
+    const pm = [provider, model]
+    const series: ModelSeries = {
+      latency: latency.bind(pm),
+      ttft: ttft.bind(pm),
+      input: tokens.bind([provider, model, "input"]),
+      output: tokens.bind([provider, model, "output"]),
+      cachedInput: tokens.bind([provider, model, "cached_input"]),
+      cacheCreation: tokens.bind([provider, model, "cache_creation"]),
+      reasoning: tokens.bind([provider, model, "reasoning"]),
+      cost: cost.bind(pm),
+      estimated: estimated.bind(pm),
+      requests: keep ? new Map() : undefined
+    }
+    if (keep) {
+      if (byModel === undefined) {
+        byModel = new Map()
+        byProvider.set(provider, byModel)
+      }
+      byModel.set(model, series)
+      keptModels++
+    }
+    return series
+  }
+
+  const requestSeries = (
+    series: ModelSeries,
+    provider: string,
+    model: string,
+    status: number,
+    outcome: string
+  ): CounterSeries => {
+    let byOutcome = series.requests?.get(status)
+    const found = byOutcome?.get(outcome)
+    if (found !== undefined) return found
+    const bound = requests.bind([provider, model, String(status), outcome])
+    if (series.requests !== undefined && keptRequests < MAX_SERIES_PER_METRIC) {
+      if (byOutcome === undefined) {
+        byOutcome = new Map()
+        series.requests.set(status, byOutcome)
+      }
+      byOutcome.set(outcome, bound)
+      keptRequests++
+    }
+    return bound
+  }
+
   return {
     observe: (event) => {
       // Only resolved models become label values: a requested model name is client input and
       // would let any client create series at will.
       const provider = event.provider ?? "none"
       const model = event.provider === null ? "none" : (event.upstreamModel ?? event.requestedModel)
-      const pm = [provider, model]
-      requests.inc([provider, model, String(event.status), event.outcome])
-      latency.observe(pm, event.latencyMs / 1000)
-      if (event.ttftMs !== null) ttft.observe(pm, event.ttftMs / 1000)
+      const series = modelSeries(provider, model)
+      requestSeries(series, provider, model, event.status, event.outcome).inc()
+      series.latency.observe(event.latencyMs / 1000)
+      if (event.ttftMs !== null) series.ttft.observe(event.ttftMs / 1000)
       const u = event.usage
-      tokens.inc([provider, model, "input"], u.inputTokens)
-      tokens.inc([provider, model, "output"], u.outputTokens)
-      tokens.inc([provider, model, "cached_input"], u.cachedInputTokens)
-      tokens.inc([provider, model, "cache_creation"], u.cacheCreationTokens)
-      tokens.inc([provider, model, "reasoning"], u.reasoningTokens)
-      cost.inc(pm, event.costMicros)
-      if (u.estimated) estimated.inc(pm)
+      series.input.inc(u.inputTokens)
+      series.output.inc(u.outputTokens)
+      series.cachedInput.inc(u.cachedInputTokens)
+      series.cacheCreation.inc(u.cacheCreationTokens)
+      series.reasoning.inc(u.reasoningTokens)
+      series.cost.inc(event.costMicros)
+      if (u.estimated) series.estimated.inc()
       for (const field of event.droppedFields) dropped.inc([provider, field])
     },
     attachLedger: (read) => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
+import type { UsageEvent, UsageOutcome } from "@switchyard/domain"
 import { Effect, Layer } from "effect"
 import { RecordedUsage, UsageMetrics, UsageRecorder } from "../src/index.ts"
+import { LATENCY_BUCKET_BOUNDS_MS } from "../src/LatencyBuckets.ts"
+import { Counter, Histogram, MAX_SERIES_PER_METRIC, Registry } from "../src/Prometheus.ts"
 import { makeEvent } from "./events.ts"
 
 const Memory = UsageRecorder.layerMemory.pipe(Layer.provideMerge(UsageMetrics.layer))
@@ -9,6 +12,86 @@ const Memory = UsageRecorder.layerMemory.pipe(Layer.provideMerge(UsageMetrics.la
 const sample = (text: string, series: string) => {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `))
   return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+/** Sample lines (no HELP/TYPE, no ledger gauges) in rendering order. */
+const samples = (text: string) =>
+  text.split("\n").filter((l) => l !== "" && !l.startsWith("#") && !l.startsWith("switchyard_ledger_"))
+
+/**
+ * The metrics as `observe` computed them before it cached bound series: every update looks its
+ * series up by label values. `UsageMetrics` must render the same samples in the same order.
+ */
+const lookupEveryTime = () => {
+  const registry = new Registry()
+  const seconds = LATENCY_BUCKET_BOUNDS_MS.map((ms) => ms / 1000)
+  const pmNames = ["provider", "model"]
+  const requests = registry.register(
+    new Counter("switchyard_requests_total", "", ["provider", "model", "status", "outcome"])
+  )
+  const latency = registry.register(
+    new Histogram("switchyard_request_duration_seconds", "", pmNames, seconds)
+  )
+  const ttft = registry.register(
+    new Histogram("switchyard_time_to_first_token_seconds", "", pmNames, seconds)
+  )
+  const tokens = registry.register(new Counter("switchyard_tokens_total", "", ["provider", "model", "class"]))
+  const cost = registry.register(new Counter("switchyard_cost_micro_dollars_total", "", pmNames))
+  const estimated = registry.register(new Counter("switchyard_usage_estimated_total", "", pmNames))
+  const dropped = registry.register(
+    new Counter("switchyard_translation_dropped_fields_total", "", ["provider", "field"])
+  )
+  const observe = (event: UsageEvent) => {
+    const provider = event.provider ?? "none"
+    const model = event.provider === null ? "none" : (event.upstreamModel ?? event.requestedModel)
+    const pm = [provider, model]
+    requests.inc([provider, model, String(event.status), event.outcome])
+    latency.observe(pm, event.latencyMs / 1000)
+    if (event.ttftMs !== null) ttft.observe(pm, event.ttftMs / 1000)
+    const u = event.usage
+    tokens.inc([provider, model, "input"], u.inputTokens)
+    tokens.inc([provider, model, "output"], u.outputTokens)
+    tokens.inc([provider, model, "cached_input"], u.cachedInputTokens)
+    tokens.inc([provider, model, "cache_creation"], u.cacheCreationTokens)
+    tokens.inc([provider, model, "reasoning"], u.reasoningTokens)
+    cost.inc(pm, event.costMicros)
+    if (u.estimated) estimated.inc(pm)
+    for (const field of event.droppedFields) dropped.inc([provider, field])
+  }
+  return { observe, render: () => registry.render() }
+}
+
+/** A deterministic pseudo-random sequence in [0, 1). */
+const lcg = (seed: number) => () => {
+  seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0
+  return seed / 2 ** 32
+}
+
+const outcomes: ReadonlyArray<UsageOutcome> = ["success", "provider_error", "timeout", "rate_limited"]
+
+/** Mixed events over `models` models of 4 providers, with zeros so that series start late. */
+const mixedEvent = (random: () => number, models: number) => {
+  const pick = <A>(xs: ReadonlyArray<A>) => xs[Math.floor(random() * xs.length)]!
+  const tokens = () => (random() < 0.5 ? 0 : Math.floor(random() * 500))
+  return makeEvent({
+    provider: random() < 0.05 ? null : pick(["openai", "anthropic", "google", "groq"]),
+    upstreamModel: random() < 0.1 ? null : `m-${Math.floor(random() * models)}`,
+    requestedModel: "asked",
+    status: pick([200, 200, 429, 502]),
+    outcome: pick(outcomes),
+    latencyMs: pick([0, 10, 99.5, 100, 2500, 120_000, 400_000]),
+    ttftMs: random() < 0.5 ? null : pick([5, 50, 700]),
+    costMicros: tokens(),
+    usage: {
+      inputTokens: tokens(),
+      outputTokens: tokens(),
+      cachedInputTokens: tokens(),
+      cacheCreationTokens: tokens(),
+      reasoningTokens: tokens(),
+      estimated: random() < 0.2
+    },
+    droppedFields: random() < 0.05 ? ["cache_control"] : []
+  })
 }
 
 describe("UsageMetrics", () => {
@@ -109,5 +192,51 @@ describe("UsageMetrics", () => {
         )
       ).toBe(101)
     }).pipe(Effect.provide(Memory))
+  )
+
+  it.effect("renders what per-call label lookups render, for a mixed sequence that crosses every cap", () =>
+    Effect.gen(function* () {
+      const metrics = yield* UsageMetrics
+      const reference = lookupEveryTime()
+      const random = lcg(7)
+      // 4 providers × 800 models: past the cap of every metric and of the cached bound series.
+      for (let i = 1; i <= 6_000; i++) {
+        const event = mixedEvent(random, 800)
+        metrics.observe(event)
+        reference.observe(event)
+        if (i % 1_500 === 0) expect(samples(yield* metrics.render)).toEqual(samples(reference.render()))
+      }
+      const text = yield* metrics.render
+      expect(text).toContain(
+        'switchyard_requests_total{provider="other",model="other",status="other",outcome="other"}'
+      )
+      expect(text).toContain('switchyard_tokens_total{provider="other",model="other",class="other"}')
+    }).pipe(Effect.provide(UsageMetrics.layer))
+  )
+
+  it.effect("folds a token class first seen after the cap into `other`, for a model seen before it", () =>
+    Effect.gen(function* () {
+      const metrics = yield* UsageMetrics
+      const early = (usage: Partial<UsageEvent["usage"]>) =>
+        makeEvent({ provider: "openai", upstreamModel: "early", usage })
+      // `early` is observed (and its series bound) with no reasoning tokens: no reasoning series.
+      metrics.observe(early({ inputTokens: 1 }))
+      for (let i = 1; i < MAX_SERIES_PER_METRIC; i++) {
+        metrics.observe(makeEvent({ provider: "openai", upstreamModel: `m-${i}`, usage: { inputTokens: 1 } }))
+      }
+      // switchyard_tokens_total is now at its cap.
+      metrics.observe(early({ inputTokens: 2, reasoningTokens: 5 }))
+      metrics.observe(early({ reasoningTokens: 1 }))
+      const text = yield* metrics.render
+      expect(sample(text, 'switchyard_tokens_total{provider="openai",model="early",class="input"}')).toBe(3)
+      expect(text).not.toContain('model="early",class="reasoning"')
+      expect(sample(text, 'switchyard_tokens_total{provider="other",model="other",class="other"}')).toBe(6)
+      expect(
+        sample(
+          text,
+          'switchyard_requests_total{provider="openai",model="early",status="200",outcome="success"}'
+        )
+      ).toBe(3)
+    }).pipe(Effect.provide(UsageMetrics.layer))
   )
 })
