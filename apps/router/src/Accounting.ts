@@ -15,6 +15,8 @@ export class RequestLog {
   ttftMs: number | null = null
   dropped: ReadonlyArray<string> = []
   finished = false
+  /** Headers every answer to this request carries: its id, then its rate-limit windows once admitted. */
+  readonly headers: Record<string, string>
   /** Called once when the request ends, with its real usage and cost (the limiter settles here). */
   onFinish: ((usage: TokenUsage, costMicros: number) => void) | undefined = undefined
 
@@ -24,7 +26,9 @@ export class RequestLog {
     readonly caller: Caller,
     readonly requestedModel: string,
     readonly stream: boolean
-  ) {}
+  ) {
+    this.headers = { "x-request-id": requestId }
+  }
 }
 
 /** How a request ended. */

@@ -173,20 +173,11 @@ export const serve = async (
     ctx.accounting.finish(log, failed(limits.error))
     return errorResponse(format, limits.error, { ...limits.headers, "x-request-id": requestId })
   }
-  if (limits !== undefined) Limits.bind(log, limits.admission)
-  const response = await forward(
-    ctx,
-    request,
-    format,
-    clientRequest,
-    bytes,
-    prepared.route,
-    prepared.credential,
-    log
-  )
-  if (limits !== undefined)
-    for (const name in limits.headers) response.headers.set(name, limits.headers[name]!)
-  return response
+  if (limits !== undefined) {
+    Limits.bind(log, limits.admission)
+    for (const name in limits.headers) log.headers[name] = limits.headers[name]!
+  }
+  return forward(ctx, request, format, clientRequest, bytes, prepared.route, prepared.credential, log)
 }
 
 /**
@@ -268,7 +259,7 @@ const forward = async (
     if (refused !== undefined) {
       log.dropped = refused.dropped
       ctx.accounting.finish(log, failed(refused.error))
-      return errorResponse(format, refused.error, { "x-request-id": log.requestId })
+      return errorResponse(format, refused.error, log.headers)
     }
     const error =
       cause instanceof Fallbacks.UpstreamUnavailable
@@ -279,7 +270,7 @@ const forward = async (
             : Fallbacks.toGatewayError(cause)
         : UpstreamError.unreachable(route.provider, cause)
     ctx.accounting.finish(log, failed(error, error === clientGone ? "client_abort" : undefined))
-    return errorResponse(format, error, { "x-request-id": log.requestId })
+    return errorResponse(format, error, log.headers)
   }
   const { deployment, response: upstream } = answered
   const planned = plans.get(deployment.id)!

@@ -222,7 +222,7 @@ export const answer = async (
 ): Promise<Response> => {
   const fail = (error: GatewayError, ending: Ending = failed(error)) => {
     ctx.accounting.finish(log, ending)
-    return errorResponse(format, error, { "x-request-id": log.requestId })
+    return errorResponse(format, error, log.headers)
   }
   if (sent._tag === "Failed") return fail(sent.error, sent.ending)
   const { response, call } = sent
@@ -231,7 +231,7 @@ export const answer = async (
   const broke = (error: unknown) => whyFailed(ctx, request, call, provider, error)
 
   const headers: Record<string, string> = {
-    "x-request-id": log.requestId,
+    ...log.headers,
     "x-switchyard-provider": provider,
     "x-switchyard-model": route.upstreamModel
   }

@@ -6,22 +6,29 @@
 
 /** Controls one upstream call's cancellation. */
 export class UpstreamCall {
-  readonly controller = new AbortController()
+  /** The call's signal: its own controller's, or the fallback engine's as given. */
+  readonly signal: AbortSignal
   /** True when the timeout (not the client) aborted the call. */
   timedOut = false
   private timer: ReturnType<typeof setTimeout> | undefined
 
-  /** `timeoutMs` undefined: no timer of its own (the fallback engine times the attempt). */
-  constructor(clientSignal: AbortSignal, timeoutMs: number | undefined) {
-    const controller = this.controller
-    if (timeoutMs !== undefined) {
-      this.timer = setTimeout(() => {
-        this.timedOut = true
-        controller.abort(new DOMException("The upstream did not answer in time", "TimeoutError"))
-      }, timeoutMs)
+  /**
+   * `timeoutMs` undefined: `signal` already times the attempt and follows the client (the fallback
+   * engine's), so it is used as is: no controller, timer or listener of its own.
+   */
+  constructor(signal: AbortSignal, timeoutMs: number | undefined) {
+    if (timeoutMs === undefined) {
+      this.signal = signal
+      return
     }
-    if (clientSignal.aborted) controller.abort(clientSignal.reason)
-    else clientSignal.addEventListener("abort", () => controller.abort(clientSignal.reason), { once: true })
+    const controller = new AbortController()
+    this.signal = controller.signal
+    this.timer = setTimeout(() => {
+      this.timedOut = true
+      controller.abort(new DOMException("The upstream did not answer in time", "TimeoutError"))
+    }, timeoutMs)
+    if (signal.aborted) controller.abort(signal.reason)
+    else signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true })
   }
 
   /** The upstream started answering: the first-byte timeout no longer applies. */
@@ -34,6 +41,6 @@ export class UpstreamCall {
 
   /** Sends the request. Rejects on network errors, timeouts and client aborts. */
   send(url: string, headers: Record<string, string>, body: BodyInit): Promise<Response> {
-    return fetch(url, { method: "POST", headers, body, signal: this.controller.signal })
+    return fetch(url, { method: "POST", headers, body, signal: this.signal })
   }
 }

@@ -184,9 +184,13 @@ export const make = (options: WriterOptions) =>
 
     const recordNow = (event: UsageEvent): void => {
       metrics.observe(event)
-      if (closed) return refuse(event, "ledger closed")
+      if (closed) {
+        refuse(event, "ledger closed")
+        return
+      }
       if (queued >= options.maxBuffered) {
-        return refuse(event, "LEDGER_MAX_BUFFERED_EVENTS reached while the database is unavailable")
+        refuse(event, "LEDGER_MAX_BUFFERED_EVENTS reached while the database is unavailable")
+        return
       }
       const index = writers === 1 ? 0 : shardOf(event.userId, writers)
       const shard = shards[index]!

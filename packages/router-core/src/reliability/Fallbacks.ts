@@ -173,6 +173,13 @@ export const runWithFallbacks = async <D extends Deployment>(
 
   const cancelled = () => fail("cancelled", "the client closed the request")
 
+  // One listener on the client's signal for the whole request (adding and removing listeners per
+  // attempt shows in the hot path's profile); it does what the current step needs.
+  let onClientAbort: (() => void) | undefined
+  const clientAborted = () => onClientAbort?.()
+  client?.addEventListener("abort", clientAborted, { once: true })
+  const letGoOfClient = () => client?.removeEventListener("abort", clientAborted)
+
   /** One attempt, raced against the first-byte timeout, the total deadline and the client. */
   const exchange = (deployment: D, controller: AbortController) =>
     new Promise<Outcome>((resolve) => {
@@ -183,7 +190,7 @@ export const runWithFallbacks = async <D extends Deployment>(
         if (settled) return
         settled = true
         timers.clearTimeout(timer)
-        client?.removeEventListener("abort", onClientAbort)
+        onClientAbort = undefined
         resolve(outcome)
       }
       const cut = (why: Cut["why"]) => {
@@ -191,12 +198,11 @@ export const runWithFallbacks = async <D extends Deployment>(
         controller.abort(reason)
         finish(classify(deployment, reason))
       }
-      const onClientAbort = () => cut("client")
+      onClientAbort = () => cut("client")
       const timer = timers.setTimeout(
         () => cut(total ? "total" : "first_byte"),
         Math.max(0, Math.min(remaining, timeouts.firstByteMs))
       )
-      client?.addEventListener("abort", onClientAbort, { once: true })
       let pending: Promise<Response>
       try {
         pending = attempt(deployment, { signal: controller.signal, attempt: ++attemptNumber, timeouts })
@@ -252,8 +258,7 @@ export const runWithFallbacks = async <D extends Deployment>(
     controller: AbortController,
     exhausted: boolean
   ): Answer<D> => {
-    const onClientAbort = () => controller.abort(new Cut("client"))
-    client?.addEventListener("abort", onClientAbort, { once: true })
+    onClientAbort = () => controller.abort(new Cut("client"))
     const timer = timers.setTimeout(
       () => controller.abort(new Cut("total")),
       Math.max(0, deadline - timers.now())
@@ -265,76 +270,90 @@ export const runWithFallbacks = async <D extends Deployment>(
       exhausted,
       done: () => {
         timers.clearTimeout(timer)
-        client?.removeEventListener("abort", onClientAbort)
+        onClientAbort = undefined
+        letGoOfClient()
       }
     }
   }
 
-  for (const group of options.groups) {
-    const ordered = group.length > 1 ? weightedOrder(group, weightOf, random) : group
-    for (const deployment of ordered) {
-      let gate = breaker.acquire(deployment.id)
-      if (gate === "blocked") {
-        attempts.push({ deploymentId: deployment.id, outcome: "cooling_down" })
-        continue
-      }
-      for (let retry = 0; ; retry++) {
-        if (client?.aborted) {
-          if (gate === "probe") breaker.abandon(deployment.id)
-          throw cancelled()
+  const attemptAll = async (): Promise<Answer<D>> => {
+    for (const group of options.groups) {
+      const ordered = group.length > 1 ? weightedOrder(group, weightOf, random) : group
+      for (const deployment of ordered) {
+        let gate = breaker.acquire(deployment.id)
+        if (gate === "blocked") {
+          attempts.push({ deploymentId: deployment.id, outcome: "cooling_down" })
+          continue
         }
-        if (timers.now() >= deadline) {
-          if (gate === "probe") breaker.abandon(deployment.id)
-          throw fail("timeout", `no response within the total timeout of ${timeouts.totalMs} ms`)
-        }
-        const controller = new AbortController()
-        const outcome = await exchange(deployment, controller)
-        if (outcome._tag === "Answered") {
-          breaker.success(deployment.id)
-          attempts.push({ deploymentId: deployment.id, outcome: "answered", status: outcome.response.status })
-          discard(kept?.response)
-          return answer(outcome.response, deployment, controller, false)
-        }
-        attempts.push(outcome.record)
-        if (outcome._tag === "Fatal") {
-          if (gate === "probe") breaker.abandon(deployment.id)
-          if (outcome.cause instanceof Cut) throw cancelled()
-          throw fail("failed", outcome.record.message ?? "upstream request failed", outcome.cause)
-        }
-        breaker.failure(deployment.id)
-        lastFailure = outcome.record
-        if (outcome.response !== undefined) {
-          discard(kept?.response)
-          kept = { response: outcome.response, deployment, controller }
-        }
-        if (gate === "probe" || retry >= policy.maxRetries) break
-        const wait = delayFor(policy, retry, outcome.retryAfterMs, random)
-        // Asked to wait longer than we will, or longer than the request may take: move on.
-        if (wait === undefined || timers.now() + wait >= deadline) break
-        if (wait > 0) {
-          try {
-            await Timers.sleep(timers, wait, client)
-          } catch {
+        for (let retry = 0; ; retry++) {
+          if (client?.aborted) {
+            if (gate === "probe") breaker.abandon(deployment.id)
             throw cancelled()
           }
+          if (timers.now() >= deadline) {
+            if (gate === "probe") breaker.abandon(deployment.id)
+            throw fail("timeout", `no response within the total timeout of ${timeouts.totalMs} ms`)
+          }
+          const controller = new AbortController()
+          const outcome = await exchange(deployment, controller)
+          if (outcome._tag === "Answered") {
+            breaker.success(deployment.id)
+            attempts.push({
+              deploymentId: deployment.id,
+              outcome: "answered",
+              status: outcome.response.status
+            })
+            discard(kept?.response)
+            return answer(outcome.response, deployment, controller, false)
+          }
+          attempts.push(outcome.record)
+          if (outcome._tag === "Fatal") {
+            if (gate === "probe") breaker.abandon(deployment.id)
+            if (outcome.cause instanceof Cut) throw cancelled()
+            throw fail("failed", outcome.record.message ?? "upstream request failed", outcome.cause)
+          }
+          breaker.failure(deployment.id)
+          lastFailure = outcome.record
+          if (outcome.response !== undefined) {
+            discard(kept?.response)
+            kept = { response: outcome.response, deployment, controller }
+          }
+          if (gate === "probe" || retry >= policy.maxRetries) break
+          const wait = delayFor(policy, retry, outcome.retryAfterMs, random)
+          // Asked to wait longer than we will, or longer than the request may take: move on.
+          if (wait === undefined || timers.now() + wait >= deadline) break
+          if (wait > 0) {
+            try {
+              await Timers.sleep(timers, wait, client)
+            } catch {
+              throw cancelled()
+            }
+          }
+          gate = breaker.acquire(deployment.id)
+          if (gate === "blocked") break
         }
-        gate = breaker.acquire(deployment.id)
-        if (gate === "blocked") break
       }
     }
+    if (kept !== undefined) {
+      const { controller, deployment, response } = kept
+      kept = undefined
+      return answer(response, deployment, controller, true)
+    }
+    if (lastFailure === undefined) {
+      throw fail("cooling_down", "every deployment for this model is cooling down after repeated failures")
+    }
+    throw fail(
+      lastFailure.outcome === "timeout" ? "timeout" : "connection_error",
+      `no deployment answered: ${lastFailure.message ?? lastFailure.outcome}`
+    )
   }
-  if (kept !== undefined) {
-    const { controller, deployment, response } = kept
-    kept = undefined
-    return answer(response, deployment, controller, true)
+
+  try {
+    return await attemptAll()
+  } catch (error) {
+    letGoOfClient()
+    throw error
   }
-  if (lastFailure === undefined) {
-    throw fail("cooling_down", "every deployment for this model is cooling down after repeated failures")
-  }
-  throw fail(
-    lastFailure.outcome === "timeout" ? "timeout" : "connection_error",
-    `no deployment answered: ${lastFailure.message ?? lastFailure.outcome}`
-  )
 }
 
 /**
