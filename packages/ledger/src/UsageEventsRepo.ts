@@ -153,14 +153,22 @@ const INSERT_BATCH_SQL = `WITH input AS (
 SELECT count(*)::int AS inserted FROM ins`
 
 /**
- * Stores a batch and updates the rollups for the rows that were new; returns how many were new.
- * Safe to run again with the same events.
+ * One event as the JSON object `insertRows` expects. The writer serialises each event when it is
+ * recorded: spread over requests this costs the same as serialising a batch at once, but does not
+ * stall the event loop for milliseconds every time a batch of thousands is written.
  */
-export const insertBatch = (events: ReadonlyArray<UsageEvent>) =>
+export const serializeEvent = (event: UsageEvent): string => JSON.stringify(toRow(event))
+
+/**
+ * Stores serialised events (`serializeEvent`) and updates the rollups for the rows that were new;
+ * returns how many were new. Safe to run again with the same events.
+ */
+export const insertRows = (rows: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const sql = yield* LedgerSql
-    const rows = yield* sql.unsafe<{ inserted: number }>(INSERT_BATCH_SQL, [
-      JSON.stringify(events.map(toRow))
-    ])
-    return rows[0]?.inserted ?? 0
+    const inserted = yield* sql.unsafe<{ inserted: number }>(INSERT_BATCH_SQL, [`[${rows.join(",")}]`])
+    return inserted[0]?.inserted ?? 0
   })
+
+/** `insertRows` for events. */
+export const insertBatch = (events: ReadonlyArray<UsageEvent>) => insertRows(events.map(serializeEvent))

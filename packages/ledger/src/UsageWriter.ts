@@ -21,7 +21,7 @@
  */
 import type { UsageEvent } from "@switchyard/domain"
 import { Cause, Config, type Context, Duration, Effect, Fiber, Queue, Runtime, Schedule } from "effect"
-import { insertBatch } from "./UsageEventsRepo.ts"
+import { insertRows, serializeEvent } from "./UsageEventsRepo.ts"
 import type { LedgerStats } from "./UsageMetrics.ts"
 import { UsageMetrics } from "./UsageMetrics.ts"
 import type { UsageRecorder } from "./UsageRecorder.ts"
@@ -73,7 +73,8 @@ export const make = (options: WriterOptions) =>
   Effect.gen(function* () {
     const metrics = yield* UsageMetrics
     const writers = Math.max(1, options.writers ?? 2)
-    const shards: Array<Array<UsageEvent>> = Array.from({ length: writers }, () => [])
+    // Events are held serialised (see `serializeEvent`): a batch is then one string join away.
+    const shards: Array<Array<string>> = Array.from({ length: writers }, () => [])
     let queued = 0
     let written = 0
     let retries = 0
@@ -96,11 +97,11 @@ export const make = (options: WriterOptions) =>
     )
 
     /** Writes the oldest batch of a shard until it commits; removes it from the shard then. */
-    const writeOldest = (shard: Array<UsageEvent>) =>
+    const writeOldest = (shard: Array<string>) =>
       Effect.gen(function* () {
         const batch = shard.slice(0, options.batchSize)
         let failed = false
-        const inserted = yield* insertBatch(batch).pipe(
+        const inserted = yield* insertRows(batch).pipe(
           Effect.tapError((error) =>
             Effect.suspend(() => {
               retries++
@@ -194,7 +195,7 @@ export const make = (options: WriterOptions) =>
       }
       const index = writers === 1 ? 0 : shardOf(event.userId, writers)
       const shard = shards[index]!
-      shard.push(event)
+      shard.push(serializeEvent(event))
       queued++
       if (shard.length === options.batchSize) wakes[index]!.unsafeOffer(undefined)
     }
