@@ -38,9 +38,7 @@ const main = async () => {
     console.log(`router: ${signal} received; draining for up to ${graceMs} ms`)
     const drained = await Server.drain(server, graceMs)
     if (!drained) console.log(`router: grace period over; closed the requests still in flight`)
-    // Usage events are handed to the recorder once per event-loop turn: let the last turn pass
-    // before the recorder flushes and closes.
-    await new Promise((resolve) => setImmediate(resolve))
+    // Disposing flushes the ledger: every finished request's usage event is already queued.
     await runtime.dispose()
     console.log("router: stopped")
     process.exit(0)

@@ -102,7 +102,8 @@ export const startRouter = async (options: HarnessOptions = {}): Promise<TestRou
     hostname: "127.0.0.1",
     maxBodyBytes: 10 * 1024 * 1024
   })
-  // The router hands events to the recorder once per turn of the event loop: let that turn pass.
+  // A stream's event is recorded when its body ends, which can trail the client's last read: let
+  // one turn of the event loop pass.
   const events = () =>
     new Promise((resolve) => setImmediate(resolve)).then(() =>
       runtime.runPromise(Effect.flatMap(RecordedUsage, (r) => r.events))
