@@ -11,11 +11,10 @@ import {
   EffectiveLimits,
   estimateInputTokens,
   LimitErrors,
-  type Limiter,
+  Limiter,
   RateLimitHeaders,
   type Routing
 } from "@switchyard/router-core"
-import { Effect } from "effect"
 import type { RequestLog } from "./Accounting.ts"
 import type { Caller } from "./CallerAuth.ts"
 import type { GatewayContext } from "./GatewayContext.ts"
@@ -85,17 +84,7 @@ const admitted = (result: Limiter.AdmitResult): Admitted =>
       }
     : { ok: true, admission: result, headers: RateLimitHeaders.fromSnapshot(result.rateLimit) }
 
-const unlimitedAdmission: Admitted = {
-  ok: true,
-  admission: {
-    rateLimit: {},
-    degraded: false,
-    settle: () => Effect.void,
-    release: Effect.void,
-    settleNow: () => {}
-  },
-  headers: {}
-}
+const unlimitedAdmission: Admitted = { ok: true, admission: Limiter.unlimited, headers: {} }
 
 /** Settles `admission` with the request's real usage and cost when `log` is finished. */
 export const bind = (log: RequestLog, admission: Limiter.Admission): void => {

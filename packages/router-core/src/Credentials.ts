@@ -206,13 +206,12 @@ export const make = (options: MakeOptions) =>
       }
       return credential
     }
-    const builtin = (providerId: RouteProviderId): Credential => ({
-      provider: providers[providerId],
+    const mock: Credential = {
+      provider: providers.mock,
       apiKey: Redacted.make(""),
-      baseUrl: providers[providerId].baseUrl,
+      baseUrl: providers.mock.baseUrl,
       source: "builtin"
-    })
-    const mock = builtin("mock")
+    }
 
     const resolveCached = (
       userId: string,

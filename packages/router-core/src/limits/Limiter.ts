@@ -109,14 +109,15 @@ export class Limiter extends Context.Tag("@switchyard/router-core/Limiter")<
   }
 >() {}
 
-const noop: Admission = {
+/** The admission of a request no limit applies to: nothing to settle or release. */
+export const unlimited: Admission = {
   rateLimit: {},
   degraded: false,
   settle: () => Effect.void,
   release: Effect.void,
   settleNow: () => {}
 }
-const unchecked: Admission = { ...noop, degraded: true }
+const unchecked: Admission = { ...unlimited, degraded: true }
 
 /** An `admitNow` answer as an effect. */
 const fromResult = (result: AdmitResult): Effect.Effect<Admission, LimitExceeded | LimitsUnavailable> =>
@@ -241,7 +242,7 @@ export const make = (
       if (subject.keyId !== undefined && hasAny(limits.key))
         scopes.push(planOf("key", subject.keyId, limits.key))
       if (hasAny(limits.user)) scopes.push(planOf("user", subject.userId, limits.user))
-      if (scopes.length === 0) return noop
+      if (scopes.length === 0) return unlimited
       const estimate = {
         tokens: nonNegative(rawEstimate.tokens),
         costMicros: nonNegative(rawEstimate.costMicros)

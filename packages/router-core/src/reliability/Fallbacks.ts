@@ -276,7 +276,8 @@ export const runWithFallbacks = async <D extends Deployment>(
     }
   }
 
-  const attemptAll = async (): Promise<Answer<D>> => {
+  // Every way out but an answer lets go of the client's signal here; an answer does in `done`.
+  try {
     for (const group of options.groups) {
       const ordered = group.length > 1 ? weightedOrder(group, weightOf, random) : group
       for (const deployment of ordered) {
@@ -346,10 +347,6 @@ export const runWithFallbacks = async <D extends Deployment>(
       lastFailure.outcome === "timeout" ? "timeout" : "connection_error",
       `no deployment answered: ${lastFailure.message ?? lastFailure.outcome}`
     )
-  }
-
-  try {
-    return await attemptAll()
   } catch (error) {
     letGoOfClient()
     throw error
