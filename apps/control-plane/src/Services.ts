@@ -3,15 +3,8 @@
  * before anything reads a table (better-auth checks its schema when it starts).
  */
 import type { PgClient } from "@effect/sql-pg"
-import {
-  ApiKeys,
-  BetterAuth,
-  type BetterAuthOptions,
-  ChangeFeed,
-  optionsFromConfig,
-  PlatformProviders,
-  UpstreamUrlGuard
-} from "@switchyard/auth"
+import { ApiKeys, ChangeFeed, PlatformProviders, UpstreamUrlGuard } from "@switchyard/auth"
+import { BetterAuth, type BetterAuthOptions, optionsFromConfig } from "@switchyard/auth/better-auth"
 import { Migrations } from "@switchyard/db"
 import { LedgerDatabase } from "@switchyard/ledger"
 import { Vault } from "@switchyard/vault"

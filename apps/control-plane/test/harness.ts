@@ -4,7 +4,7 @@
  */
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import type { BetterAuthOptions } from "@switchyard/auth"
+import type { BetterAuthOptions } from "@switchyard/auth/better-auth"
 import { TestDatabase } from "@switchyard/db"
 import { ConfigProvider, Context, Effect, Layer, Logger, Redacted } from "effect"
 import { HttpLive } from "../src/App.ts"

@@ -2,7 +2,7 @@
  * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth.
  */
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
-import { BetterAuth } from "@switchyard/auth"
+import { BetterAuth } from "@switchyard/auth/better-auth"
 import { AccessToken, ControlPlaneApi, CurrentUser } from "@switchyard/domain"
 import { Effect } from "effect"
 import { clientAddress } from "../http/ClientAddress.ts"

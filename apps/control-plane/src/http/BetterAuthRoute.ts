@@ -3,7 +3,7 @@
  * as a raw route beside the HttpApi.
  */
 import { Headers, HttpApp, HttpLayerRouter, HttpServerRequest } from "@effect/platform"
-import { AUTH_BASE_PATH, BetterAuth, CLIENT_IP_HEADER } from "@switchyard/auth"
+import { AUTH_BASE_PATH, BetterAuth, CLIENT_IP_HEADER } from "@switchyard/auth/better-auth"
 import { Effect, Layer } from "effect"
 import { clientAddress } from "./ClientAddress.ts"
 

@@ -3,7 +3,7 @@
  * API's error format. (The HttpApi would otherwise treat a body it cannot parse as a defect.)
  */
 import { HttpIncomingMessage, HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { AUTH_BASE_PATH } from "@switchyard/auth"
+import { AUTH_BASE_PATH } from "@switchyard/auth/better-auth"
 import { MalformedBody, PayloadTooLarge } from "@switchyard/domain"
 import { Effect, Option, Schema } from "effect"
 
