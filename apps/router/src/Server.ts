@@ -1,9 +1,11 @@
 /**
- * Serves the router's web handler with srvx: `Bun.serve` under bun (production, benchmark) and its
- * fast Node adapter under Node 20 (tests). An uncaught throw answers in OpenAI's error format,
+ * Serves the router's web handler: with `Bun.serve` itself under bun (production, benchmark), and
+ * with srvx's fast Node adapter under Node 20 (tests). srvx also runs on bun, but there it decorates
+ * every request (three `Object.defineProperties`) and wraps every answer in one more promise: work
+ * the router never uses, on its hottest path. An uncaught throw answers in OpenAI's error format,
  * never an HTML page.
  */
-import { type Server, serve } from "srvx"
+import { serve } from "srvx"
 import { unhandledError } from "./ClientError.ts"
 
 /** Options of `start`. */
@@ -18,14 +20,35 @@ export interface StartOptions {
   readonly maxBodyBytes: number
 }
 
+/** A listening server. */
+export interface Listening {
+  /** e.g. `http://127.0.0.1:8080/` */
+  readonly url: string
+  /**
+   * Stops accepting connections; resolves once the requests in flight have finished, or at once
+   * when `force` cuts them.
+   */
+  readonly close: (force: boolean) => Promise<void>
+}
+
 /** The answer to an error no handler caught. */
 export const onError = unhandledError("openai")
 
-/** Starts listening; resolves once the server accepts connections. */
-export const start = async (
+const serveWithBun = (handler: (request: Request) => Promise<Response>, options: StartOptions): Listening => {
+  const server = Bun.serve({
+    fetch: handler,
+    error: onError,
+    port: options.port,
+    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    maxRequestBodySize: options.maxBodyBytes * 2 + 1
+  })
+  return { url: server.url.href, close: (force) => server.stop(force) }
+}
+
+const serveWithSrvx = async (
   handler: (request: Request) => Promise<Response>,
   options: StartOptions
-): Promise<Server> => {
+): Promise<Listening> => {
   const server = serve({
     fetch: handler,
     error: onError,
@@ -37,14 +60,21 @@ export const start = async (
     gracefulShutdown: false
   })
   await server.ready()
-  return server
+  return { url: server.url ?? `http://localhost:${options.port}/`, close: (force) => server.close(force) }
 }
+
+/** Starts listening; resolves once the server accepts connections. */
+export const start = async (
+  handler: (request: Request) => Promise<Response>,
+  options: StartOptions
+): Promise<Listening> =>
+  typeof Bun === "undefined" ? serveWithSrvx(handler, options) : serveWithBun(handler, options)
 
 /**
  * Stops accepting connections and waits for in-flight requests and streams to finish, at most
  * `graceMs`; then cuts whatever is left. Resolves true when everything finished in time.
  */
-export const drain = async (server: Server, graceMs: number): Promise<boolean> => {
+export const drain = async (server: Listening, graceMs: number): Promise<boolean> => {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timedOut = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), graceMs)

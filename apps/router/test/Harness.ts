@@ -10,12 +10,12 @@ import { FailedRequests, Pricing, RecordedUsage, UsageMetrics, UsageRecorder } f
 import { type Credentials, Providers, Routing } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
 import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import type { Server } from "srvx"
 import { type Caller, type CallerAuth, layerStatic } from "../src/CallerAuth.ts"
 import * as CredentialsLive from "../src/CredentialsLive.ts"
 import * as GatewayConfig from "../src/GatewayConfig.ts"
 import * as Health from "../src/Health.ts"
 import * as Router from "../src/Router.ts"
+import type { Listening as Server } from "../src/Server.ts"
 import * as AppServer from "../src/Server.ts"
 
 /** Users' own secrets, by `userId/provider` (stored in the in-memory vault at start). */

@@ -1,0 +1,77 @@
+/**
+ * `Server.start` under bun, where it serves with `Bun.serve` directly (the other tests run under
+ * Node, through srvx): answers, the last-resort error answer in OpenAI's format, the server's own
+ * body cap, and the drain on SIGTERM that lets a request in flight finish.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { afterEach, describe, expect, it } from "@effect/vitest"
+
+const fixture = fileURLToPath(new URL("./fixtures/serveUnderBun.ts", import.meta.url))
+
+let child: ChildProcess | undefined
+let output = ""
+
+const startUnderBun = () =>
+  new Promise<string>((resolve, reject) => {
+    output = ""
+    child = spawn("bun", [fixture], { stdio: ["ignore", "pipe", "pipe"] })
+    child.stdout!.on("data", (data: Buffer) => {
+      output += data.toString()
+      const url = /listening (\S+)/.exec(output)?.[1]
+      if (url !== undefined) resolve(url.replace(/\/$/, ""))
+    })
+    child.stderr!.on("data", (data: Buffer) => {
+      output += data.toString()
+    })
+    child.once("error", reject)
+    child.once("exit", (code) => reject(new Error(`bun exited with ${code}: ${output}`)))
+  })
+
+const exited = () =>
+  new Promise<number | null>((resolve) => {
+    if (child === undefined || child.exitCode !== null) return resolve(child?.exitCode ?? null)
+    child.once("exit", (code) => resolve(code))
+  })
+
+afterEach(() => {
+  child?.kill("SIGKILL")
+  child = undefined
+})
+
+describe("Server under bun (Bun.serve)", () => {
+  it("answers, and answers an uncaught throw with OpenAI's error JSON", async () => {
+    const url = await startUnderBun()
+    const ok = await fetch(`${url}/hello`)
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toBe("answered /hello")
+
+    const thrown = await fetch(`${url}/throw`)
+    expect(thrown.status).toBe(500)
+    expect(thrown.headers.get("content-type")).toContain("application/json")
+    const body = (await thrown.json()) as { error: { type: string; message: string } }
+    expect(body.error.type).toBe("server_error")
+    // The internal message stays in the logs, not in the answer.
+    expect(body.error.message).not.toContain("thrown by the handler")
+  })
+
+  it("passes bodies up to twice the limit to the handler and refuses larger ones itself", async () => {
+    const url = await startUnderBun()
+    const within = await fetch(`${url}/body`, { method: "POST", body: "x".repeat(2048) })
+    expect(await within.text()).toBe("read 2048 bytes")
+    const over = await fetch(`${url}/body`, { method: "POST", body: "x".repeat(4096) })
+    expect(over.status).toBe(413)
+  })
+
+  it("on SIGTERM lets the request in flight finish, then stops", async () => {
+    const url = await startUnderBun()
+    const slow = fetch(`${url}/slow`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    child!.kill("SIGTERM")
+    const res = await slow
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe("answered /slow")
+    expect(await exited()).toBe(0)
+    expect(output).toContain("drained true")
+  })
+})
