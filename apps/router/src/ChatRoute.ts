@@ -27,6 +27,7 @@ import * as Forward from "./Forward.ts"
 import type { GatewayContext } from "./GatewayContext.ts"
 import * as Limits from "./Limits.ts"
 import { type JsonBody, readJsonBody } from "./RequestBody.ts"
+import * as RequestId from "./RequestId.ts"
 import * as UpstreamError from "./UpstreamError.ts"
 
 const modelNotFound = (model: string) =>
@@ -148,7 +149,7 @@ export const serve = async (
     prepared.ok && parsed.ok
       ? await Limits.admit(ctx, prepared.caller, prepared.route, parsed.request)
       : undefined
-  const requestId = crypto.randomUUID()
+  const requestId = RequestId.next()
   if (!prepared.ok) {
     if (prepared.caller !== undefined) {
       const model = parsed.ok ? parsed.request.model : parsed.model

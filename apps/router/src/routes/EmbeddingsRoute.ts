@@ -13,6 +13,7 @@ import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
 import { readJsonBody } from "../RequestBody.ts"
+import * as RequestId from "../RequestId.ts"
 import { UpstreamCall } from "../Upstream.ts"
 import * as UpstreamError from "../UpstreamError.ts"
 import { jsonResponse } from "./json.ts"
@@ -95,7 +96,7 @@ export const make =
       valid instanceof GatewayError ? undefined : valid.model,
       valid instanceof GatewayError ? valid : undefined
     )
-    const requestId = crypto.randomUUID()
+    const requestId = RequestId.next()
     const model = valid instanceof GatewayError ? "" : valid.model
     if (!prepared.ok) {
       if (prepared.caller !== undefined) {
