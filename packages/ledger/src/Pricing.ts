@@ -83,6 +83,8 @@ export class Pricing extends Context.Tag("@switchyard/ledger/Pricing")<
 const MICROS_PER_USD = 1_000_000
 const TOKENS_PER_RATE = 1_000_000n
 const HALF = TOKENS_PER_RATE / 2n
+const TOKENS_PER_RATE_NUMBER = 1_000_000
+const HALF_NUMBER = TOKENS_PER_RATE_NUMBER / 2
 
 /** USD per million tokens → integer micro-dollars per million tokens (rates have ≤ 6 decimals). */
 const toMicros = (usd: number): bigint => BigInt(Math.round(usd * MICROS_PER_USD))
@@ -105,6 +107,28 @@ const PROVIDER_ALIASES: Readonly<Record<string, string>> = { gemini: "google", g
 
 /** The cost of `usage` at `rates`, exact, rounded half up to a micro-dollar. */
 export const costAt = (rates: ModelRates, usage: TokenUsage): number => {
+  // Every request is priced twice (its admission's estimate, then its real usage), so the common
+  // case stays in doubles, which are exact for integers up to 2^53: products and sums of
+  // non-negative integers are exact whenever the total is, and a product that was rounded makes the
+  // total exceed 2^53 too. Anything larger (or not an integer) goes the bigint way.
+  const reasoning = Math.min(usage.reasoningTokens, usage.outputTokens)
+  const rounded =
+    usage.inputTokens * Number(rates.input) +
+    usage.cachedInputTokens * Number(rates.cachedInput) +
+    usage.cacheCreationTokens * Number(rates.cacheWrite) +
+    (usage.outputTokens - reasoning) * Number(rates.output) +
+    reasoning * Number(rates.reasoning) +
+    HALF_NUMBER
+  if (rounded >= 0 && Number.isSafeInteger(rounded + TOKENS_PER_RATE_NUMBER)) {
+    const quotient = Math.floor(rounded / TOKENS_PER_RATE_NUMBER)
+    // The division itself may round up to the next integer: correct it exactly.
+    return quotient * TOKENS_PER_RATE_NUMBER > rounded ? quotient - 1 : quotient
+  }
+  return costAtExact(rates, usage)
+}
+
+/** `costAt` in bigint throughout: the reference, and the path for totals beyond 2^53. */
+export const costAtExact = (rates: ModelRates, usage: TokenUsage): number => {
   const reasoning = BigInt(Math.min(usage.reasoningTokens, usage.outputTokens))
   const plainOutput = BigInt(usage.outputTokens) - reasoning
   const scaled =

@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { TokenUsage } from "@switchyard/domain"
 import { ConfigProvider, Effect, Exit, Layer, Option } from "effect"
 import { Pricing, PricingFileError } from "../src/index.ts"
-import { make } from "../src/Pricing.ts"
+import { costAt, costAtExact, make } from "../src/Pricing.ts"
 
 const usage = (u: Partial<TokenUsage>): TokenUsage => ({
   inputTokens: 0,
@@ -172,5 +172,52 @@ describe("Pricing", () => {
         expect(missing).toBeInstanceOf(PricingFileError)
       })
     )
+  })
+})
+
+describe("costAt (the double fast path)", () => {
+  // A seeded generator, so a failure names inputs that can be replayed.
+  const seeded = (seed: number) => () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+    return seed / 2_147_483_648
+  }
+  const random = seeded(20261123)
+  const tokens = (max: number) => Math.floor(random() * max)
+  const models: Array<[string, string]> = [
+    ["anthropic", "claude-sonnet-4-5"],
+    ["openai", "gpt-4o-mini"],
+    ["openai", "o3"],
+    ["google", "gemini-2.5-pro"]
+  ]
+  const ratesOf = ([provider, model]: [string, string]) => Option.getOrThrow(shipped.rates(provider, model))
+
+  it("agrees with the bigint computation on every usage, rounding halves up", () => {
+    for (const model of models) {
+      const rates = ratesOf(model)
+      for (let i = 0; i < 20_000; i++) {
+        // Small and huge counts alike: totals past 2^53 take the bigint path and must agree too.
+        const scale = [1_000, 1_000_000, 1e9, 1e12][i % 4]!
+        const u = usage({
+          inputTokens: tokens(scale),
+          outputTokens: tokens(scale),
+          cachedInputTokens: tokens(scale),
+          cacheCreationTokens: tokens(scale),
+          reasoningTokens: tokens(scale)
+        })
+        expect(costAt(rates, u)).toBe(costAtExact(rates, u))
+      }
+    }
+  })
+
+  it("rounds exactly at the half micro-dollar and next to 2^53", () => {
+    // gpt-4o-mini input: $0.15 per million tokens = 0.15 µ$ per token.
+    const rates = ratesOf(["openai", "gpt-4o-mini"])
+    expect(costAt(rates, usage({ inputTokens: 3 }))).toBe(0) // 0.45 µ$
+    expect(costAt(rates, usage({ inputTokens: 4 }))).toBe(1) // 0.60 µ$
+    expect(costAt(rates, usage({ inputTokens: 10 }))).toBe(2) // 1.50 µ$: half rounds up
+    for (let tokensIn = 2 ** 53 / 150_000 - 20; tokensIn < 2 ** 53 / 150_000 + 20; tokensIn++) {
+      const u = usage({ inputTokens: Math.floor(tokensIn) })
+      expect(costAt(rates, u)).toBe(costAtExact(rates, u))
+    }
   })
 })
