@@ -5,7 +5,13 @@
  * and cost. An estimate that includes `max_tokens` is an upper bound, so the budget is not
  * overspent (see `packages/router-core/src/limits/README.md` for the bound without it).
  */
-import { type GatewayError, LimitExceeded, LimitsUnavailable, type TokenUsage } from "@switchyard/domain"
+import {
+  type GatewayError,
+  LimitExceeded,
+  type LimitsConfig,
+  LimitsUnavailable,
+  type TokenUsage
+} from "@switchyard/domain"
 import {
   type ClientRequest,
   EffectiveLimits,
@@ -35,6 +41,56 @@ const maxOutputTokens = (req: ClientRequest): number => {
 export const tokensOf = (usage: TokenUsage): number =>
   usage.inputTokens + usage.cachedInputTokens + usage.cacheCreationTokens + usage.outputTokens
 
+/** A caller's effective limits, and whether any applies. */
+interface Resolved {
+  readonly limits: EffectiveLimits.EffectiveLimits
+  readonly any: boolean
+}
+
+const resolve = (
+  defaults: EffectiveLimits.LimitDefaults,
+  keyLimits: LimitsConfig | undefined,
+  hasKey: boolean
+) => {
+  const limits = EffectiveLimits.resolve(defaults, { key: keyLimits })
+  const any = EffectiveLimits.hasAny(limits.user) || (hasKey && EffectiveLimits.hasAny(limits.key))
+  return { limits, any }
+}
+
+/**
+ * Resolved limits, remembered per defaults object (a new one per routing table) and per stored key
+ * limits (one object per cached key record, replaced when the key changes): resolving them again
+ * for every request only made garbage.
+ */
+const resolvedByDefaults = new WeakMap<
+  EffectiveLimits.LimitDefaults,
+  { withoutKey: Resolved | undefined; keyless: Resolved | undefined; byKey: WeakMap<LimitsConfig, Resolved> }
+>()
+
+const resolvedLimits = (defaults: EffectiveLimits.LimitDefaults, caller: Caller): Resolved => {
+  let cached = resolvedByDefaults.get(defaults)
+  if (cached === undefined) {
+    cached = { withoutKey: undefined, keyless: undefined, byKey: new WeakMap() }
+    resolvedByDefaults.set(defaults, cached)
+  }
+  // A session token (no key): only the user's limits apply.
+  if (caller.apiKeyId === null) {
+    cached.keyless ??= resolve(defaults, undefined, false)
+    return cached.keyless
+  }
+  const stored = caller.keyLimits ?? undefined
+  if (stored === undefined) {
+    cached.withoutKey ??= resolve(defaults, undefined, true)
+    return cached.withoutKey
+  }
+  let found = cached.byKey.get(stored)
+  if (found === undefined) {
+    found = resolve(defaults, stored, true)
+    cached.byKey.set(stored, found)
+  }
+  return found
+}
+
 /**
  * Admits a request for `caller` on `route` (never rejects: a refusal is a value). Synchronous with
  * the memory limiter; a promise only when the limiter is remote.
@@ -45,15 +101,9 @@ export const admit = (
   route: Routing.Route,
   req: ClientRequest
 ): Admitted | Promise<Admitted> => {
-  const limits = EffectiveLimits.resolve(ctx.limitDefaults(), {
-    key: caller.apiKeyId === null ? undefined : (caller.keyLimits ?? undefined)
-  })
-  if (
-    !EffectiveLimits.hasAny(limits.user) &&
-    !(caller.apiKeyId !== null && EffectiveLimits.hasAny(limits.key))
-  ) {
-    return unlimitedAdmission
-  }
+  const resolved = resolvedLimits(ctx.limitDefaults(), caller)
+  if (!resolved.any) return unlimitedAdmission
+  const limits = resolved.limits
   const inputTokens = estimateInputTokens(req)
   const outputTokens = maxOutputTokens(req)
   const { costMicros } = ctx.pricing.cost(route.provider, route.upstreamModel, {

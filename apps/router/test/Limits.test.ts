@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Limiter, RoutingConfig } from "@switchyard/router-core"
 import { Clock, Duration, Effect, Layer, Schema } from "effect"
+import type { Caller } from "../src/CallerAuth.ts"
 import { type FakeUpstream, json, startFake } from "./FakeUpstream.ts"
 import { chat, type Running, start } from "./ReliabilityHarness.ts"
 
@@ -97,6 +98,38 @@ describe("limits in memory", () => {
       services: { limits: "healthy (memory, fails open)" },
       limits: { backend: "memory", status: "ok" }
     })
+  })
+})
+
+describe("a key's limits as they change", () => {
+  // The router remembers resolved limits per key record; a changed key is a new record.
+  const callers = new Map<string, Caller>([["ef_changing", { userId: "u9", apiKeyId: "k9" }]])
+  let router: Running
+  beforeAll(async () => {
+    router = await start({
+      routing: { limits: { user: { rpm: 50 } } },
+      limiter: Limiter.layerMemory().pipe(Layer.provide(frozenClock)),
+      callers
+    })
+  })
+  afterAll(() => router.close())
+
+  const statuses = async (n: number) => {
+    const seen = []
+    for (let i = 0; i < n; i++) {
+      const res = await chat(router.url, echo, "ef_changing")
+      await res.arrayBuffer()
+      seen.push(res.status)
+    }
+    return seen
+  }
+
+  it("applies a limit given to the key, then lifts it when it is removed", async () => {
+    expect(await statuses(2)).toEqual([200, 200])
+    callers.set("ef_changing", { userId: "u9", apiKeyId: "k9", keyLimits: { rpm: 1 } })
+    expect(await statuses(2)).toEqual([200, 429])
+    callers.set("ef_changing", { userId: "u9", apiKeyId: "k9", keyLimits: null })
+    expect(await statuses(2)).toEqual([200, 200])
   })
 })
 

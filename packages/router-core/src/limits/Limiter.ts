@@ -219,7 +219,10 @@ export const make = (
         rateLimit: admitted.rateLimit,
         degraded: false,
         settle: (actual) => Effect.suspend(() => awaited(settleNow(actual))),
-        release: Effect.suspend(() => awaited(releaseNow())),
+        // A getter: the hot path never releases through the Effect API, so it builds no effect.
+        get release() {
+          return Effect.suspend(() => awaited(releaseNow()))
+        },
         settleNow: (actual) => {
           settleNow(actual)
         }

@@ -22,15 +22,22 @@ export const formatDuration = (ms: number): string => {
   return secondsText
 }
 
+/** The three header names of each kind, spelled once (not rebuilt for every response). */
+const NAMES = {
+  requests: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+  tokens: ["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"]
+} as const
+
 const put = (
   headers: Record<string, string>,
   kind: "requests" | "tokens",
   window: RateLimitWindow | undefined
 ) => {
   if (window === undefined) return
-  headers[`x-ratelimit-limit-${kind}`] = String(window.limit)
-  headers[`x-ratelimit-remaining-${kind}`] = String(window.remaining)
-  headers[`x-ratelimit-reset-${kind}`] = formatDuration(window.resetMs)
+  const [limit, remaining, reset] = NAMES[kind]
+  headers[limit] = String(window.limit)
+  headers[remaining] = String(window.remaining)
+  headers[reset] = formatDuration(window.resetMs)
 }
 
 /** Headers for a response to an admitted request (empty when no rate window applies). */
