@@ -1,7 +1,8 @@
 /**
  * `Server.start` under bun, where it serves with `Bun.serve` directly (the other tests run under
  * Node, through srvx): answers, the last-resort error answer in OpenAI's format, the server's own
- * body cap, and the drain on SIGTERM that lets a request in flight finish.
+ * body cap, the drain on SIGTERM that lets a request in flight finish, and request ids as bun makes
+ * them.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -61,6 +62,16 @@ describe("Server under bun (Bun.serve)", () => {
     expect(await within.text()).toBe("read 2048 bytes")
     const over = await fetch(`${url}/body`, { method: "POST", body: "x".repeat(4096) })
     expect(over.status).toBe(413)
+  })
+
+  it("makes request ids with bun's own generator: version-7 UUIDs, distinct and in order", async () => {
+    const url = await startUnderBun()
+    const ids = (await (await fetch(`${url}/ids`)).json()) as Array<string>
+    expect(ids).toHaveLength(1000)
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect([...ids].sort()).toEqual(ids)
   })
 
   it("on SIGTERM lets the request in flight finish, then stops", async () => {
