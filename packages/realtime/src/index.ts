@@ -5,6 +5,7 @@
  */
 export * from "./Broadcast.ts"
 export * from "./Events.ts"
+export * as KeyChangeTap from "./KeyChangeTap.ts"
 export * from "./Publisher.ts"
 export * as Rooms from "./Rooms.ts"
 export * from "./TokenVerifier.ts"
