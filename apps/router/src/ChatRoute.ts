@@ -8,7 +8,7 @@
  * Nothing has reached the client until `Forward.answer`, which awaits a stream's first chunk
  * before answering, so every failure before it can still be retried or fall back.
  */
-import { GatewayError, type RouteProviderId } from "@switchyard/domain"
+import { GatewayError, modelNameProblem, type RouteProviderId } from "@switchyard/domain"
 import {
   type ClientFormat,
   type ClientRequest,
@@ -95,19 +95,27 @@ export type Parsed =
     }
   | { readonly ok: false; readonly error: GatewayError; readonly model: string }
 
+/**
+ * The model a refused body named, for its usage event: only when it is a valid model name (a bad
+ * one is what was refused; recording it would carry NUL or 8 000 characters into the ledger).
+ */
+export const recordableModel = (json: unknown): string =>
+  typeof json === "object" &&
+  json !== null &&
+  "model" in json &&
+  typeof json.model === "string" &&
+  modelNameProblem(json.model) === undefined
+    ? json.model
+    : ""
+
 /** Validates a parsed body as a client request of `format`. */
 export const parseBody = (format: ClientFormat, body: JsonBody | GatewayError): Parsed => {
   if (body instanceof GatewayError) return { ok: false, error: body, model: "" }
   const parsed = parseClientRequest(format, body.json)
   if (Either.isRight(parsed)) return { ok: true, request: parsed.right, bytes: body.bytes }
-  const json = body.json
-  const model =
-    typeof json === "object" && json !== null && "model" in json && typeof json.model === "string"
-      ? json.model
-      : ""
   return {
     ok: false,
-    model,
+    model: recordableModel(body.json),
     error: new GatewayError({
       status: 400,
       type: "invalid_request_error",

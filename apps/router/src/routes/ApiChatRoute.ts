@@ -125,13 +125,17 @@ export const make =
       parsed = {
         ok: false,
         error: built,
-        model: isObject(json) && typeof json.model === "string" ? json.model : ""
+        model: ChatRoute.recordableModel(json)
       }
     } else {
       const request = parseClientRequest("openai", built)
       parsed = Either.isRight(request)
         ? { ok: true, request: request.right, bytes: undefined }
-        : { ok: false, model: String(built.model), error: invalid(request.left.field, request.left.message) }
+        : {
+            ok: false,
+            model: ChatRoute.recordableModel(built),
+            error: invalid(request.left.field, request.left.message)
+          }
     }
     const response = await ChatRoute.serve(ctx, request, "openai", token, parsed, startedAt)
     if (!response.ok || !parsed.ok) return response

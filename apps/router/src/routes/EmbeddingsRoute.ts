@@ -3,8 +3,8 @@
  * to `:batchEmbedContents` and back) and the mock. Other providers have no embeddings API here: 400.
  * One usage event per authenticated request, as for chat.
  */
-import { GatewayError, type TokenUsage } from "@switchyard/domain"
-import { estimateTokens, Mock, NO_USAGE, translateError } from "@switchyard/router-core"
+import { GatewayError, modelNameProblem, type TokenUsage } from "@switchyard/domain"
+import { estimateTokens, Mock, NO_USAGE, tokenCount, translateError } from "@switchyard/router-core"
 import { Redacted } from "effect"
 import { failed, RequestLog } from "../Accounting.ts"
 import { missingKey } from "../Authenticate.ts"
@@ -32,6 +32,8 @@ export const validate = (body: unknown): { model: string; input: unknown } | Gat
   if (typeof body.model !== "string" || body.model.length === 0) {
     return invalid("model", "'model' is required and must be a string")
   }
+  const modelProblem = modelNameProblem(body.model)
+  if (modelProblem !== undefined) return invalid("model", modelProblem)
   const input = body.input
   const ok =
     typeof input === "string" ||
@@ -77,7 +79,7 @@ const fromGemini = (answer: unknown, model: string, chars: number) => {
 
 const usageOf = (answer: unknown, estimated: boolean): TokenUsage => {
   const usage = isObject(answer) && isObject(answer.usage) ? answer.usage : undefined
-  const tokens = usage && typeof usage.prompt_tokens === "number" ? usage.prompt_tokens : 0
+  const tokens = usage ? tokenCount(usage.prompt_tokens) : 0
   return { ...NO_USAGE, inputTokens: tokens, estimated: estimated || usage === undefined }
 }
 
