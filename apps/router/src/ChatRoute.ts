@@ -55,11 +55,11 @@ export type Prepared =
  */
 export const prepare = async (
   ctx: GatewayContext,
-  token: string,
+  token: string | Caller,
   model: string | undefined,
   bodyError: GatewayError | undefined
 ): Promise<Prepared> => {
-  const found = await verifyNow(ctx, token)
+  const found = typeof token === "string" ? await verifyNow(ctx, token) : token
   if (found instanceof GatewayError) return { ok: false, caller: undefined, error: found }
   const caller = found
   if (bodyError !== undefined || model === undefined) {
@@ -125,7 +125,11 @@ export const parseBody = (format: ClientFormat, body: JsonBody | GatewayError): 
   }
 }
 
-/** Handles one chat request from a client speaking `format`. */
+/**
+ * Handles one chat request from a client speaking `format`. The key is checked before the body is
+ * read: a request with a bad key is answered without its body ever being buffered, so bogus keys
+ * cannot make the router hold megabytes per connection.
+ */
 export const handle = async (
   ctx: GatewayContext,
   request: Request,
@@ -134,16 +138,21 @@ export const handle = async (
   const startedAt = performance.now()
   const token = credentialOf(request.headers)
   if (token === undefined) return errorResponse(format, missingKey)
+  const caller = await verifyNow(ctx, token)
+  if (caller instanceof GatewayError) return errorResponse(format, caller)
   const parsed = parseBody(format, await readJsonBody(request, ctx.settings.maxBodyBytes))
-  return serve(ctx, request, format, token, parsed, startedAt)
+  return serve(ctx, request, format, caller, parsed, startedAt)
 }
 
-/** Serves a parsed request (also the entry of seed 003's `/api/chat`, which builds its own). */
+/**
+ * Serves a parsed request (also the entry of seed 003's `/api/chat`, which builds its own) for a
+ * caller already authenticated, or a credential still to check.
+ */
 export const serve = async (
   ctx: GatewayContext,
   request: Request,
   format: ClientFormat,
-  token: string,
+  token: string | Caller,
   parsed: Parsed,
   startedAt: number
 ): Promise<Response> => {

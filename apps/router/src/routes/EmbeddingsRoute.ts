@@ -7,7 +7,7 @@ import { GatewayError, modelNameProblem, type TokenUsage } from "@switchyard/dom
 import { estimateTokens, Mock, NO_USAGE, tokenCount, translateError } from "@switchyard/router-core"
 import { Redacted } from "effect"
 import { failed, RequestLog } from "../Accounting.ts"
-import { missingKey } from "../Authenticate.ts"
+import { missingKey, verifyNow } from "../Authenticate.ts"
 import { credentialOf } from "../CallerAuth.ts"
 import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
@@ -90,11 +90,14 @@ export const make =
     const startedAt = performance.now()
     const token = credentialOf(request.headers)
     if (token === undefined) return errorResponse("openai", missingKey)
+    // The key before the body: an unauthenticated body is never buffered.
+    const caller = await verifyNow(ctx, token)
+    if (caller instanceof GatewayError) return errorResponse("openai", caller)
     const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
     const valid = read instanceof GatewayError ? read : validate(read.json)
     const prepared = await ChatRoute.prepare(
       ctx,
-      token,
+      caller,
       valid instanceof GatewayError ? undefined : valid.model,
       valid instanceof GatewayError ? valid : undefined
     )
