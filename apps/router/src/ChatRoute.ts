@@ -251,11 +251,22 @@ const forward = async (
     plans.set(deployment.id, planned)
     return planned
   }
+  const userId = log.caller.userId
+  /** A user's own key is theirs alone: its failures open a breaker of its own. */
+  const ownKey = (deployment: Routing.Deployment): boolean => {
+    if (deployment.credential !== undefined) return false
+    const found =
+      deployment === primary ? credential : ctx.credentials.resolveCached(userId, deployment.provider)
+    return found !== undefined && !(found instanceof GatewayError) && found.source === "user"
+  }
   let answered: Fallbacks.Answer<Routing.Deployment>
   try {
     answered = await Fallbacks.runWithFallbacks({
       groups,
       breaker: ctx.breaker(),
+      breakerKey: (deployment) => (ownKey(deployment) ? `${deployment.id}#user:${userId}` : deployment.id),
+      // A 429 on the user's own key is their quota, not the provider's health.
+      statusCounts: (deployment, status) => status !== 429 || !ownKey(deployment),
       policy: table.retry,
       timeouts: table.timeouts ?? {
         ...Timeouts.defaultTimeouts,
@@ -264,7 +275,17 @@ const forward = async (
       signal: request.signal,
       timers: ctx.timers,
       attempt: async (deployment, { signal }) => {
-        const planned = await planFor(deployment)
+        let planned: Forward.Plan
+        try {
+          planned = await planFor(deployment)
+        } catch (error) {
+          // Building the request failed on our side: not the provider's fault, not worth a retry.
+          if (error instanceof Fallbacks.AttemptFailure) throw error
+          throw new Fallbacks.AttemptFailure({
+            retryable: false,
+            message: `the request could not be prepared: ${error instanceof Error ? error.message : String(error)}`
+          })
+        }
         const sent = await Forward.send(ctx, request, planned, signal)
         if (sent._tag === "Failed") throw sent.error
         sentBy.set(sent.response, sent)
