@@ -3,8 +3,16 @@
  * bearer tokens for desktop clients, rate limits kept in PostgreSQL, and session ends published on
  * the change feed. Its tables come from `authMigrations`, not from better-auth's own migrator.
  */
-import { EmailTaken, InvalidCredentials, InvalidRequest, TooManyRequests, User } from "@switchyard/domain"
+import {
+  EmailTaken,
+  InvalidCredentials,
+  InvalidRequest,
+  TooManyRequests,
+  User,
+  unsafeTextReason
+} from "@switchyard/domain"
 import { betterAuth } from "better-auth"
+import { APIError, createAuthMiddleware } from "better-auth/api"
 import { bearer } from "better-auth/plugins"
 import { Config, Context, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import pg from "pg"
@@ -42,6 +50,26 @@ export interface BetterAuthOptions {
   /** Sign-in and sign-up limit per client address. Default 5 per 60 s. */
   readonly credentialRateLimit?: RateLimitRule
 }
+
+/** Longest string accepted in a better-auth body or query (names, emails, passwords, URLs). */
+const MAX_AUTH_TEXT = 2048
+
+/** The first string in `value` (searched depth-first) that cannot be stored, as a message naming it. */
+const firstUnsafeText = (value: unknown, path: string): string | undefined => {
+  if (typeof value === "string") return unsafeTextReason(path, value, MAX_AUTH_TEXT)
+  if (typeof value !== "object" || value === null) return undefined
+  for (const [key, inner] of Object.entries(value)) {
+    const found = firstUnsafeText(inner, path === "" ? key : `${path}.${key}`)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** better-auth `before` hook: 400 naming the field for a NUL, a lone surrogate or an overlong string. */
+const refuseUnsafeText = createAuthMiddleware(async (ctx) => {
+  const reason = firstUnsafeText(ctx.body, "") ?? firstUnsafeText(ctx.query, "")
+  if (reason !== undefined) throw new APIError("BAD_REQUEST", { message: reason, code: "INVALID_FIELD" })
+})
 
 const createAuth = (
   options: BetterAuthOptions,
@@ -92,6 +120,9 @@ const createAuth = (
         delete: { after: (session) => bridge.sessionEnded(session) }
       }
     },
+    // Every string a client sends to better-auth's own routes is checked before any of them runs:
+    // a NUL reached PostgreSQL (a 500), a lone surrogate has no UTF-8 form.
+    hooks: { before: refuseUnsafeText },
     // Messages only: better-auth's extra arguments can carry request data.
     logger: { level: "warn", log: (level, message) => bridge.log(level, message) },
     telemetry: { enabled: false },
@@ -213,7 +244,12 @@ const make = (options: BetterAuthOptions) =>
               return Effect.fail(new EmailTaken({ message: "An account with this email already exists" }))
             }
             if (result.status === 400) {
-              const field = result.code.includes("EMAIL") ? "email" : "password"
+              const field =
+                result.code === "INVALID_FIELD"
+                  ? (result.message.split(" ")[0] ?? "body")
+                  : result.code.includes("EMAIL")
+                    ? "email"
+                    : "password"
               return Effect.fail(new InvalidRequest({ message: result.message, field }))
             }
             return Effect.die(new Error(`better-auth sign-up answered ${result.status} ${result.code}`))
