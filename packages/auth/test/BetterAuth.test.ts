@@ -1,5 +1,5 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { TestDatabase } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { getMigrations } from "better-auth/db/migration"
 import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import { authMigrations } from "../src/AuthMigrations.ts"

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Database, TestDatabase } from "@switchyard/db"
+import { Database } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { Config, ConfigProvider, Context, Effect, Layer, type Queue, Redacted } from "effect"
 import { Redis } from "ioredis"
 import type { Change } from "../src/Change.ts"
