@@ -3,10 +3,11 @@
  *
  * Without `POSTGRES_CONNECTION_STRING` (local mode) it boots an embedded PostgreSQL with its data
  * under `./.data/`, generates the secrets it needs once (kept in `./.data/secrets.json`), and
- * starts the control plane (:8000) and the router (:8080) against it. With a connection string it
+ * starts the control plane (:8000), the router (:8080) and the realtime hub (:8070) against it. With a connection string it
  * uses that server and requires the secrets to be configured. Ctrl-C stops the apps, then the
  * database.
  */
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Handle, launch } from "../packages/db/src/EmbeddedPostgres.ts"
@@ -17,6 +18,7 @@ const root = path.resolve(import.meta.dir, "..")
 const dataDir = path.join(root, ".data")
 const CONTROL_PLANE_PORT = 8000
 const ROUTER_PORT = 8080
+const REALTIME_PORT = 8070
 /** Never 5432, which a system PostgreSQL may hold. */
 const EMBEDDED_POSTGRES_PORT = 54329
 const HEALTH_TIMEOUT_MS = 60_000
@@ -91,6 +93,11 @@ if (local) {
   void database.exited.then((description) => shutdown(1, `${description} unexpectedly; stopping everything.`))
 }
 env.BETTER_AUTH_BASE_URL ||= `http://localhost:${CONTROL_PLANE_PORT}`
+// The router and control plane publish live events to the hub: through Redis when REDIS_URL is
+// set, else over the hub's broadcast API with a key they share (one per run unless configured).
+env.REALTIME_URL ||= `http://127.0.0.1:${REALTIME_PORT}`
+env.REALTIME_API_KEY ||= env.LARAVEL_API_KEY || randomBytes(32).toString("base64url")
+if (!env.LARAVEL_API_KEY && !env.WEBSOCKET_API_KEY_HASH) env.LARAVEL_API_KEY = env.REALTIME_API_KEY
 
 const found = problems(env)
 if (found.length > 0) {
@@ -100,7 +107,8 @@ if (found.length > 0) {
 
 const targets = [
   { name: "control-plane", port: CONTROL_PLANE_PORT },
-  { name: "router", port: ROUTER_PORT }
+  { name: "router", port: ROUTER_PORT },
+  { name: "realtime", port: REALTIME_PORT }
 ] as const
 for (const { name, port } of targets) {
   const app = startApp(name, `apps/${name}/src/main.ts`, { cwd: root, env: { ...env, PORT: String(port) } })
@@ -130,6 +138,7 @@ say(`
 Switchyard is running${local ? " in local mode" : ""} (ready in ${seconds} s).
   Control plane  http://localhost:${CONTROL_PLANE_PORT}   (API docs: http://localhost:${CONTROL_PLANE_PORT}/docs)
   Router         http://localhost:${ROUTER_PORT}
+  Realtime hub   http://localhost:${REALTIME_PORT}   (Socket.IO; sign in with your ef_ key, see README "Realtime")
 
 Try it:
   # 1. Sign up; the session cookie goes to /tmp/switchyard-cookies.txt
