@@ -82,8 +82,12 @@ const read = async (response: Response): Promise<Reply> => {
   return { status: response.status, headers: response.headers, text, body }
 }
 
-/** Starts the stack; `env` adds to or overrides the vibe service's settings. */
-export const startStack = async (suite: string, env: Record<string, string> = {}): Promise<Stack> => {
+/** Starts the stack; `env` adds to or overrides the vibe service's settings, `routerEnv` the router's. */
+export const startStack = async (
+  suite: string,
+  env: Record<string, string> = {},
+  routerEnv: Record<string, string> = {}
+): Promise<Stack> => {
   const fake = await startFakeAnthropic()
   const control = ManagedRuntime.make(
     ApiKeys.layerPg.pipe(
@@ -123,16 +127,17 @@ export const startStack = async (suite: string, env: Record<string, string> = {}
   }
   const operator = await newUser("operator")
 
-  const routerEnv = new Map([
+  const routerConfig = new Map([
     ["POSTGRES_CONNECTION_STRING", databaseUrl],
     ["VAULT_TOKEN_KEY", MASTER_KEY],
     ["ANTHROPIC_BASE_URL", fake.url],
     ["ANTHROPIC_API_KEY", "sk-ant-platform"],
     ["MOCK_PROVIDER", "true"],
-    ["LEDGER_FLUSH_INTERVAL_MS", "20"]
+    ["LEDGER_FLUSH_INTERVAL_MS", "20"],
+    ...Object.entries(routerEnv)
   ])
   const router = ManagedRuntime.make(
-    RouterLayer.layer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(routerEnv))))
+    RouterLayer.layer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(routerConfig))))
   )
   const handler = await router.runPromise(RouterHandler.make)
   const routerServer = await RouterServer.start(handler, {
