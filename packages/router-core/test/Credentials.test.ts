@@ -130,4 +130,49 @@ describe("Credentials", () => {
       expect(dropped).toBe(true)
     })
   )
+
+  it.scopedLive("holds at most `capacity` answers, least recently used out first", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+      const service = yield* Credentials.make({
+        lookup,
+        platformKeys: {},
+        changes: Stream.fromPubSub(changes),
+        capacity: 2
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      for (const user of ["a", "b", "c"]) {
+        secrets.set(`${user}/openai`, { enabled: true, baseUrl: undefined, secret: Redacted.make(user) })
+        yield* service.resolve(user, "openai")
+      }
+      expect(service.resolveCached("a", "openai")).toBeUndefined()
+      expect(key(service.resolveCached("c", "openai") as Credentials.Credential)).toBe("c")
+      expect(key(service.resolveCached("b", "openai") as Credentials.Credential)).toBe("b")
+    })
+  )
+
+  it.scopedLive("forgets 'no secret stored' sooner than a stored secret", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      let now = 1_000
+      const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+      const service = yield* Credentials.make({
+        lookup,
+        platformKeys: {},
+        changes: Stream.fromPubSub(changes),
+        secretTtl: "10 minutes",
+        absentTtl: "1 minute",
+        now: () => now
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      secrets.set("u1/openai", { enabled: true, baseUrl: undefined, secret: Redacted.make("sk-user") })
+      yield* service.resolve("u1", "openai")
+      yield* Effect.exit(service.resolve("u2", "openai"))
+      expect(service.resolveCached("u2", "openai")).toEqual(Credentials.noKey("openai"))
+      now += 61_000
+      expect(service.resolveCached("u2", "openai")).toBeUndefined()
+      expect(key(service.resolveCached("u1", "openai") as Credentials.Credential)).toBe("sk-user")
+      now += 10 * 60_000
+      expect(service.resolveCached("u1", "openai")).toBeUndefined()
+    })
+  )
 })

@@ -5,7 +5,7 @@
  */
 import { inspect } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
-import { TestDatabase } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { DecryptionError } from "@switchyard/domain"
 import { Deferred, Effect, Either, Exit, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import * as Envelope from "../src/Envelope.ts"
