@@ -1,11 +1,12 @@
 /**
  * The vibe app's service graph: PostgreSQL (auth's and vibe's migrations applied first), the change
  * feed and the auth package's cached verifiers, the settings, the router client, the apps origin
- * (which provides the apps' urls), the operations and the idle sweep.
+ * (which provides the apps' urls), the operations, the idle sweep and the `app_status` publisher.
  */
 import { FetchHttpClient, type HttpServer } from "@effect/platform"
 import { ApiKeyVerifier, authMigrations, ChangeFeed, UserTokenVerifier } from "@switchyard/auth"
 import { Database, Migrations } from "@switchyard/db"
+import { Publisher } from "@switchyard/realtime"
 import {
   AppStatusEvents,
   AppStore,
@@ -47,13 +48,15 @@ export const makeServices = (options: ServicesOptions = {}) => {
     Layer.provide(Layer.mergeAll(ApiKeyVerifier.layer, UserTokenVerifier.layer()))
   )
   const apps = options.appsListener === undefined ? AppsServer : AppsServerOn(options.appsListener)
+  // To the owner's room on the realtime hub when one is configured (REDIS_URL, or REALTIME_URL and REALTIME_API_KEY).
+  const events =
+    options.events ?? AppStatusEvents.layerRealtime.pipe(Layer.provide(Publisher.layerFromConfig))
   const operations = VibeApps.layer.pipe(
     Layer.provide(RouterClient.layer.pipe(Layer.provide(FetchHttpClient.layer))),
-    Layer.provideMerge(apps),
-    Layer.provide(options.events ?? AppStatusEvents.layerLog)
+    Layer.provideMerge(apps)
   )
   return Layer.mergeAll(operations, credentials, IdleSweep.layer).pipe(
-    Layer.provide(options.events ?? AppStatusEvents.layerLog),
+    Layer.provide(events),
     Layer.provideMerge(foundation)
   )
 }

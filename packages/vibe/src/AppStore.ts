@@ -87,7 +87,10 @@ export class AppStore extends Context.Tag("@switchyard/vibe/AppStore")<
     /** Stops the active apps idle for `idleSeconds`; returns them. */
     readonly stopIdle: (
       idleSeconds: number
-    ) => Effect.Effect<ReadonlyArray<{ readonly id: string; readonly ownerId: string }>, VibeUnavailable>
+    ) => Effect.Effect<
+      ReadonlyArray<{ readonly id: string; readonly ownerId: string; readonly endUserId: string | null }>,
+      VibeUnavailable
+    >
     /** For the apps server: the app's status and served document, any owner. */
     readonly served: (id: string) => Effect.Effect<Option.Option<ServedApp>, VibeUnavailable>
     /** Records a view (at most one write per app every 30 s). */
@@ -240,11 +243,11 @@ export class AppStore extends Context.Tag("@switchyard/vibe/AppStore")<
       )
 
       const stopIdle = (idleSeconds: number) =>
-        sql<{ id: string; ownerId: string }>`
+        sql<{ id: string; ownerId: string; endUserId: string | null }>`
           UPDATE vibe_apps SET status = 'stopped', updated_at = now()
           WHERE status = 'active' AND deleted_at IS NULL
             AND last_activity_at < now() - make_interval(secs => ${idleSeconds})
-          RETURNING id, owner_id`.pipe(unavailable)
+          RETURNING id, owner_id, end_user_id`.pipe(unavailable)
 
       const served = (id: string) =>
         sql<ServedApp>`SELECT a.status, v.html FROM vibe_apps a

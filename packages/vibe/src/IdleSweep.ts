@@ -15,7 +15,12 @@ export const sweep = Effect.gen(function* () {
   const settings = yield* VibeSettings
   const stopped = yield* store.stopIdle(settings.idleTimeoutSeconds)
   for (const app of stopped)
-    yield* events.publish({ ownerId: app.ownerId, app_id: app.id, status: "stopped" })
+    yield* events.publish({
+      ownerId: app.ownerId,
+      endUserId: app.endUserId,
+      app_id: app.id,
+      status: "stopped"
+    })
   if (stopped.length > 0) yield* Effect.logInfo("vibe: stopped idle apps", { count: stopped.length })
   return stopped.length
 })

@@ -219,7 +219,12 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
                   content: `Generation failed: ${reason}`
                 })
                 yield* store.setStatus(app.id, fallbackStatus)
-                yield* events.publish({ ownerId, app_id: app.id, status: fallbackStatus })
+                yield* events.publish({
+                  ownerId,
+                  endUserId: app.endUserId,
+                  app_id: app.id,
+                  status: fallbackStatus
+                })
                 return yield* Effect.fail(failureOf(app.id, failure))
               }),
             onSuccess: (generated) =>
@@ -231,7 +236,13 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
                 })
                 const message = yield* explanation(request, isEdit, version, credential)
                 yield* store.addMessage(app.id, { type: "assistant", content: message })
-                yield* events.publish({ ownerId, app_id: app.id, status: "active", version })
+                yield* events.publish({
+                  ownerId,
+                  endUserId: app.endUserId,
+                  app_id: app.id,
+                  status: "active",
+                  version
+                })
                 yield* Effect.logInfo("vibe: app generated", {
                   app_id: app.id,
                   version,
@@ -264,7 +275,12 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
                   })
                 )
               }
-              yield* events.publish({ ownerId: caller.ownerId, app_id: created.id, status: "creating" })
+              yield* events.publish({
+                ownerId: caller.ownerId,
+                endUserId: created.endUserId,
+                app_id: created.id,
+                status: "creating"
+              })
               yield* runGeneration(
                 created,
                 caller.ownerId,
@@ -336,9 +352,14 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
           Effect.map(owned(caller, appId), (app) => new AppStatusResponse({ status: app.status })),
         remove: (caller, appId) =>
           Effect.gen(function* () {
-            yield* owned(caller, appId)
+            const app = yield* owned(caller, appId)
             yield* store.remove(appId)
-            yield* events.publish({ ownerId: caller.ownerId, app_id: appId, status: "deleted" })
+            yield* events.publish({
+              ownerId: caller.ownerId,
+              endUserId: app.endUserId,
+              app_id: appId,
+              status: "deleted"
+            })
           }),
         versions: (caller, appId) =>
           Effect.gen(function* () {
@@ -374,6 +395,7 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
             if (app.status !== "active") yield* store.setStatus(appId, "active")
             yield* events.publish({
               ownerId: caller.ownerId,
+              endUserId: app.endUserId,
               app_id: appId,
               status: "active",
               version: request.version
