@@ -29,4 +29,5 @@ const Logging = Layer.unwrapEffect(
 
 const Main = ApiLive.pipe(Layer.provide(ServicesLive), Layer.provide(Server), Layer.provide(Logging))
 
-NodeRuntime.runMain(Layer.launch(Main))
+// JSON lines only: the pretty logger would print every line a second time.
+NodeRuntime.runMain(Layer.launch(Main), { disablePrettyLogger: true })
