@@ -114,14 +114,10 @@ export const admit = (
     reasoningTokens: 0,
     estimated: true
   })
-  const result = ctx.limiter.admitNow(
-    { userId: caller.userId, keyId: caller.apiKeyId ?? undefined },
-    limits,
-    {
-      tokens: inputTokens + outputTokens,
-      costMicros
-    }
-  )
+  const result = ctx.limiter.admit({ userId: caller.userId, keyId: caller.apiKeyId ?? undefined }, limits, {
+    tokens: inputTokens + outputTokens,
+    costMicros
+  })
   return result instanceof Promise ? result.then(admitted) : admitted(result)
 }
 
@@ -138,5 +134,5 @@ const unlimitedAdmission: Admitted = { ok: true, admission: Limiter.unlimited, h
 
 /** Settles `admission` with the request's real usage and cost when `log` is finished. */
 export const bind = (log: RequestLog, admission: Limiter.Admission): void => {
-  log.onFinish = (usage, costMicros) => admission.settleNow({ tokens: tokensOf(usage), costMicros })
+  log.onFinish = (usage, costMicros) => admission.settle({ tokens: tokensOf(usage), costMicros })
 }
