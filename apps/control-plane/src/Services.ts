@@ -7,6 +7,7 @@ import { ApiKeys, ChangeFeed, PlatformProviders, UpstreamUrlGuard } from "@switc
 import { BetterAuth, type BetterAuthOptions, optionsFromConfig } from "@switchyard/auth/better-auth"
 import { Migrations } from "@switchyard/db"
 import { LedgerDatabase } from "@switchyard/ledger"
+import { KeyChangeTap, Publisher } from "@switchyard/realtime"
 import { Vault } from "@switchyard/vault"
 import { Effect, Layer } from "effect"
 import { AppMigrations, controlPlaneMigrations } from "./ControlPlaneMigrations.ts"
@@ -35,7 +36,8 @@ export const makeServices = (options: ServicesOptions = {}) => {
   const ledger = LedgerDatabase.layer.pipe(Layer.orDie, Layer.provide(migrated))
   return Layer.mergeAll(
     auth,
-    ApiKeys.layerPg,
+    // Key changes are also published to the owner's live view on the realtime hub.
+    KeyChangeTap.layer.pipe(Layer.provide(Layer.merge(ApiKeys.layerPg, Publisher.layerFromConfig))),
     Secrets.layer,
     PlatformProviders.layer,
     AppMigrations.layer(migrations)

@@ -212,7 +212,12 @@ describe("router over PostgreSQL", () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({
       status: "healthy",
-      services: { database: "healthy", migrations: "healthy", changeFeed: "healthy", ledger: "healthy" }
+      services: {
+        database: "healthy",
+        migrations: "healthy",
+        changeFeed: "healthy (postgres listening)",
+        ledger: "healthy"
+      }
     })
   })
 })

@@ -10,6 +10,7 @@ import { Config, Context, Effect, Layer, Option, Redacted, Runtime } from "effec
 import pg from "pg"
 import { hash } from "./ApiKeyFormat.ts"
 import { ChangeFeed } from "./ChangeFeed.ts"
+import { trustedOriginsConfig } from "./TrustedOrigins.ts"
 
 /**
  * The request header better-auth reads the client's address from (for its rate limits). The
@@ -32,7 +33,7 @@ export interface BetterAuthOptions {
   readonly secret: Redacted.Redacted<string>
   /** Public URL of the control plane (`BETTER_AUTH_BASE_URL`). */
   readonly baseUrl: string
-  /** Browser origins allowed to call with cookies (`CORS_ORIGIN`). */
+  /** Browser origins allowed to call with cookies (`CORS_ORIGIN` and the base URL's origin). */
   readonly trustedOrigins: ReadonlyArray<string>
   readonly github: Option.Option<{
     readonly clientId: string
@@ -79,7 +80,13 @@ const createAuth = (
         "/sign-up/email": { ...credentialRule }
       }
     },
-    advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] } },
+    advanced: {
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+      // Explicit: better-auth turns its Origin check off by itself when NODE_ENV is "test", and
+      // the tests must see what production does.
+      disableOriginCheck: false,
+      disableCSRFCheck: false
+    },
     databaseHooks: {
       session: {
         delete: { after: (session) => bridge.sessionEnded(session) }
@@ -104,17 +111,14 @@ interface AuthFailure {
 
 /** Reads `BetterAuthOptions` from the environment. */
 export const optionsFromConfig = Effect.gen(function* () {
-  const baseUrl = yield* Config.string("BETTER_AUTH_BASE_URL").pipe(
-    Config.withDefault("http://localhost:8000")
-  )
-  const corsOrigin = yield* Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000"))
+  const origins = yield* trustedOriginsConfig
   const githubId = yield* Config.option(Config.nonEmptyString("GITHUB_CLIENT_ID"))
   const githubSecret = yield* Config.option(Config.redacted(Config.nonEmptyString("GITHUB_CLIENT_SECRET")))
   const options: BetterAuthOptions = {
     databaseUrl: yield* Config.redacted("POSTGRES_CONNECTION_STRING"),
     secret: yield* Config.redacted("BETTER_AUTH_SECRET"),
-    baseUrl,
-    trustedOrigins: [corsOrigin],
+    baseUrl: origins.baseUrl,
+    trustedOrigins: origins.all,
     github: Option.zipWith(githubId, githubSecret, (clientId, clientSecret) => ({ clientId, clientSecret }))
   }
   return options

@@ -92,3 +92,20 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()
   static readonly database = () =>
     new ServiceUnavailable({ message: "The database is unavailable; try again shortly" })
 }
+
+/**
+ * A cookie-authenticated change sent from a page of an origin the control plane does not trust
+ * (cross-site request forgery). Clients outside a browser send `Authorization: Bearer` instead.
+ */
+export class CrossSiteRequest extends Schema.TaggedError<CrossSiteRequest>()(
+  "CrossSiteRequest",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 403 })
+) {}
+
+/** The request body is not `application/json`, the only type the JSON routes accept. */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 415 })
+) {}
