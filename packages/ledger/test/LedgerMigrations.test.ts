@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Database, Migrations, TestDatabase } from "@switchyard/db"
+import { Database, Migrations } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { Effect, Layer } from "effect"
 import { ledgerMigrations } from "../src/index.ts"
 import usage from "../src/migrations/0001_usage.ts"
