@@ -1,5 +1,6 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Database, TestDatabase } from "@switchyard/db"
+import { Database } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import { authMigrations } from "../src/AuthMigrations.ts"
 import { decide, type LockoutPolicy, SignInLockout } from "../src/SignInLockout.ts"
