@@ -3,11 +3,12 @@
  *
  * Without `POSTGRES_CONNECTION_STRING` (local mode) it boots an embedded PostgreSQL with its data
  * under `./.data/`, generates the secrets it needs once (kept in `./.data/secrets.json`), and
- * starts the control plane (:8000), the router (:8080) and the vibe-apps API (:8090, apps served on
- * :8091) against it. With a connection string it
+ * starts the control plane (:8000), the router (:8080), the realtime hub (:8070) and the vibe-apps
+ * API (:8090, apps served on :8091) against it. With a connection string it
  * uses that server and requires the secrets to be configured. Ctrl-C stops the apps, then the
  * database.
  */
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Handle, launch } from "../packages/db/src/EmbeddedPostgres.ts"
@@ -18,6 +19,7 @@ const root = path.resolve(import.meta.dir, "..")
 const dataDir = path.join(root, ".data")
 const CONTROL_PLANE_PORT = 8000
 const ROUTER_PORT = 8080
+const REALTIME_PORT = 8070
 const VIBE_PORT = 8090
 const VIBE_APPS_PORT = 8091
 /** Never 5432, which a system PostgreSQL may hold. */
@@ -94,6 +96,11 @@ if (local) {
   void database.exited.then((description) => shutdown(1, `${description} unexpectedly; stopping everything.`))
 }
 env.BETTER_AUTH_BASE_URL ||= `http://localhost:${CONTROL_PLANE_PORT}`
+// The router and control plane publish live events to the hub: through Redis when REDIS_URL is
+// set, else over the hub's broadcast API with a key they share (one per run unless configured).
+env.REALTIME_URL ||= `http://127.0.0.1:${REALTIME_PORT}`
+env.REALTIME_API_KEY ||= env.LARAVEL_API_KEY || randomBytes(32).toString("base64url")
+if (!env.LARAVEL_API_KEY && !env.WEBSOCKET_API_KEY_HASH) env.LARAVEL_API_KEY = env.REALTIME_API_KEY
 // Vibe apps generate through this router; in local mode with the mock model (no provider key needed).
 env.VIBE_ROUTER_URL ||= `http://127.0.0.1:${ROUTER_PORT}`
 env.VIBE_APPS_PORT ||= String(VIBE_APPS_PORT)
@@ -111,6 +118,7 @@ if (found.length > 0) {
 const targets = [
   { name: "control-plane", port: CONTROL_PLANE_PORT },
   { name: "router", port: ROUTER_PORT },
+  { name: "realtime", port: REALTIME_PORT },
   { name: "vibe", port: VIBE_PORT }
 ] as const
 for (const { name, port } of targets) {
@@ -141,6 +149,7 @@ say(`
 Switchyard is running${local ? " in local mode" : ""} (ready in ${seconds} s).
   Control plane  http://localhost:${CONTROL_PLANE_PORT}   (API docs: http://localhost:${CONTROL_PLANE_PORT}/docs)
   Router         http://localhost:${ROUTER_PORT}
+  Realtime hub   http://localhost:${REALTIME_PORT}   (Socket.IO; sign in with your ef_ key, see README "Realtime")
   Vibe apps      http://localhost:${VIBE_PORT}   (API docs: http://localhost:${VIBE_PORT}/docs; apps on http://<app_id>.apps.localhost:${env.VIBE_APPS_PORT}/)
 
 Try it:

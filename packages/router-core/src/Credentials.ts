@@ -10,7 +10,13 @@
  * safety net should the feed miss a change. The vault and the
  * change feed are supplied by the app, which keeps this package free of storage.
  */
-import { GatewayError, type ProviderId, type RouteProviderId } from "@switchyard/domain"
+import {
+  type DecryptionError,
+  GatewayError,
+  type ProviderId,
+  type RouteProviderId,
+  type ServiceUnavailable
+} from "@switchyard/domain"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import { LRUCache } from "lru-cache"
 import { Providers, type ResolvedProvider } from "./providers/Providers.ts"
@@ -51,11 +57,14 @@ export interface OperatorKey {
   readonly baseUrl: string | undefined
 }
 
-/** Looks up a user's secret; fails when the store cannot be read. */
+/** Looks up a user's secret; fails when the store cannot be read or the secret does not decrypt. */
 export type SecretLookup = (
   userId: string,
   provider: ProviderId
-) => Effect.Effect<Option.Option<UserSecret>, unknown>
+) => Effect.Effect<Option.Option<UserSecret>, ServiceUnavailable | DecryptionError>
+
+/** Printable ASCII without spaces: what every provider's keys are made of, and safe in a header. */
+const HEADER_SAFE_SECRET = /^[\x21-\x7e]+$/
 
 /** Resolves credentials, caching users' secrets until a change is published. */
 export class Credentials extends Context.Tag("@switchyard/router-core/Credentials")<
@@ -174,9 +183,9 @@ export const make = (options: MakeOptions) =>
               cache.set(key, found, { ttl: Option.isSome(found) ? secretTtl : absentTtl })
           })
         ),
-        // A failed read and a defect (the database is down) alike: the store is unavailable.
-        Effect.catchAllCause((cause) =>
-          Effect.logError("reading the user's provider secret failed", cause).pipe(
+        // The database is down, or the stored secret does not decrypt: the store is unavailable to this request.
+        Effect.catchAll((error) =>
+          Effect.logError("reading the user's provider secret failed", error.message).pipe(
             Effect.zipRight(
               Effect.fail(
                 new GatewayError({
@@ -192,6 +201,13 @@ export const make = (options: MakeOptions) =>
     }
 
     /** The credential given what the store holds for the user (`None`: no secret stored). */
+    const unusableSecret = (providerId: RouteProviderId) =>
+      new GatewayError({
+        status: 400,
+        type: "invalid_request_error",
+        message: `Your stored ${providerId} key contains characters an HTTP header cannot carry (spaces, line breaks or control characters); store it again`
+      })
+
     const fromSecret = (
       providerId: RouteProviderId,
       found: Option.Option<UserSecret>
@@ -203,6 +219,9 @@ export const make = (options: MakeOptions) =>
         if (refusal !== undefined) {
           return new GatewayError({ status: 403, type: "permission_error", message: refusal })
         }
+        // It goes into a request header: a key with CR, LF or other control characters would make
+        // every call fail inside `fetch` (and look like a provider outage).
+        if (!HEADER_SAFE_SECRET.test(Redacted.value(secret))) return unusableSecret(providerId)
         return {
           provider,
           apiKey: secret,
