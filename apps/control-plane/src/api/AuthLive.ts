@@ -1,9 +1,10 @@
 /**
- * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth.
+ * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth, and
+ * `/auth/methods` (which sign-in methods are configured, for the dashboard).
  */
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { BetterAuth } from "@switchyard/auth/better-auth"
-import { AccessToken, ControlPlaneApi, CurrentUser } from "@switchyard/domain"
+import { AccessToken, ControlPlaneApi, CurrentUser, SignInMethods } from "@switchyard/domain"
 import { Effect } from "effect"
 import { clientAddress } from "../http/ClientAddress.ts"
 
@@ -33,5 +34,13 @@ export const AuthLive = HttpApiBuilder.group(ControlPlaneApi, "auth", (handlers)
         })
       )
       .handle("me", () => CurrentUser)
+      .handle("methods", () =>
+        Effect.succeed(
+          new SignInMethods({
+            emailPassword: true,
+            github: auth.auth.options.socialProviders?.github !== undefined
+          })
+        )
+      )
   })
 )
