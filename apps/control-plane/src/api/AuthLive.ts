@@ -38,7 +38,7 @@ export const AuthLive = HttpApiBuilder.group(ControlPlaneApi, "auth", (handlers)
         Effect.succeed(
           new SignInMethods({
             emailPassword: true,
-            github: auth.auth.options.socialProviders?.github !== undefined
+            github: "github" in (auth.auth.options.socialProviders ?? {})
           })
         )
       )
