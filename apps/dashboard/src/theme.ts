@@ -10,7 +10,9 @@ export const theme = createTheme({
   primaryShade: 8,
   defaultRadius: "md",
   fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-  focusRing: "auto"
+  focusRing: "auto",
+  // No sliding or fading for people who asked their system for less motion.
+  respectReducedMotion: true
 })
 
 export const cssVariables: CSSVariablesResolver = (t) => ({

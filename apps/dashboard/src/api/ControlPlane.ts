@@ -4,7 +4,7 @@
  * contract's, so the dashboard cannot drift from the API. Requests go through the browser's fetch
  * with `credentials: "include"`, so better-auth's session cookie travels with them.
  */
-import { FetchHttpClient, HttpApiClient } from "@effect/platform"
+import { FetchHttpClient, HttpApiClient, HttpClient } from "@effect/platform"
 import { ControlPlaneApi } from "@switchyard/domain"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { toApiError } from "./ApiError.ts"
@@ -14,7 +14,12 @@ const BrowserFetch = Layer.merge(
   Layer.succeed(FetchHttpClient.RequestInit, { credentials: "include" })
 )
 
-const makeClient = (baseUrl: string) => HttpApiClient.make(ControlPlaneApi, { baseUrl })
+const makeClient = (baseUrl: string) =>
+  HttpApiClient.make(ControlPlaneApi, {
+    baseUrl,
+    // No `traceparent` / `b3` headers: nothing traces the browser, and CORS would have to allow them.
+    transformClient: HttpClient.withTracerPropagation(false)
+  })
 
 /** The typed client: `client.apikey.get()`, `client.secret.put({ payload })`… */
 export type ControlPlaneClient = Effect.Effect.Success<ReturnType<typeof makeClient>>

@@ -3,8 +3,9 @@
  * through the router with it, then on to the dashboard.
  */
 import { Alert, Button, Card, Group, NativeSelect, Stack, Stepper, Text, Title } from "@mantine/core"
+import { useMediaQuery } from "@mantine/hooks"
 import { useState } from "react"
-import { useNavigate } from "react-router"
+import { Navigate } from "react-router"
 import { useApp } from "../AppContext.tsx"
 import { useApiKey } from "../api/queries.ts"
 import { useRevealedKey } from "../auth/RevealedKey.tsx"
@@ -18,8 +19,10 @@ const FIRST_PROMPT = "Hello from Switchyard! Reply with one short sentence."
 
 export const OnboardingPage = () => {
   const { auth } = useApp()
-  const navigate = useNavigate()
+  const session = auth.useSession()
   const [step, setStep] = useState(0)
+  // Side by side the steps need more than a phone's width.
+  const narrow = useMediaQuery("(max-width: 36em)")
   const [finishing, setFinishing] = useState(false)
   const [error, setError] = useState<string | undefined>(undefined)
 
@@ -31,16 +34,17 @@ export const OnboardingPage = () => {
       setError(result.error.message ?? "Could not save your progress")
       return
     }
-    // `useSession` keeps its own cache: refresh it so the guard sees the flag.
-    await auth.getSession({ query: { disableCookieCache: true } })
-    navigate("/analytics", { replace: true })
+    // Once the session store has the flag, the page sends the user on (below).
+    await session.refetch()
   }
+
+  if (session.data?.user.hasCompletedOnboarding === true) return <Navigate to="/analytics" replace />
 
   return (
     <Stack gap="md" maw={820}>
       <Title order={2}>Welcome to Switchyard</Title>
       <Text c="dimmed">Two steps: your API key, then a first call through the router with it.</Text>
-      <Stepper active={step} onStepClick={setStep} orientation="horizontal" size="sm">
+      <Stepper active={step} onStepClick={setStep} orientation={narrow ? "vertical" : "horizontal"} size="sm">
         <Stepper.Step label="API key" description="Create it">
           <KeyStep onDone={() => setStep(1)} />
         </Stepper.Step>

@@ -1,14 +1,14 @@
 /** Sign in with email and password (and GitHub when the control plane has it configured). */
 import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from "@mantine/core"
 import { type FormEvent, useState } from "react"
-import { Link, useNavigate } from "react-router"
+import { Link, Navigate } from "react-router"
 import { useApp } from "../AppContext.tsx"
 import { AuthFrame } from "../auth/AuthFrame.tsx"
 import { GitHubButton } from "../auth/GitHubButton.tsx"
 
 export const SignInPage = () => {
   const { auth } = useApp()
-  const navigate = useNavigate()
+  const session = auth.useSession()
   const [error, setError] = useState<string | undefined>(undefined)
   const [busy, setBusy] = useState(false)
 
@@ -26,8 +26,12 @@ export const SignInPage = () => {
       setError(result.error.message ?? "Sign-in failed")
       return
     }
-    navigate("/", { replace: true })
+    // Once the session store has the new session, the page sends the user on (below).
+    await session.refetch()
   }
+
+  // Signed in (just now, or already): on to the app, whose guard picks onboarding if due.
+  if (session.data) return <Navigate to="/" replace />
 
   return (
     <AuthFrame title="Sign in">

@@ -1,7 +1,7 @@
 /** Create an account with email and password; onboarding follows. */
 import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from "@mantine/core"
 import { type FormEvent, useState } from "react"
-import { Link, useNavigate } from "react-router"
+import { Link, Navigate } from "react-router"
 import { useApp } from "../AppContext.tsx"
 import { AuthFrame } from "../auth/AuthFrame.tsx"
 import { GitHubButton } from "../auth/GitHubButton.tsx"
@@ -11,7 +11,7 @@ const MIN_PASSWORD = 8
 
 export const SignUpPage = () => {
   const { auth } = useApp()
-  const navigate = useNavigate()
+  const session = auth.useSession()
   const [error, setError] = useState<string | undefined>(undefined)
   const [busy, setBusy] = useState(false)
 
@@ -30,8 +30,12 @@ export const SignUpPage = () => {
       setError(result.error.message ?? "Sign-up failed")
       return
     }
-    navigate("/onboarding", { replace: true })
+    // Once the session store has the new session, the page sends the user on (below).
+    await session.refetch()
   }
+
+  // Signed in (just now, or already): on to the app, whose guard picks onboarding if due.
+  if (session.data) return <Navigate to="/" replace />
 
   return (
     <AuthFrame title="Create your account">

@@ -43,6 +43,8 @@ export const TrafficCharts = ({ timeseries }: { readonly timeseries: AnalyticsTi
           dataKey="time"
           series={[{ name: "Cost", color: "teal.8" }]}
           valueFormatter={formatUsd}
+          yAxisProps={{ width: 80 }}
+          withDots={false}
           tickLine="y"
           curveType="monotone"
         />
