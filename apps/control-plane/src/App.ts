@@ -1,10 +1,11 @@
 /**
  * The control plane's HTTP application: the HttpApi contract (`ControlPlaneApi`), better-auth's
- * routes, Swagger UI and OpenAPI, behind CORS and the body guard.
+ * routes, Swagger UI and OpenAPI, behind CORS, the cross-site request check and the body guard.
  */
 import { HttpApiSwagger, HttpLayerRouter } from "@effect/platform"
+import { trustedOriginsConfig } from "@switchyard/auth"
 import { ControlPlaneApi } from "@switchyard/domain"
-import { Config, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { AnalyticsLive } from "./analytics/AnalyticsLive.ts"
 import { ApiKeyLive } from "./api/ApiKeyLive.ts"
 import { AuthLive } from "./api/AuthLive.ts"
@@ -13,17 +14,18 @@ import { SecretLive } from "./api/SecretLive.ts"
 import { AuthenticationLive } from "./http/AuthenticationLive.ts"
 import { BetterAuthRoute } from "./http/BetterAuthRoute.ts"
 import { BodyGuard } from "./http/BodyGuard.ts"
+import { CrossSiteGuard } from "./http/CrossSiteGuard.ts"
 
 /** One layer per `ControlPlaneApi` group. Add a group's implementation here. */
 export const ApiGroupsLive = Layer.mergeAll(HealthLive, AuthLive, ApiKeyLive, SecretLive, AnalyticsLive).pipe(
   Layer.provide(AuthenticationLive)
 )
 
-/** CORS for the web app's origin (`CORS_ORIGIN`), with cookies. */
+/** CORS for the web apps' origins (`CORS_ORIGIN`), with cookies. */
 const Cors = Layer.unwrapEffect(
-  Effect.map(Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000")), (origin) =>
+  Effect.map(trustedOriginsConfig, (origins) =>
     HttpLayerRouter.cors({
-      allowedOrigins: [origin],
+      allowedOrigins: [...origins.cors],
       credentials: true,
       allowedMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       allowedHeaders: ["content-type", "authorization"],
@@ -40,6 +42,8 @@ export const Routes = Layer.mergeAll(
   ),
   HttpApiSwagger.layerHttpLayerRouter({ api: ControlPlaneApi, path: "/docs" }),
   BetterAuthRoute,
+  // First: a forged cross-site change is refused as such (403) before its body is looked at.
+  CrossSiteGuard,
   BodyGuard,
   Cors
 )

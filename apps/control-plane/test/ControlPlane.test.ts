@@ -35,11 +35,13 @@ describe("control plane over HTTP", () => {
       Effect.gen(function* () {
         const email = `web-${crypto.randomUUID().slice(0, 8)}@example.com`
         const signUp = yield* call("POST", "/api/auth/sign-up/email", {
-          json: { email, password: "correct-horse-battery", name: "Web" }
+          json: { email, password: "correct-horse-battery", name: "Web" },
+          headers: { origin: CORS_ORIGIN }
         })
         expect(signUp.status).toBe(200)
         const signIn = yield* call("POST", "/api/auth/sign-in/email", {
-          json: { email, password: "correct-horse-battery" }
+          json: { email, password: "correct-horse-battery" },
+          headers: { origin: CORS_ORIGIN }
         })
         expect(signIn.status).toBe(200)
         const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!
@@ -49,8 +51,10 @@ describe("control plane over HTTP", () => {
         expect(me.status).toBe(200)
         expect(me.body).toMatchObject({ email, name: "Web", hasCompletedOnboarding: false })
 
+        // A browser sends its page's Origin with every change (cookie changes need a trusted one).
         const update = yield* call("POST", "/api/auth/update-user", {
           cookie,
+          headers: { origin: CORS_ORIGIN },
           json: { hasCompletedOnboarding: true }
         })
         expect(update.status).toBe(200)
@@ -58,10 +62,18 @@ describe("control plane over HTTP", () => {
 
         // No GitHub credentials configured: GitHub sign-in is not offered, and the front end is told so.
         expect((yield* call("GET", "/auth/methods")).body).toEqual({ emailPassword: true, github: false })
-        const github = yield* call("POST", "/api/auth/sign-in/social", { json: { provider: "github" } })
+        const github = yield* call("POST", "/api/auth/sign-in/social", {
+          json: { provider: "github" },
+          headers: { origin: CORS_ORIGIN }
+        })
         expect(github.status).toBeGreaterThanOrEqual(400)
 
-        expect((yield* call("POST", "/api/auth/sign-out", { cookie, json: {} })).status).toBe(200)
+        const signOut = yield* call("POST", "/api/auth/sign-out", {
+          cookie,
+          headers: { origin: CORS_ORIGIN },
+          json: {}
+        })
+        expect(signOut.status).toBe(200)
         expect((yield* call("GET", "/auth/me", { cookie })).status).toBe(401)
       })
     )
@@ -419,9 +431,10 @@ describe("control plane over HTTP", () => {
         const statuses: Array<number> = []
         for (let i = 0; i < 6; i++) {
           const route = i % 2 === 0 ? "/auth/login" : "/api/auth/sign-in/email"
-          statuses.push(
-            (yield* call("POST", route, { json: { email, password: `guess-${i}-xxxxxxxx` } })).status
-          )
+          const json = { email, password: `guess-${i}-xxxxxxxx` }
+          // better-auth's own routes are for browsers, which send their page's Origin.
+          const headers = i % 2 === 0 ? {} : { origin: CORS_ORIGIN }
+          statuses.push((yield* call("POST", route, { json, headers })).status)
         }
         expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401])
         expect(statuses[5]).toBe(429)

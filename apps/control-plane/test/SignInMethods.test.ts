@@ -1,6 +1,6 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
-import { call, serverLayer } from "./harness.ts"
+import { CORS_ORIGIN, call, serverLayer } from "./harness.ts"
 
 describe("GET /auth/methods with GitHub configured", () => {
   layer(
@@ -15,7 +15,8 @@ describe("GET /auth/methods with GitHub configured", () => {
         expect(methods.status).toBe(200)
         expect(methods.body).toEqual({ emailPassword: true, github: true })
         const start = yield* call("POST", "/api/auth/sign-in/social", {
-          json: { provider: "github", disableRedirect: true }
+          json: { provider: "github", disableRedirect: true },
+          headers: { origin: CORS_ORIGIN }
         })
         expect(start.status).toBe(200)
         expect(new URL(start.body.url).searchParams.get("client_id")).toBe("gh-client")

@@ -5,7 +5,7 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { BetterAuthOptions } from "@switchyard/auth/better-auth"
-import { TestDatabase } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { ConfigProvider, Context, Effect, Layer, Logger, Redacted } from "effect"
 import { HttpLive } from "../src/App.ts"
 import { controlPlaneMigrations } from "../src/ControlPlaneMigrations.ts"

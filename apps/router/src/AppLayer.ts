@@ -2,7 +2,8 @@
  * The router's whole service graph, for main.ts: PostgreSQL (migrations of auth, vault and ledger
  * applied before anything else is built), the change feed (Redis when `REDIS_URL` is set, else
  * LISTEN/NOTIFY), the cached verifiers, the vault, credentials, routing, the ledger's batching
- * writer, pricing and metrics, health checks and the gateway's settings.
+ * writer, pricing and metrics, health checks and the gateway's settings. Every usage event is
+ * also published, fire-and-forget, to its user's room on the realtime hub (`@switchyard/realtime`).
  */
 import {
   ApiKeyVerifier,
@@ -20,6 +21,7 @@ import {
   UsageMetrics,
   UsageRecorder
 } from "@switchyard/ledger"
+import { Publisher, UsageTap } from "@switchyard/realtime"
 import { Limiter, Providers, Routing } from "@switchyard/router-core"
 import { Vault, vaultMigrations } from "@switchyard/vault"
 import { Config, Effect, Layer, Option } from "effect"
@@ -48,7 +50,12 @@ const foundation = Layer.mergeAll(Vault.layerPg, ChangeFeed.layerFromConfig, mig
   Layer.provideMerge(Database.layer)
 )
 
-const ledger = Layer.mergeAll(UsageRecorder.layerPg, FailedRequests.layerPg).pipe(
+/** The ledger's recorder, with each event also published to the user's live view. */
+const recorder = UsageTap.layer.pipe(
+  Layer.provide(Layer.merge(UsageRecorder.layerPg, Publisher.layerFromConfig))
+)
+
+const ledger = Layer.mergeAll(recorder, FailedRequests.layerPg).pipe(
   Layer.provideMerge(UsageMetrics.layer),
   Layer.provideMerge(LedgerDatabase.layer)
 )

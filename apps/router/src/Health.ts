@@ -61,9 +61,12 @@ export const layer = Layer.effect(
           }).pipe(Effect.provideService(SqlClient.SqlClient, sql))
         ),
         changeFeed: verdict(
-          Effect.map(feed.isListening, (listening) =>
-            listening ? HEALTHY : "unhealthy: not listening for changes"
-          )
+          Effect.map(feed.transports, (transports) => {
+            const state = transports.map((t) => `${t.name} ${t.listening ? "listening" : "reconnecting"}`)
+            return transports.every((t) => t.listening)
+              ? `${HEALTHY} (${state.join(", ")})`
+              : `unhealthy: not listening for every change (${state.join(", ")})`
+          })
         ),
         ledger: verdict(
           Effect.map(recorder.stats, (stats) =>

@@ -7,7 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ApiKeys, authMigrations, ChangeFeed } from "@switchyard/auth"
-import { TestDatabase } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { ledgerMigrations } from "@switchyard/ledger"
 import { Vault, vaultMigrations } from "@switchyard/vault"
 import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"

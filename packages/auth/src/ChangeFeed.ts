@@ -1,9 +1,13 @@
 /**
  * Publishes control-plane changes (keys, secrets, sessions) to every running instance, so routers
- * can drop what they cached the moment it changes. PostgreSQL LISTEN/NOTIFY with one database,
- * Redis pub/sub when `REDIS_URL` is set, or in process memory for tests.
+ * can drop what they cached the moment it changes. In production it goes over PostgreSQL
+ * LISTEN/NOTIFY always, and over Redis pub/sub as well when `REDIS_URL` is set: every change is
+ * sent on both and every instance listens on both, so a control plane and routers configured
+ * differently (one with `REDIS_URL`, one without) still hear each other. In process memory for
+ * tests.
  *
- * Delivery is at most once. When a connection is lost the feed reconnects and emits `Resync` once
+ * Delivery is at most once per transport (a change heard on both arrives twice; dropping a cache
+ * entry twice is harmless). When a connection is lost the feed reconnects and emits `Resync` once
  * it listens again: subscribers must then drop everything they cached, since changes may have
  * been missed in between. (It is also emitted when the feed first starts listening.)
  */
@@ -24,11 +28,16 @@ import {
   Stream,
   SubscriptionRef
 } from "effect"
-import { identity } from "effect/Function"
 import { type Change, ChangeJson } from "./Change.ts"
 import type { FeedTransport } from "./internal/feedTransport.ts"
 import * as PgTransport from "./internal/pgTransport.ts"
 import * as RedisTransport from "./internal/redisTransport.ts"
+
+/** One transport of the feed and whether it listens right now (for `/health`). */
+export interface TransportState {
+  readonly name: "postgres" | "redis" | "memory"
+  readonly listening: boolean
+}
 
 /** The change feed. */
 export class ChangeFeed extends Context.Tag("@switchyard/auth/ChangeFeed")<
@@ -46,9 +55,11 @@ export class ChangeFeed extends Context.Tag("@switchyard/auth/ChangeFeed")<
      * miss anything between subscribing and consuming (a cache that starts serving right away).
      */
     readonly subscribe: Effect.Effect<Queue.Dequeue<Change>, never, Scope.Scope>
-    /** Whether the feed is listening right now (for `/health`). */
+    /** Whether every transport of the feed is listening right now (for `/health`). */
     readonly isListening: Effect.Effect<boolean>
-    /** Waits until the feed is listening (at once in memory). */
+    /** Each transport and whether it listens (for `/health`'s detail). */
+    readonly transports: Effect.Effect<ReadonlyArray<TransportState>>
+    /** Waits until every transport is listening (at once in memory). */
     readonly awaitListening: Effect.Effect<void>
   }
 >() {
@@ -58,17 +69,21 @@ export class ChangeFeed extends Context.Tag("@switchyard/auth/ChangeFeed")<
     Effect.gen(function* () {
       const hub = yield* Effect.acquireRelease(PubSub.unbounded<Change>(), PubSub.shutdown)
       const listening = yield* SubscriptionRef.make(true)
-      return fromHub(hub, listening, (change) => PubSub.publish(hub, change).pipe(Effect.asVoid))
+      return fromHub(hub, [{ name: "memory", listening }], (change) =>
+        PubSub.publish(hub, change).pipe(Effect.asVoid)
+      )
     })
   )
 
-  /** PostgreSQL LISTEN/NOTIFY on the application's database. */
+  /** PostgreSQL LISTEN/NOTIFY on the application's database, alone. */
   static readonly layerPg: Layer.Layer<ChangeFeed, never, PgClient.PgClient> = Layer.scoped(
     ChangeFeed,
-    Effect.flatMap(PgClient.PgClient, (client) => fromTransport(PgTransport.make(client), "postgres"))
+    Effect.flatMap(PgClient.PgClient, (client) =>
+      fromTransports([{ name: "postgres", transport: PgTransport.make(client) }])
+    )
   )
 
-  /** Redis pub/sub on the server at `url` (`channel` only for tests sharing one server). */
+  /** Redis pub/sub on the server at `url`, alone (`channel` only for tests sharing one server). */
   static readonly layerRedis = (
     url: Redacted.Redacted<string>,
     options?: { readonly channel?: string }
@@ -76,32 +91,75 @@ export class ChangeFeed extends Context.Tag("@switchyard/auth/ChangeFeed")<
     Layer.scoped(
       ChangeFeed,
       Effect.flatMap(RedisTransport.make(url, options?.channel), (transport) =>
-        fromTransport(transport, "redis")
+        fromTransports([{ name: "redis", transport }])
       )
     )
 
-  /** Redis when `REDIS_URL` is set, PostgreSQL otherwise. */
+  /**
+   * PostgreSQL LISTEN/NOTIFY and Redis pub/sub together: publishes on both, listens on both.
+   * (`channel` only for tests sharing one Redis server.)
+   */
+  static readonly layerPgAndRedis = (
+    url: Redacted.Redacted<string>,
+    options?: { readonly channel?: string }
+  ): Layer.Layer<ChangeFeed, never, PgClient.PgClient> =>
+    Layer.scoped(
+      ChangeFeed,
+      Effect.gen(function* () {
+        const client = yield* PgClient.PgClient
+        const redis = yield* RedisTransport.make(url, options?.channel)
+        return yield* fromTransports([
+          { name: "postgres", transport: PgTransport.make(client) },
+          { name: "redis", transport: redis }
+        ])
+      })
+    )
+
+  /**
+   * What both apps use: PostgreSQL always (every instance shares the database), plus Redis when
+   * `REDIS_URL` is set. Since every publisher sends on PostgreSQL, an instance hears every change
+   * whatever the others' settings.
+   */
   static readonly layerFromConfig: Layer.Layer<ChangeFeed, never, PgClient.PgClient> = Layer.unwrapEffect(
     Effect.map(Config.option(Config.redacted("REDIS_URL")).pipe(Effect.orDie), (url) =>
       Option.match(url, {
         onNone: () => ChangeFeed.layerPg,
-        onSome: (redisUrl) => ChangeFeed.layerRedis(redisUrl)
+        onSome: (redisUrl) => ChangeFeed.layerPgAndRedis(redisUrl)
       })
     )
   )
 }
 
+interface Listener {
+  readonly name: TransportState["name"]
+  readonly listening: SubscriptionRef.SubscriptionRef<boolean>
+}
+
 const fromHub = (
   hub: PubSub.PubSub<Change>,
-  listening: SubscriptionRef.SubscriptionRef<boolean>,
+  listeners: ReadonlyArray<Listener>,
   publish: (change: Change) => Effect.Effect<void>
-): Context.Tag.Service<ChangeFeed> => ({
-  publish,
-  changes: Stream.fromPubSub(hub),
-  subscribe: PubSub.subscribe(hub),
-  isListening: SubscriptionRef.get(listening),
-  awaitListening: listening.changes.pipe(Stream.takeUntil(identity), Stream.runDrain)
-})
+): Context.Tag.Service<ChangeFeed> => {
+  const transports = Effect.forEach(listeners, (l) =>
+    Effect.map(SubscriptionRef.get(l.listening), (listening): TransportState => ({ name: l.name, listening }))
+  )
+  return {
+    publish,
+    changes: Stream.fromPubSub(hub),
+    subscribe: PubSub.subscribe(hub),
+    isListening: Effect.map(transports, (all) => all.every((t) => t.listening)),
+    transports,
+    awaitListening: Effect.forEach(
+      listeners,
+      (l) =>
+        l.listening.changes.pipe(
+          Stream.takeUntil((on) => on),
+          Stream.runDrain
+        ),
+      { concurrency: "unbounded", discard: true }
+    )
+  }
+}
 
 const describe = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error)
@@ -116,37 +174,51 @@ const reconnect = Schedule.exponential(Duration.millis(100)).pipe(
   Schedule.union(Schedule.spaced(Duration.seconds(5)))
 )
 
-const fromTransport = (transport: FeedTransport, name: string) =>
+/** Listens on every transport (each reconnecting on its own) and publishes on all of them. */
+const fromTransports = (
+  transports: ReadonlyArray<{ readonly name: "postgres" | "redis"; readonly transport: FeedTransport }>
+) =>
   Effect.gen(function* () {
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<Change>(), PubSub.shutdown)
-    const listening = yield* SubscriptionRef.make(false)
-    const received = transport.listen.pipe(
-      Stream.tapError((error) =>
-        Effect.zipRight(
-          SubscriptionRef.set(listening, false),
-          Effect.logWarning(`change feed (${name}) lost its connection; reconnecting: ${describe(error)}`)
-        )
-      ),
-      Stream.retry(reconnect),
-      Stream.runForEach((incoming) => {
-        if (incoming._tag === "Connected") {
-          return PubSub.publish(hub, { _tag: "Resync" }).pipe(
-            Effect.zipRight(SubscriptionRef.set(listening, true))
+    const listeners: Array<Listener> = []
+    for (const { name, transport } of transports) {
+      const listening = yield* SubscriptionRef.make(false)
+      listeners.push({ name, listening })
+      const received = transport.listen.pipe(
+        Stream.tapError((error) =>
+          Effect.zipRight(
+            SubscriptionRef.set(listening, false),
+            Effect.logWarning(`change feed (${name}) lost its connection; reconnecting: ${describe(error)}`)
           )
-        }
-        const change = decode(incoming.payload)
-        if (Option.isSome(change)) return PubSub.publish(hub, change.value)
-        return Effect.logWarning(`change feed (${name}) ignored a malformed message`)
-      })
-    )
-    yield* Effect.forkScoped(received)
-    return fromHub(hub, listening, (change) =>
-      transport
-        .send(encode(change))
-        .pipe(
-          Effect.catchAll((error) =>
-            Effect.logError(`change feed (${name}) could not publish ${change._tag}: ${describe(error)}`)
-          )
-        )
-    )
+        ),
+        Stream.retry(reconnect),
+        Stream.runForEach((incoming) => {
+          if (incoming._tag === "Connected") {
+            return PubSub.publish(hub, { _tag: "Resync" }).pipe(
+              Effect.zipRight(SubscriptionRef.set(listening, true))
+            )
+          }
+          const change = decode(incoming.payload)
+          if (Option.isSome(change)) return PubSub.publish(hub, change.value)
+          return Effect.logWarning(`change feed (${name}) ignored a malformed message`)
+        })
+      )
+      yield* Effect.forkScoped(received)
+    }
+    const publish = (change: Change) => {
+      const payload = encode(change)
+      return Effect.forEach(
+        transports,
+        ({ name, transport }) =>
+          transport
+            .send(payload)
+            .pipe(
+              Effect.catchAll((error) =>
+                Effect.logError(`change feed (${name}) could not publish ${change._tag}: ${describe(error)}`)
+              )
+            ),
+        { concurrency: "unbounded", discard: true }
+      )
+    }
+    return fromHub(hub, listeners, publish)
   })

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
-import { Database, TestDatabase } from "@switchyard/db"
+import { Database } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { Context, Deferred, Effect, Fiber, Layer, Option, Redacted, Ref, Schedule, TestClock } from "effect"
 import * as ApiKeyFormat from "../src/ApiKeyFormat.ts"
 import { ApiKeyRepo } from "../src/ApiKeyRepo.ts"

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer, type Vitest } from "@effect/vitest"
-import { TestDatabase } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { Effect, Layer, Option, Redacted } from "effect"
 import * as ApiKeyFormat from "../src/ApiKeyFormat.ts"
 import { ApiKeyRepo } from "../src/ApiKeyRepo.ts"

@@ -1,10 +1,12 @@
-import { describe, expect, layer } from "@effect/vitest"
-import { TestDatabase } from "@switchyard/db"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { TestDatabase } from "@switchyard/db/testing"
 import { getMigrations } from "better-auth/db/migration"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import { authMigrations } from "../src/AuthMigrations.ts"
-import { AUTH_BASE_PATH, BetterAuth } from "../src/BetterAuth.ts"
+import { AUTH_BASE_PATH, BetterAuth, optionsFromConfig } from "../src/BetterAuth.ts"
 import { ChangeFeed } from "../src/ChangeFeed.ts"
+import { SignInLockout } from "../src/SignInLockout.ts"
+import { trustedOriginsConfig } from "../src/TrustedOrigins.ts"
 import { UserTokenVerifier } from "../src/UserTokenVerifier.ts"
 
 const auth = Layer.unwrapEffect(
@@ -20,7 +22,10 @@ const auth = Layer.unwrapEffect(
   )
 )
 
-const stack = Layer.mergeAll(auth, UserTokenVerifier.layer()).pipe(
+const stack = Layer.mergeAll(
+  auth.pipe(Layer.provide(SignInLockout.layerPg())),
+  UserTokenVerifier.layer()
+).pipe(
   Layer.provideMerge(ChangeFeed.layerMemory),
   Layer.provideMerge(TestDatabase.layer("betterauth", [authMigrations]))
 )
@@ -87,5 +92,59 @@ describe("BetterAuth", () => {
           expect(taken._tag).toBe("EmailTaken")
         })
     )
+
+    it.effect("better-auth's own Origin check trusts exactly the configured origins on cookie changes", () =>
+      Effect.gen(function* () {
+        const { auth } = yield* BetterAuth
+        const email = `o-${crypto.randomUUID().slice(0, 8)}@example.com`
+        const signUp = yield* post("/sign-up/email", { email, password: "correct-horse-battery", name: "O" })
+        const cookie = signUp.headers.get("set-cookie")!.split(";")[0]!
+        const update = (origin: string | undefined) =>
+          post("/update-user", { name: "Changed" }, { cookie, ...(origin === undefined ? {} : { origin }) })
+        expect((yield* update("http://evil.example")).status).toBe(403)
+        expect((yield* update(undefined)).status).toBe(403)
+        expect((yield* update("http://localhost:3000")).status).toBe(200)
+        expect((yield* update("http://localhost:8000")).status).toBe(200)
+        expect(auth.options.trustedOrigins).toEqual(["http://localhost:3000"])
+      })
+    )
   })
+})
+
+describe("trustedOriginsConfig", () => {
+  const read = (entries: Array<[string, string]>) =>
+    Effect.withConfigProvider(trustedOriginsConfig, ConfigProvider.fromMap(new Map(entries)))
+
+  it.effect("CORS_ORIGIN's origins plus the base URL's own origin, for CORS, the guard and better-auth", () =>
+    Effect.gen(function* () {
+      expect(yield* read([])).toEqual({
+        baseUrl: "http://localhost:8000",
+        cors: ["http://localhost:3000"],
+        all: ["http://localhost:3000", "http://localhost:8000"]
+      })
+      const both = yield* read([
+        ["CORS_ORIGIN", "https://app.example.com, https://admin.example.com/"],
+        ["BETTER_AUTH_BASE_URL", "https://api.example.com/base"]
+      ])
+      expect(both.all).toEqual([
+        "https://app.example.com",
+        "https://admin.example.com",
+        "https://api.example.com"
+      ])
+      const optionsAll = yield* Effect.withConfigProvider(
+        optionsFromConfig,
+        ConfigProvider.fromMap(
+          new Map([
+            ["CORS_ORIGIN", "https://app.example.com"],
+            ["BETTER_AUTH_BASE_URL", "https://api.example.com"],
+            ["POSTGRES_CONNECTION_STRING", "postgres://x"],
+            ["BETTER_AUTH_SECRET", "s".repeat(32)]
+          ])
+        )
+      )
+      expect(optionsAll.trustedOrigins).toEqual(["https://app.example.com", "https://api.example.com"])
+      const bad = yield* Effect.flip(read([["CORS_ORIGIN", "app.example.com"]]))
+      expect(String(bad)).toContain("CORS_ORIGIN")
+    })
+  )
 })

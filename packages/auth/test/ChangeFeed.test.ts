@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Database, TestDatabase } from "@switchyard/db"
+import { Database } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { Config, ConfigProvider, Context, Effect, Layer, type Queue, Redacted } from "effect"
 import { Redis } from "ioredis"
 import type { Change } from "../src/Change.ts"
@@ -104,26 +105,57 @@ describe("ChangeFeed", () => {
   )
 
   layer(TestDatabase.layer("changefeed_config", []), { excludeTestServices: true })((it) => {
-    it.scoped("layerFromConfig goes over Redis when REDIS_URL is set", () =>
-      Effect.gen(function* () {
-        const url = yield* redisUrl
-        const configured = yield* instance(
-          ChangeFeed.layerFromConfig.pipe(
-            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["REDIS_URL", url]]))))
+    /** A feed as an app builds it from its settings: `REDIS_URL` set or not. */
+    const configured = (redis: string | undefined) =>
+      ChangeFeed.layerFromConfig.pipe(
+        Layer.provide(
+          Layer.setConfigProvider(
+            ConfigProvider.fromMap(new Map(redis === undefined ? [] : [["REDIS_URL", redis]]))
           )
         )
-        const plainRedis = yield* instance(ChangeFeed.layerRedis(Redacted.make(url)))
-        const received = yield* plainRedis.subscribe
-        const mine: Change = { _tag: "SecretChanged", userId: crypto.randomUUID(), provider: "xai" }
-        yield* configured.publish(mine)
-        // Other suites may share the default channel: wait for this suite's own change.
-        const match = (): Effect.Effect<Change> =>
-          Effect.flatMap(nextChange(received), (change) =>
-            change._tag === "SecretChanged" && change.userId === mine.userId
-              ? Effect.succeed(change)
-              : match()
-          )
-        expect(yield* guard(match())).toEqual(mine)
+      )
+
+    /** Waits for this test's own change (other suites may share the default Redis channel). */
+    const mine = (queue: Queue.Dequeue<Change>, expected: Change): Effect.Effect<Change> =>
+      Effect.flatMap(nextChange(queue), (change) =>
+        JSON.stringify(change) === JSON.stringify(expected) ? Effect.succeed(change) : mine(queue, expected)
+      )
+
+    it.scoped("with REDIS_URL the feed publishes on both PostgreSQL and Redis, and says so", () =>
+      Effect.gen(function* () {
+        const url = yield* redisUrl
+        const db = Database.layerFromUrl(yield* TestDatabase.TestDatabaseUrl, { maxConnections: 2 })
+        const both = yield* instance(configured(url).pipe(Layer.provide(db)))
+        expect(yield* both.transports).toEqual([
+          { name: "postgres", listening: true },
+          { name: "redis", listening: true }
+        ])
+        const pgOnly = yield* instance(ChangeFeed.layerPg.pipe(Layer.provide(db)))
+        const redisOnly = yield* instance(ChangeFeed.layerRedis(Redacted.make(url)))
+        expect(yield* pgOnly.transports).toEqual([{ name: "postgres", listening: true }])
+        const overPg = yield* pgOnly.subscribe
+        const overRedis = yield* redisOnly.subscribe
+        const change: Change = { _tag: "SecretChanged", userId: crypto.randomUUID(), provider: "xai" }
+        yield* both.publish(change)
+        expect(yield* guard(mine(overPg, change))).toEqual(change)
+        expect(yield* guard(mine(overRedis, change))).toEqual(change)
+      })
+    )
+
+    it.scoped("mixed settings: an instance without REDIS_URL and one with it hear each other", () =>
+      Effect.gen(function* () {
+        const url = yield* redisUrl
+        const db = Database.layerFromUrl(yield* TestDatabase.TestDatabaseUrl, { maxConnections: 2 })
+        const controlPlane = yield* instance(configured(undefined).pipe(Layer.provide(db)))
+        const router = yield* instance(configured(url).pipe(Layer.provide(db)))
+        const atRouter = yield* router.subscribe
+        const atControlPlane = yield* controlPlane.subscribe
+        const disabled: Change = { _tag: "ApiKeyChanged", keyHash: crypto.randomUUID(), userId: "u1" }
+        yield* controlPlane.publish(disabled)
+        expect(yield* guard(mine(atRouter, disabled))).toEqual(disabled)
+        const revoked: Change = { _tag: "SessionRevoked", tokenHash: crypto.randomUUID(), userId: "u1" }
+        yield* router.publish(revoked)
+        expect(yield* guard(mine(atControlPlane, revoked))).toEqual(revoked)
       })
     )
   })

@@ -1,8 +1,7 @@
 /**
- * PostgreSQL plumbing shared by every package: the connection layer, per-package migrations and
- * throwaway test databases.
+ * PostgreSQL plumbing shared by every package: the connection layer and per-package migrations.
+ * Test databases are in `@switchyard/db/testing`, the embedded server in `@switchyard/db/embedded`:
+ * production code never loads them.
  */
 export * as Database from "./Database.ts"
-export * as EmbeddedPostgres from "./EmbeddedPostgres.ts"
 export * as Migrations from "./Migrations.ts"
-export * as TestDatabase from "./TestDatabase.ts"

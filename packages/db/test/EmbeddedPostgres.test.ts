@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import pg from "pg"
-import { EmbeddedPostgres } from "../src/index.ts"
+import { EmbeddedPostgres } from "../src/embedded.ts"
 
 const isRoot = process.getuid?.() === 0
 

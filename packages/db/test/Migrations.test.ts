@@ -1,7 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Database, Migrations, TestDatabase } from "../src/index.ts"
+import { Database, Migrations } from "../src/index.ts"
+import { TestDatabase } from "../src/testing.ts"
 
 const widgets = Migrations.define("widgets", {
   "0001_create_widgets": Effect.flatMap(

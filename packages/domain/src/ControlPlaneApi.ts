@@ -6,7 +6,12 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { AnalyticsApi } from "./AnalyticsApi.ts"
 import { ApiKeyApi } from "./ApiKeyApi.ts"
 import { AuthApi } from "./AuthApi.ts"
-import { MalformedBody, PayloadTooLarge } from "./ControlPlaneErrors.ts"
+import {
+  CrossSiteRequest,
+  MalformedBody,
+  PayloadTooLarge,
+  UnsupportedMediaType
+} from "./ControlPlaneErrors.ts"
 import { HealthApi } from "./HealthApi.ts"
 import { SecretApi } from "./SecretApi.ts"
 
@@ -20,6 +25,9 @@ export class ControlPlaneApi extends HttpApi.make("control-plane")
   // Answered before an endpoint is chosen, for any route with a body.
   .addError(PayloadTooLarge)
   .addError(MalformedBody)
+  .addError(UnsupportedMediaType)
+  // Cookie-authenticated changes from an untrusted origin.
+  .addError(CrossSiteRequest)
   .annotate(OpenApi.Title, "Switchyard control plane")
   .annotate(
     OpenApi.Description,

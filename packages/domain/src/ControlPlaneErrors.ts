@@ -26,10 +26,13 @@ export class EmailTaken extends Schema.TaggedError<EmailTaken>()(
   HttpApiSchema.annotations({ status: 409 })
 ) {}
 
-/** Too many attempts from this client (sign-in brute-force protection). */
+/**
+ * Too many sign-in attempts, from this client's address or for this account (brute-force
+ * protection); `retryAfterSeconds` is also sent as `Retry-After`.
+ */
 export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
   "TooManyRequests",
-  { message: Schema.String },
+  { message: Schema.String, retryAfterSeconds: Schema.Int },
   HttpApiSchema.annotations({ status: 429 })
 ) {}
 
@@ -78,9 +81,34 @@ export class SecretNotFound extends Schema.TaggedError<SecretNotFound>()(
   HttpApiSchema.annotations({ status: 404 })
 ) {}
 
-/** A dependency the request needs (database, vault) failed; nothing about the request was wrong. */
+/**
+ * A dependency the request needs (database, vault) failed; nothing about the request was wrong.
+ * Repositories fail with it when their database cannot be reached (an outage is an expected
+ * failure, not a defect), so every edge can answer 503.
+ */
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()(
   "ServiceUnavailable",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 503 })
+) {
+  /** The database could not be reached or failed the query. */
+  static readonly database = () =>
+    new ServiceUnavailable({ message: "The database is unavailable; try again shortly" })
+}
+
+/**
+ * A cookie-authenticated change sent from a page of an origin the control plane does not trust
+ * (cross-site request forgery). Clients outside a browser send `Authorization: Bearer` instead.
+ */
+export class CrossSiteRequest extends Schema.TaggedError<CrossSiteRequest>()(
+  "CrossSiteRequest",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 403 })
+) {}
+
+/** The request body is not `application/json`, the only type the JSON routes accept. */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 415 })
 ) {}

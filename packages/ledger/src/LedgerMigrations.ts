@@ -6,11 +6,13 @@ import usage from "./migrations/0001_usage.ts"
 import failedRequests from "./migrations/0002_failed_requests.ts"
 import hourlyRollups from "./migrations/0003_hourly_rollups.ts"
 import eventsTimeIndex from "./migrations/0004_events_time_index.ts"
+import deadLetters from "./migrations/0005_dead_letters.ts"
 
-/** Every table the ledger owns: usage events, minute and hour rollups, failed requests. */
+/** Every table the ledger owns: usage events, minute and hour rollups, failed requests, dead letters. */
 export const ledgerMigrations: Migrations.PackageMigrations = Migrations.define("ledger", {
   "0001_usage": usage,
   "0002_failed_requests": failedRequests,
   "0003_hourly_rollups": hourlyRollups,
-  "0004_events_time_index": eventsTimeIndex
+  "0004_events_time_index": eventsTimeIndex,
+  "0005_dead_letters": deadLetters
 })

@@ -31,6 +31,8 @@ export interface LedgerStats {
   readonly failedBatches: number
   /** Events refused because the in-memory bound was full. */
   readonly dropped: number
+  /** Events PostgreSQL refused for their data, stored in `usage_dead_letters` instead. */
+  readonly deadLettered: number
   /** The last write error, if the last attempt failed. */
   readonly lastError: string | null
 }
@@ -130,6 +132,7 @@ export const make = (): Context.Tag.Service<UsageMetrics> => {
     retries: 0,
     failedBatches: 0,
     dropped: 0,
+    deadLettered: 0,
     lastError: null
   })
   registry.register(
@@ -162,6 +165,14 @@ export const make = (): Context.Tag.Service<UsageMetrics> => {
       "Usage events LOST because the ledger's in-memory bound (LEDGER_MAX_BUFFERED_EVENTS) was full.",
       "counter",
       () => ledger().dropped
+    )
+  )
+  registry.register(
+    new Sampled(
+      "switchyard_ledger_dead_letter_events_total",
+      "Usage events PostgreSQL refused for their data, isolated and stored in usage_dead_letters.",
+      "counter",
+      () => ledger().deadLettered
     )
   )
   registry.register(

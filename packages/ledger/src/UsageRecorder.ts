@@ -48,6 +48,7 @@ export class UsageRecorder extends Context.Tag("@switchyard/ledger/UsageRecorder
           retries: 0,
           failedBatches: 0,
           dropped: 0,
+          deadLettered: 0,
           lastError: null
         })
         metrics.attachLedger(stats)

@@ -12,6 +12,12 @@
  * retried with jittered, capped exponential backoff. Retrying is safe: the insert is idempotent on
  * request id, and rollups only count rows the insert actually added.
  *
+ * A batch PostgreSQL refuses for its data (`WriteFailure.rowFault`: a NUL, a value too large for
+ * an index, a fractional count) is never retried as is: it is split in halves until the rows at
+ * fault are alone, and those go to `usage_dead_letters` with the reason (logged, and counted in
+ * `switchyard_ledger_dead_letter_events_total`); every other row is written. The router validates
+ * what it records, so this is the last line, not the first.
+ *
  * When the buffer is full, new events are refused, counted (`dropped`, and the
  * `switchyard_ledger_dropped_events_total` metric) and logged at error level (at most once a
  * second, with the running count): never silently.
@@ -21,10 +27,13 @@
  */
 import type { UsageEvent } from "@switchyard/domain"
 import { Cause, Config, type Context, Duration, Effect, Fiber, Queue, Runtime, Schedule } from "effect"
+import { insertDeadLetter, requestIdOf } from "./DeadLetters.ts"
+import type { LedgerSql } from "./LedgerDatabase.ts"
 import { insertRows, serializeEvent } from "./UsageEventsRepo.ts"
 import type { LedgerStats } from "./UsageMetrics.ts"
 import { UsageMetrics } from "./UsageMetrics.ts"
 import type { UsageRecorder } from "./UsageRecorder.ts"
+import { type RowFault, rowFault } from "./WriteFailure.ts"
 
 /** Tuning of the writer. */
 export interface WriterOptions {
@@ -80,12 +89,21 @@ export const make = (options: WriterOptions) =>
     let retries = 0
     let failedBatches = 0
     let dropped = 0
+    let deadLettered = 0
     let lastError: string | null = null
     let closed = false
     let lastDropLog = 0
     let lastFailureLog = 0
 
-    const stats = (): LedgerStats => ({ queued, written, retries, failedBatches, dropped, lastError })
+    const stats = (): LedgerStats => ({
+      queued,
+      written,
+      retries,
+      failedBatches,
+      dropped,
+      deadLettered,
+      lastError
+    })
     metrics.attachLedger(stats)
 
     // Wakes a shard's loop early when a full batch is waiting; one pending wake-up is enough.
@@ -96,27 +114,77 @@ export const make = (options: WriterOptions) =>
       Schedule.jittered
     )
 
+    const noteFailure = (error: unknown) =>
+      Effect.suspend(() => {
+        retries++
+        lastError = error instanceof Error ? error.message : String(error)
+        // One line a second at most while the database is away.
+        const now = Date.now()
+        if (now - lastFailureLog < 1000) return Effect.void
+        lastFailureLog = now
+        return Effect.logWarning("ledger write failed; retrying", { queued, retries, error: lastError })
+      })
+
+    /** Runs a write, retrying transient failures (never row faults) with backoff until it commits. */
+    const untilCommitted = <A>(write: Effect.Effect<A, unknown, LedgerSql>) =>
+      write.pipe(
+        Effect.tapError((error) => (rowFault(error) === undefined ? noteFailure(error) : Effect.void)),
+        Effect.retry({ schedule: retryPolicy, while: (error) => rowFault(error) === undefined })
+      )
+
+    /** Stores one event PostgreSQL refused in the dead-letter table, says so in the log. */
+    const deadLetter = (row: string, fault: RowFault) =>
+      untilCommitted(insertDeadLetter(row, fault)).pipe(
+        Effect.zipRight(
+          Effect.suspend(() => {
+            deadLettered++
+            return Effect.logError("ledger: usage event refused by PostgreSQL, moved to usage_dead_letters", {
+              requestId: requestIdOf(row),
+              reason: fault.reason,
+              sqlstate: fault.sqlstate,
+              deadLetteredTotal: deadLettered
+            })
+          })
+        ),
+        // The dead letter itself refused (it is plain escaped text: should not happen): say so.
+        Effect.catchAll((error) =>
+          Effect.suspend(() => {
+            dropped++
+            return Effect.logError(
+              "ledger: usage event DROPPED: neither it nor its dead letter could be stored",
+              {
+                requestId: requestIdOf(row),
+                reason: fault.reason,
+                error: error instanceof Error ? error.message : String(error)
+              }
+            )
+          })
+        )
+      )
+
+    /**
+     * Writes rows until they are committed; returns how many were new. A batch PostgreSQL refuses
+     * for its data is split in halves, down to the single rows at fault, which become dead letters:
+     * one bad event costs about 2·log2(batch) statements and holds back nobody else's.
+     */
+    const writeRows = (rows: ReadonlyArray<string>): Effect.Effect<number, never, LedgerSql> =>
+      untilCommitted(insertRows(rows)).pipe(
+        Effect.catchAll((error) => {
+          const fault = rowFault(error)!
+          if (rows.length === 1) return Effect.as(deadLetter(rows[0]!, fault), 0)
+          const half = rows.length >> 1
+          return Effect.zipWith(writeRows(rows.slice(0, half)), writeRows(rows.slice(half)), (a, b) => a + b)
+        })
+      )
+
     /** Writes the oldest batch of a shard until it commits; removes it from the shard then. */
     const writeOldest = (shard: Array<string>) =>
       Effect.gen(function* () {
         const batch = shard.slice(0, options.batchSize)
-        let failed = false
-        const inserted = yield* insertRows(batch).pipe(
-          Effect.tapError((error) =>
-            Effect.suspend(() => {
-              retries++
-              if (!failed) failedBatches++
-              failed = true
-              lastError = error instanceof Error ? error.message : String(error)
-              // One line a second at most while the database is away.
-              const now = Date.now()
-              if (now - lastFailureLog < 1000) return Effect.void
-              lastFailureLog = now
-              return Effect.logWarning("ledger write failed; retrying", { queued, retries, error: lastError })
-            })
-          ),
-          Effect.retry(retryPolicy)
-        )
+        const retriesBefore = retries
+        const inserted = yield* writeRows(batch)
+        const failed = retries > retriesBefore
+        if (failed) failedBatches++
         shard.splice(0, batch.length)
         queued -= batch.length
         written += inserted

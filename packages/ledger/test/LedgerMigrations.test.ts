@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Database, Migrations, TestDatabase } from "@switchyard/db"
+import { Database, Migrations } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import { Effect, Layer } from "effect"
 import { ledgerMigrations } from "../src/index.ts"
 import usage from "../src/migrations/0001_usage.ts"
@@ -31,7 +32,8 @@ describe("ledger migrations", () => {
         }
         expect(yield* Migrations.run([ledgerMigrations])).toEqual([
           "ledger/3_hourly_rollups",
-          "ledger/4_events_time_index"
+          "ledger/4_events_time_index",
+          "ledger/5_dead_letters"
         ])
         const hours = yield* sql<{ hour: Date; requests: number; costMicros: number; latB03: number }>`
           SELECT hour, requests::int, cost_micros::int, lat_b03::int FROM usage_rollup_hour ORDER BY hour`

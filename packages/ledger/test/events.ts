@@ -2,7 +2,7 @@
  * Usage events for tests: plausible defaults, overridable field by field.
  */
 
-import { TestDatabase } from "@switchyard/db"
+import { TestDatabase } from "@switchyard/db/testing"
 import type { TokenUsage, UsageEvent } from "@switchyard/domain"
 import { Layer } from "effect"
 import { LedgerDatabase, ledgerMigrations } from "../src/index.ts"

@@ -4,11 +4,21 @@
  * `ANTHROPIC_API_KEY`, `GOOGLE_AI_KEY`, `XAI_API_KEY`), else a 401 naming the provider (seed 000).
  *
  * Users' secrets are cached in memory (no database read per request in steady state) and dropped
- * as soon as the control plane publishes a change for that user and provider. The vault and the
+ * as soon as the control plane publishes a change for that user and provider. The cache is an LRU
+ * bounded in entries; "no secret stored" answers are kept too (a user on the platform key must not
+ * cost a database read per request) but for a short time, and every entry expires eventually, a
+ * safety net should the feed miss a change. The vault and the
  * change feed are supplied by the app, which keeps this package free of storage.
  */
-import { GatewayError, type ProviderId, type RouteProviderId } from "@switchyard/domain"
-import { Config, Context, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import {
+  type DecryptionError,
+  GatewayError,
+  type ProviderId,
+  type RouteProviderId,
+  type ServiceUnavailable
+} from "@switchyard/domain"
+import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { LRUCache } from "lru-cache"
 import { Providers, type ResolvedProvider } from "./providers/Providers.ts"
 
 /** A user's stored secret for one provider, as the vault returns it. */
@@ -47,11 +57,14 @@ export interface OperatorKey {
   readonly baseUrl: string | undefined
 }
 
-/** Looks up a user's secret; fails when the store cannot be read. */
+/** Looks up a user's secret; fails when the store cannot be read or the secret does not decrypt. */
 export type SecretLookup = (
   userId: string,
   provider: ProviderId
-) => Effect.Effect<Option.Option<UserSecret>, unknown>
+) => Effect.Effect<Option.Option<UserSecret>, ServiceUnavailable | DecryptionError>
+
+/** Printable ASCII without spaces: what every provider's keys are made of, and safe in a header. */
+const HEADER_SAFE_SECRET = /^[\x21-\x7e]+$/
 
 /** Resolves credentials, caching users' secrets until a change is published. */
 export class Credentials extends Context.Tag("@switchyard/router-core/Credentials")<
@@ -107,6 +120,14 @@ export interface MakeOptions {
   readonly lookup: SecretLookup
   readonly platformKeys: Partial<Record<ProviderId, Redacted.Redacted<string>>>
   readonly changes: Stream.Stream<SecretChange, unknown>
+  /** Most (user, provider) answers held. Default 50 000. */
+  readonly capacity?: number
+  /** How long a stored secret is trusted without re-reading it. Default 10 minutes. */
+  readonly secretTtl?: Duration.DurationInput
+  /** How long "no secret stored" is remembered. Default 1 minute. */
+  readonly absentTtl?: Duration.DurationInput
+  /** The cache's clock in milliseconds (tests); default `performance.now`. */
+  readonly now?: () => number
 }
 
 const cacheKey = (userId: string, provider: string) => `${userId}\u0000${provider}`
@@ -118,7 +139,13 @@ const cacheKey = (userId: string, provider: string) => `${userId}\u0000${provide
 export const make = (options: MakeOptions) =>
   Effect.gen(function* () {
     const providers = yield* Providers
-    const cache = new Map<string, Option.Option<UserSecret>>()
+    const secretTtl = Duration.toMillis(options.secretTtl ?? Duration.minutes(10))
+    const absentTtl = Duration.toMillis(options.absentTtl ?? Duration.minutes(1))
+    const cache = new LRUCache<string, Option.Option<UserSecret>>({
+      max: options.capacity ?? 50_000,
+      ttl: secretTtl,
+      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 })
+    })
     // Bumped by every invalidation: a lookup that started before one must not fill the cache.
     let epoch = 0
 
@@ -126,7 +153,11 @@ export const make = (options: MakeOptions) =>
       epoch++
       if (userId === undefined) cache.clear()
       else if (provider !== undefined) cache.delete(cacheKey(userId, provider))
-      else for (const key of cache.keys()) if (key.startsWith(`${userId}\u0000`)) cache.delete(key)
+      else {
+        const prefix = cacheKey(userId, "")
+        const stale = [...cache.keys()].filter((key) => key.startsWith(prefix))
+        for (const key of stale) cache.delete(key)
+      }
     }
 
     yield* Effect.sync(() => invalidate()).pipe(
@@ -148,12 +179,13 @@ export const make = (options: MakeOptions) =>
       return options.lookup(userId, provider).pipe(
         Effect.tap((found) =>
           Effect.sync(() => {
-            if (epoch === started) cache.set(key, found)
+            if (epoch === started)
+              cache.set(key, found, { ttl: Option.isSome(found) ? secretTtl : absentTtl })
           })
         ),
-        // A failed read and a defect (the database is down) alike: the store is unavailable.
-        Effect.catchAllCause((cause) =>
-          Effect.logError("reading the user's provider secret failed", cause).pipe(
+        // The database is down, or the stored secret does not decrypt: the store is unavailable to this request.
+        Effect.catchAll((error) =>
+          Effect.logError("reading the user's provider secret failed", error.message).pipe(
             Effect.zipRight(
               Effect.fail(
                 new GatewayError({
@@ -169,6 +201,13 @@ export const make = (options: MakeOptions) =>
     }
 
     /** The credential given what the store holds for the user (`None`: no secret stored). */
+    const unusableSecret = (providerId: RouteProviderId) =>
+      new GatewayError({
+        status: 400,
+        type: "invalid_request_error",
+        message: `Your stored ${providerId} key contains characters an HTTP header cannot carry (spaces, line breaks or control characters); store it again`
+      })
+
     const fromSecret = (
       providerId: RouteProviderId,
       found: Option.Option<UserSecret>
@@ -180,6 +219,9 @@ export const make = (options: MakeOptions) =>
         if (refusal !== undefined) {
           return new GatewayError({ status: 403, type: "permission_error", message: refusal })
         }
+        // It goes into a request header: a key with CR, LF or other control characters would make
+        // every call fail inside `fetch` (and look like a provider outage).
+        if (!HEADER_SAFE_SECRET.test(Redacted.value(secret))) return unusableSecret(providerId)
         return {
           provider,
           apiKey: secret,

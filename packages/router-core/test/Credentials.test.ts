@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { ProviderId } from "@switchyard/domain"
+import { type ProviderId, ServiceUnavailable } from "@switchyard/domain"
 import { ConfigProvider, Effect, Exit, Option, PubSub, Redacted, Stream } from "effect"
 import * as Credentials from "../src/Credentials.ts"
 import * as Providers from "../src/providers/Providers.ts"
@@ -128,6 +128,70 @@ describe("Credentials", () => {
         dropped = service.resolveCached("u1", "openai") === undefined
       }
       expect(dropped).toBe(true)
+    })
+  )
+
+  it.scopedLive("holds at most `capacity` answers, least recently used out first", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+      const service = yield* Credentials.make({
+        lookup,
+        platformKeys: {},
+        changes: Stream.fromPubSub(changes),
+        capacity: 2
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      for (const user of ["a", "b", "c"]) {
+        secrets.set(`${user}/openai`, { enabled: true, baseUrl: undefined, secret: Redacted.make(user) })
+        yield* service.resolve(user, "openai")
+      }
+      expect(service.resolveCached("a", "openai")).toBeUndefined()
+      expect(key(service.resolveCached("c", "openai") as Credentials.Credential)).toBe("c")
+      expect(key(service.resolveCached("b", "openai") as Credentials.Credential)).toBe("b")
+    })
+  )
+
+  it.scopedLive("forgets 'no secret stored' sooner than a stored secret", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      let now = 1_000
+      const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+      const service = yield* Credentials.make({
+        lookup,
+        platformKeys: {},
+        changes: Stream.fromPubSub(changes),
+        secretTtl: "10 minutes",
+        absentTtl: "1 minute",
+        now: () => now
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      secrets.set("u1/openai", { enabled: true, baseUrl: undefined, secret: Redacted.make("sk-user") })
+      yield* service.resolve("u1", "openai")
+      yield* Effect.exit(service.resolve("u2", "openai"))
+      expect(service.resolveCached("u2", "openai")).toEqual(Credentials.noKey("openai"))
+      now += 61_000
+      expect(service.resolveCached("u2", "openai")).toBeUndefined()
+      expect(key(service.resolveCached("u1", "openai") as Credentials.Credential)).toBe("sk-user")
+      now += 10 * 60_000
+      expect(service.resolveCached("u1", "openai")).toBeUndefined()
+    })
+  )
+
+  it.scopedLive("a store that is down is a 503 for this request, not a defect, and is not cached", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      let down = true
+      const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+      const service = yield* Credentials.make({
+        lookup: (userId, provider) =>
+          down ? Effect.fail(ServiceUnavailable.database()) : lookup(userId, provider),
+        platformKeys: { openai: Redacted.make("sk-platform") },
+        changes: Stream.fromPubSub(changes)
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      const failed = yield* Effect.flip(service.resolve("u1", "openai"))
+      expect([failed.status, failed.type]).toEqual([503, "api_error"])
+      expect(service.resolveCached("u1", "openai")).toBeUndefined()
+      down = false
+      expect(key(yield* service.resolve("u1", "openai"))).toBe("sk-platform")
     })
   )
 })

@@ -1,5 +1,6 @@
 /**
- * `GET /health`: the database answers, every migration is applied, the change feed listens.
+ * `GET /health`: the database answers, every migration is applied, the change feed listens (on
+ * each of its transports, named in the detail).
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
@@ -38,9 +39,13 @@ export const HealthLive = HttpApiBuilder.group(ControlPlaneApi, "health", (handl
               ),
               Effect.catchAll(() => Effect.succeed(failed("could not read the migration tables")))
             )
-        const changeFeed: Check = (yield* feed.isListening)
-          ? { ok: true }
-          : failed("not listening for key and secret changes; reconnecting")
+        const transports = yield* feed.transports
+        const state = transports
+          .map((t) => `${t.name} ${t.listening ? "listening" : "reconnecting"}`)
+          .join(", ")
+        const changeFeed: Check = transports.every((t) => t.listening)
+          ? { ok: true, detail: state }
+          : failed(`not listening for every key and secret change (${state})`)
         const checks = { database, migrations: migrated, changeFeed }
         const failing = Object.entries(checks)
           .filter(([, check]) => !check.ok)

@@ -3,12 +3,12 @@
  *
  * Rollup key columns are NOT NULL with '' for "none" (no API key, no provider): PostgreSQL unique
  * constraints treat NULLs as distinct, which would split one key into many rows.
+ *
+ * `lat_b00` … `lat_b21` count latencies per bucket of `LatencyBuckets.LATENCY_BUCKET_BOUNDS_MS` as it
+ * was when this migration was written (written out here: a migration never changes with the code).
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { BUCKET_COLUMNS } from "../LatencyBuckets.ts"
-
-const bucketColumns = BUCKET_COLUMNS.map((c) => `${c} bigint NOT NULL DEFAULT 0`).join(",\n  ")
 
 export default Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -36,7 +36,7 @@ export default Effect.gen(function* () {
     created_at timestamptz NOT NULL
   )`
   yield* sql`CREATE INDEX usage_events_user_time ON usage_events (user_id, created_at)`
-  yield* sql.unsafe(`CREATE TABLE usage_rollup_minute (
+  yield* sql`CREATE TABLE usage_rollup_minute (
   minute timestamptz NOT NULL,
   user_id text NOT NULL,
   api_key_id text NOT NULL DEFAULT '',
@@ -58,9 +58,30 @@ export default Effect.gen(function* () {
   latency_sum_us bigint NOT NULL DEFAULT 0,
   ttft_sum_us bigint NOT NULL DEFAULT 0,
   ttft_count bigint NOT NULL DEFAULT 0,
-  ${bucketColumns},
+  lat_b00 bigint NOT NULL DEFAULT 0,
+  lat_b01 bigint NOT NULL DEFAULT 0,
+  lat_b02 bigint NOT NULL DEFAULT 0,
+  lat_b03 bigint NOT NULL DEFAULT 0,
+  lat_b04 bigint NOT NULL DEFAULT 0,
+  lat_b05 bigint NOT NULL DEFAULT 0,
+  lat_b06 bigint NOT NULL DEFAULT 0,
+  lat_b07 bigint NOT NULL DEFAULT 0,
+  lat_b08 bigint NOT NULL DEFAULT 0,
+  lat_b09 bigint NOT NULL DEFAULT 0,
+  lat_b10 bigint NOT NULL DEFAULT 0,
+  lat_b11 bigint NOT NULL DEFAULT 0,
+  lat_b12 bigint NOT NULL DEFAULT 0,
+  lat_b13 bigint NOT NULL DEFAULT 0,
+  lat_b14 bigint NOT NULL DEFAULT 0,
+  lat_b15 bigint NOT NULL DEFAULT 0,
+  lat_b16 bigint NOT NULL DEFAULT 0,
+  lat_b17 bigint NOT NULL DEFAULT 0,
+  lat_b18 bigint NOT NULL DEFAULT 0,
+  lat_b19 bigint NOT NULL DEFAULT 0,
+  lat_b20 bigint NOT NULL DEFAULT 0,
+  lat_b21 bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (user_id, minute, api_key_id, provider, model)
-)`)
+)`
   yield* sql`CREATE TABLE usage_error_rollup_minute (
     minute timestamptz NOT NULL,
     user_id text NOT NULL,

@@ -8,9 +8,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { BUCKET_COLUMNS } from "../LatencyBuckets.ts"
 
-// Frozen copy of the summed columns as of this migration.
+// The summed columns as of this migration, written out (a migration never changes with the code).
 const SUMS = [
   "requests",
   "error_count",
@@ -28,7 +27,28 @@ const SUMS = [
   "latency_sum_us",
   "ttft_sum_us",
   "ttft_count",
-  ...BUCKET_COLUMNS
+  "lat_b00",
+  "lat_b01",
+  "lat_b02",
+  "lat_b03",
+  "lat_b04",
+  "lat_b05",
+  "lat_b06",
+  "lat_b07",
+  "lat_b08",
+  "lat_b09",
+  "lat_b10",
+  "lat_b11",
+  "lat_b12",
+  "lat_b13",
+  "lat_b14",
+  "lat_b15",
+  "lat_b16",
+  "lat_b17",
+  "lat_b18",
+  "lat_b19",
+  "lat_b20",
+  "lat_b21"
 ]
 
 export default Effect.gen(function* () {

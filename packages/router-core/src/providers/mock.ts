@@ -5,7 +5,7 @@
 import type { ProviderSpec } from "./Provider.ts"
 
 /** The models the mock answers. */
-export const MOCK_MODELS = ["echo", "error"] as const
+export const MOCK_MODELS = ["echo", "error", "vibe"] as const
 
 /** The mock provider; its URL is never fetched over the network. */
 export const mock: ProviderSpec = {

@@ -1,12 +1,13 @@
 /**
- * Validators for OpenAI's published schemas (`shared/specs/openai-openapi.json`), to check that
- * what Switchyard writes for OpenAI clients is what OpenAI itself would send.
+ * Validators for OpenAI's published schemas (`specs/openai-openapi.json` at the repository's root,
+ * where `specs/README.md` says which version it is), to check that what Switchyard writes for
+ * OpenAI clients is what OpenAI itself would send.
  */
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Ajv2020 } from "ajv/dist/2020.js"
 
-const SPEC_URL = new URL("../../../../../shared/specs/openai-openapi.json", import.meta.url)
+const SPEC_URL = new URL("../../../../specs/openai-openapi.json", import.meta.url)
 const SPEC_ID = "https://switchyard.local/openai-openapi.json"
 
 /**

@@ -1,0 +1,4 @@
+/**
+ * For tests only: a fresh, migrated PostgreSQL database per suite.
+ */
+export * as TestDatabase from "./TestDatabase.ts"
