@@ -1,7 +1,8 @@
 /**
  * A whole Switchyard stack for the browser journey, started as the real processes `bun run start`
- * runs (`bun apps/<app>/src/main.ts`, the dashboard's `src/serve.ts`) on free ports, over a fresh
- * PostgreSQL database of its own and a fake OpenAI upstream on loopback.
+ * runs (`bun apps/<app>/src/main.ts` for the control plane, router and realtime hub, the
+ * dashboard's `src/serve.ts`) on free ports, over a fresh PostgreSQL database of its own and a
+ * fake OpenAI upstream on loopback.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as net from "node:net"
@@ -90,6 +91,7 @@ export interface Stack {
   readonly dashboardUrl: string
   readonly controlPlaneUrl: string
   readonly routerUrl: string
+  readonly realtimeUrl: string
   readonly upstream: FakeOpenAI
   /** Everything the apps printed, for a failure message. */
   readonly logs: () => string
@@ -104,10 +106,18 @@ export const startStack = async (): Promise<Stack> => {
   const databaseUrl = new URL(SERVER_URL)
   databaseUrl.pathname = `/${database}`
   const upstream = await startFakeOpenAI()
-  const [dashboardPort, controlPlanePort, routerPort] = [await freePort(), await freePort(), await freePort()]
+  const [dashboardPort, controlPlanePort, routerPort, realtimePort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort()
+  ]
   const dashboardUrl = `http://localhost:${dashboardPort}`
   const controlPlaneUrl = `http://localhost:${controlPlanePort}`
   const routerUrl = `http://localhost:${routerPort}`
+  const realtimeUrl = `http://localhost:${realtimePort}`
+  // The router publishes each usage event to the hub's broadcast API with this key.
+  const broadcastKey = `broadcast-${crypto.randomUUID()}`
   const shared = {
     POSTGRES_CONNECTION_STRING: databaseUrl.toString(),
     VAULT_TOKEN_KEY: Buffer.alloc(32, 9).toString("base64"),
@@ -118,7 +128,8 @@ export const startStack = async (): Promise<Stack> => {
       PORT: String(dashboardPort),
       HOSTNAME: "127.0.0.1",
       CONTROL_PLANE_URL: controlPlaneUrl,
-      ROUTER_URL: routerUrl
+      ROUTER_URL: routerUrl,
+      REALTIME_URL: realtimeUrl
     }),
     start("control-plane", ["apps/control-plane/src/main.ts"], {
       ...shared,
@@ -130,7 +141,15 @@ export const startStack = async (): Promise<Stack> => {
       ...shared,
       PORT: String(routerPort),
       OPENAI_BASE_URL: `${upstream.url}/v1`,
-      MOCK_PROVIDER: "true"
+      MOCK_PROVIDER: "true",
+      REALTIME_URL: `http://127.0.0.1:${realtimePort}`,
+      REALTIME_API_KEY: broadcastKey
+    }),
+    start("realtime", ["apps/realtime/src/main.ts"], {
+      ...shared,
+      PORT: String(realtimePort),
+      HOST: "127.0.0.1",
+      LARAVEL_API_KEY: broadcastKey
     })
   ]
   const stopAll = async () => {
@@ -148,6 +167,8 @@ export const startStack = async (): Promise<Stack> => {
     log("control plane ready")
     await waitFor(apps[2]!, `http://127.0.0.1:${routerPort}/health`, 120_000)
     log("router ready")
+    await waitFor(apps[3]!, `http://127.0.0.1:${realtimePort}/health`, 120_000)
+    log("realtime hub ready")
   } catch (error) {
     await stopAll()
     throw error
@@ -156,6 +177,7 @@ export const startStack = async (): Promise<Stack> => {
     dashboardUrl,
     controlPlaneUrl,
     routerUrl,
+    realtimeUrl,
     upstream,
     logs: () => apps.map((app) => `--- ${app.name}\n${app.output.join("")}`).join("\n"),
     stop: stopAll

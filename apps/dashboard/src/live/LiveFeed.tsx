@@ -8,7 +8,7 @@ import { Schema } from "effect"
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react"
 import { io } from "socket.io-client"
 import { useApp } from "../AppContext.tsx"
-import { UsageLive } from "./UsageLive.ts"
+import { EventName, UsageLive } from "./UsageLive.ts"
 
 /** How many events the table keeps (newest first). */
 const KEEP = 200
@@ -56,7 +56,7 @@ export const LiveFeedProvider = ({ children }: { readonly children: ReactNode })
       setProblem(`The realtime hub at ${config.realtimeUrl} cannot be reached`)
     })
     socket.on("disconnect", () => setConnected(false))
-    socket.on("usage", (payload: unknown) => {
+    socket.on(EventName.usage, (payload: unknown) => {
       const event = decodeUsage(payload)
       if (event._tag === "Some") setEvents((previous) => [event.value, ...previous].slice(0, KEEP))
     })
