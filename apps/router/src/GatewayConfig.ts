@@ -17,6 +17,11 @@ export interface GatewaySettings {
   readonly upstreamIdleTimeoutMs: number
   /** Refuse lossy translations instead of dropping fields (`SWITCHYARD_STRICT`, default false). */
   readonly strict: boolean
+  /**
+   * User-supplied base URLs may point at private addresses (`ALLOW_PRIVATE_UPSTREAMS`, default:
+   * local mode); otherwise every call to one is checked at connect time (`UpstreamTarget`).
+   */
+  readonly allowPrivateUpstreams: boolean
   /** Serve `GET /v1/user/ai-keys` (`EXPOSE_USER_KEYS`, default false). */
   readonly exposeUserKeys: boolean
   /**
@@ -39,6 +44,11 @@ export const settingsConfig = Config.all({
   upstreamIdleTimeoutMs: Config.integer("UPSTREAM_IDLE_TIMEOUT_MS").pipe(Config.withDefault(300_000)),
   strict: Config.boolean("SWITCHYARD_STRICT").pipe(Config.withDefault(false)),
   exposeUserKeys: Config.boolean("EXPOSE_USER_KEYS").pipe(Config.withDefault(false)),
+  // As `UpstreamUrlGuard.layer` reads it: unset, local mode decides.
+  allowPrivateUpstreams: Config.boolean("ALLOW_PRIVATE_UPSTREAMS").pipe(
+    Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
+    Config.withDefault(false)
+  ),
   limitDefaults: EffectiveLimits.envDefaults
 })
 
@@ -55,6 +65,7 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       upstreamIdleTimeoutMs: 300_000,
       strict: false,
       exposeUserKeys: false,
+      allowPrivateUpstreams: false,
       limitDefaults: {},
       ...overrides
     })
