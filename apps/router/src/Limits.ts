@@ -136,14 +136,10 @@ export const admit = (
   })
   // Unpriced means charged $0: under a budget that would be spending without limit.
   if (!priced && hasBudget(limits)) return { ok: false, error: unpriced(route), headers: {} }
-  const result = ctx.limiter.admitNow(
-    { userId: caller.userId, keyId: caller.apiKeyId ?? undefined },
-    limits,
-    {
-      tokens: inputTokens + outputTokens,
-      costMicros
-    }
-  )
+  const result = ctx.limiter.admit({ userId: caller.userId, keyId: caller.apiKeyId ?? undefined }, limits, {
+    tokens: inputTokens + outputTokens,
+    costMicros
+  })
   return result instanceof Promise ? result.then(admitted) : admitted(result)
 }
 
@@ -160,7 +156,7 @@ const unlimitedAdmission: Admitted = { ok: true, admission: Limiter.unlimited, h
 
 /** Settles `admission` with the request's real usage and cost when `log` is finished. */
 export const bind = (log: RequestLog, admission: Limiter.Admission): void => {
-  log.onFinish = (usage, costMicros) => admission.settleNow({ tokens: tokensOf(usage), costMicros })
+  log.onFinish = (usage, costMicros) => admission.settle({ tokens: tokensOf(usage), costMicros })
 }
 
 /**
@@ -170,12 +166,12 @@ export const bind = (log: RequestLog, admission: Limiter.Admission): void => {
 export const admitPlain = async (ctx: GatewayContext, caller: Caller): Promise<Admitted> => {
   const resolved = resolvedLimits(ctx.limitDefaults(), caller)
   if (!resolved.any) return unlimitedAdmission
-  const result = await ctx.limiter.admitNow(
+  const result = await ctx.limiter.admit(
     { userId: caller.userId, keyId: caller.apiKeyId ?? undefined },
     resolved.limits,
     { tokens: 0, costMicros: 0 }
   )
   const answer = admitted(result)
-  if (answer.ok) answer.admission.settleNow({ tokens: 0, costMicros: 0 })
+  if (answer.ok) answer.admission.settle({ tokens: 0, costMicros: 0 })
   return answer
 }

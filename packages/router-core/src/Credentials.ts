@@ -10,7 +10,13 @@
  * safety net should the feed miss a change. The vault and the
  * change feed are supplied by the app, which keeps this package free of storage.
  */
-import { GatewayError, type ProviderId, type RouteProviderId } from "@switchyard/domain"
+import {
+  type DecryptionError,
+  GatewayError,
+  type ProviderId,
+  type RouteProviderId,
+  type ServiceUnavailable
+} from "@switchyard/domain"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import { LRUCache } from "lru-cache"
 import { Providers, type ResolvedProvider } from "./providers/Providers.ts"
@@ -51,11 +57,11 @@ export interface OperatorKey {
   readonly baseUrl: string | undefined
 }
 
-/** Looks up a user's secret; fails when the store cannot be read. */
+/** Looks up a user's secret; fails when the store cannot be read or the secret does not decrypt. */
 export type SecretLookup = (
   userId: string,
   provider: ProviderId
-) => Effect.Effect<Option.Option<UserSecret>, unknown>
+) => Effect.Effect<Option.Option<UserSecret>, ServiceUnavailable | DecryptionError>
 
 /** Printable ASCII without spaces: what every provider's keys are made of, and safe in a header. */
 const HEADER_SAFE_SECRET = /^[\x21-\x7e]+$/
@@ -177,9 +183,9 @@ export const make = (options: MakeOptions) =>
               cache.set(key, found, { ttl: Option.isSome(found) ? secretTtl : absentTtl })
           })
         ),
-        // A failed read and a defect (the database is down) alike: the store is unavailable.
-        Effect.catchAllCause((cause) =>
-          Effect.logError("reading the user's provider secret failed", cause).pipe(
+        // The database is down, or the stored secret does not decrypt: the store is unavailable to this request.
+        Effect.catchAll((error) =>
+          Effect.logError("reading the user's provider secret failed", error.message).pipe(
             Effect.zipRight(
               Effect.fail(
                 new GatewayError({

@@ -9,7 +9,12 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto"
 import { ApiKeyFormat, ApiKeyVerifier, UserTokenVerifier } from "@switchyard/auth"
-import { type VibeCallerInfo, VibeUnauthorized, VibeUnavailable } from "@switchyard/domain"
+import {
+  type ServiceUnavailable,
+  type VibeCallerInfo,
+  VibeUnauthorized,
+  VibeUnavailable
+} from "@switchyard/domain"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { jwtVerify } from "jose"
 
@@ -133,29 +138,28 @@ export class VibeCredentials extends Context.Tag("@switchyard/vibe/VibeCredentia
         const credential = apiKey ?? bearer
         if (credential === undefined) return Effect.fail(missing)
         if (credential.length > MAX_CREDENTIAL_LENGTH) return Effect.fail(invalid)
-        const checked: Effect.Effect<VibeCallerInfo, VibeUnauthorized> = credential.startsWith(
-          ApiKeyFormat.API_KEY_PREFIX
-        )
-          ? switchyardKey(credential)
-          : apiKey !== undefined
-            ? Effect.suspend(() => {
-                const owner = serviceOwner(apiKey)
-                return owner === undefined
-                  ? Effect.fail(invalid)
-                  : Effect.succeed<VibeCallerInfo>({
-                      ownerId: owner,
-                      kind: "service_key",
-                      routerCredential: Option.none()
-                    })
-              })
-            : credential.split(".").length === 3
-              ? jwt(credential)
-              : session(credential)
-        // The verifiers die when the database fails on a cache miss: an outage, not a wrong key.
+        const checked: Effect.Effect<VibeCallerInfo, VibeUnauthorized | ServiceUnavailable> =
+          credential.startsWith(ApiKeyFormat.API_KEY_PREFIX)
+            ? switchyardKey(credential)
+            : apiKey !== undefined
+              ? Effect.suspend(() => {
+                  const owner = serviceOwner(apiKey)
+                  return owner === undefined
+                    ? Effect.fail(invalid)
+                    : Effect.succeed<VibeCallerInfo>({
+                        ownerId: owner,
+                        kind: "service_key",
+                        routerCredential: Option.none()
+                      })
+                })
+              : credential.split(".").length === 3
+                ? jwt(credential)
+                : session(credential)
+        // A database outage while verifying is the service's failure, not a wrong key.
         return checked.pipe(
-          Effect.catchAllDefect((defect) =>
+          Effect.catchTag("ServiceUnavailable", (cause) =>
             Effect.zipRight(
-              Effect.logError("vibe: verifying a credential failed", defect),
+              Effect.logError("vibe: verifying a credential failed", cause),
               Effect.fail(outage)
             )
           )
