@@ -287,6 +287,8 @@ const measureServer = async (name: string, url: string, signed: boolean): Promis
   await settled(url, USERS)
 
   const samples = listen(sockets)
+  // Warm-up, not counted: the client's connection pool and both sides' JIT.
+  await drive(url, RATE, 2, 1, samples, (i) => ({ to: "user", user_id: i % USERS }))
   const users = await drive(url, RATE, SECONDS, 1, samples, (i) => ({ to: "user", user_id: i % USERS }))
   say(
     `users @ ${RATE}/s: p50 ${ms(users.p50)} ms, p99 ${ms(users.p99)} ms, delivered ${users.delivered}/${users.expected}`
@@ -344,6 +346,7 @@ const measureCluster = async (): Promise<ServerResult> => {
     say(`\n== two hub instances over Redis (post to ${a.url}, sockets on ${b.url})`)
     const sockets = await openSockets(b.url, USERS, true)
     const samples = listen(sockets)
+    await drive(a.url, RATE, 2, 1, samples, (i) => ({ to: "user", user_id: i % USERS }))
     const users = await drive(a.url, RATE, SECONDS, 1, samples, (i) => ({ to: "user", user_id: i % USERS }))
     say(
       `cross-instance users @ ${RATE}/s: p50 ${ms(users.p50)} ms, p99 ${ms(users.p99)} ms, delivered ${users.delivered}/${users.expected}`
