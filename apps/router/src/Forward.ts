@@ -26,6 +26,7 @@ import { type Ending, failed, type RequestLog } from "./Accounting.ts"
 import { errorEvent, errorResponse } from "./ClientError.ts"
 import type { GatewayContext } from "./GatewayContext.ts"
 import { relay } from "./Relay.ts"
+import { exemptFromIdleTimeout } from "./Server.ts"
 import { UpstreamCall } from "./Upstream.ts"
 import * as UpstreamError from "./UpstreamError.ts"
 
@@ -291,6 +292,16 @@ export const answer = async (
       onEnd: (end) => {
         // A translated stream reports upstream error events and truncation itself.
         const fault = translator?.error
+        if (end === "idle") {
+          // Cut by us: the ledger says why (504, upstream_idle_timeout), billed for what was sent.
+          ctx.accounting.finish(log, {
+            outcome: "timeout",
+            status: 504,
+            errorType: "upstream_idle_timeout",
+            usage: usage()
+          })
+          return
+        }
         const bad = end === "broken" || fault !== undefined
         ctx.accounting.finish(log, {
           outcome: end === "client_abort" ? "client_abort" : bad ? "provider_error" : "success",
@@ -299,7 +310,10 @@ export const answer = async (
           usage: usage()
         })
       },
-      brokenEvent: (error) => encoder.encode(errorEvent(format, UpstreamError.unreachable(provider, error)))
+      brokenEvent: (error) => encoder.encode(errorEvent(format, UpstreamError.unreachable(provider, error))),
+      idleEvent: () =>
+        encoder.encode(errorEvent(format, UpstreamError.idle(provider, ctx.settings.upstreamIdleTimeoutMs))),
+      idleMs: ctx.settings.upstreamIdleTimeoutMs
     })
     call.answered()
     if (primed._tag === "Failed") {
@@ -307,6 +321,7 @@ export const answer = async (
       return fail(why.error, { ...why.ending, usage: usage() })
     }
     log.ttftMs = performance.now() - log.startedAt
+    exemptFromIdleTimeout(request)
     return new Response(primed.stream, { status: 200, headers: { ...headers, ...SSE_HEADERS } })
   }
 

@@ -10,6 +10,11 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number
   /** Time allowed for an upstream to start answering (`UPSTREAM_TIMEOUT_MS`, default 120 s) → 504. */
   readonly upstreamTimeoutMs: number
+  /**
+   * Longest silence of a streaming upstream after its first chunk (`UPSTREAM_IDLE_TIMEOUT_MS`,
+   * default 300 s: reasoning models think for minutes); then the stream is cut with an error event.
+   */
+  readonly upstreamIdleTimeoutMs: number
   /** Refuse lossy translations instead of dropping fields (`SWITCHYARD_STRICT`, default false). */
   readonly strict: boolean
   /** Serve `GET /v1/user/ai-keys` (`EXPOSE_USER_KEYS`, default false). */
@@ -31,6 +36,7 @@ export class GatewayConfig extends Context.Tag("@switchyard/router/GatewayConfig
 export const settingsConfig = Config.all({
   maxBodyBytes: Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(10 * 1024 * 1024)),
   upstreamTimeoutMs: Config.integer("UPSTREAM_TIMEOUT_MS").pipe(Config.withDefault(120_000)),
+  upstreamIdleTimeoutMs: Config.integer("UPSTREAM_IDLE_TIMEOUT_MS").pipe(Config.withDefault(300_000)),
   strict: Config.boolean("SWITCHYARD_STRICT").pipe(Config.withDefault(false)),
   exposeUserKeys: Config.boolean("EXPOSE_USER_KEYS").pipe(Config.withDefault(false)),
   limitDefaults: EffectiveLimits.envDefaults
@@ -46,6 +52,7 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
     GatewayConfig.of({
       maxBodyBytes: 10 * 1024 * 1024,
       upstreamTimeoutMs: 120_000,
+      upstreamIdleTimeoutMs: 300_000,
       strict: false,
       exposeUserKeys: false,
       limitDefaults: {},
