@@ -29,21 +29,23 @@ describe("BudgetTap", () => {
   it.effect("announces 80 % once spent, and 100 % when a request is refused for the budget", () =>
     Effect.gen(function* () {
       const limiter = yield* Limiter.Limiter
-      const first = yield* limiter.admit(subject, limits, { tokens: 10, costMicros: 100 })
-      yield* first.settle({ tokens: 10, costMicros: 700 })
+      const first = yield* Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 100 }))
+      yield* Effect.promise(async () => first.settle({ tokens: 10, costMicros: 700 }))
       expect(yield* alerts).toEqual([])
 
-      const second = yield* limiter.admit(subject, limits, { tokens: 10, costMicros: 100 })
-      yield* second.settle({ tokens: 10, costMicros: 150 })
+      const second = yield* Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 100 }))
+      yield* Effect.promise(async () => second.settle({ tokens: 10, costMicros: 150 }))
       const at80 = yield* alerts
       expect(at80).toHaveLength(1)
       expect(at80[0]).toMatchObject({ threshold: 80, scope: "user", id: "u1", budgetMicros: 1_000 })
 
-      const refused = yield* Effect.flip(limiter.admit(subject, limits, { tokens: 10, costMicros: 200 }))
+      const refused = yield* Effect.flip(
+        Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 200 }))
+      )
       expect(refused).toMatchObject({ _tag: "LimitExceeded", kind: "budget" })
-      const third = yield* limiter.admit(subject, limits, { tokens: 1, costMicros: 10 })
-      yield* third.settle({ tokens: 1, costMicros: 10 })
-      yield* Effect.flip(limiter.admit(subject, limits, { tokens: 10, costMicros: 200 }))
+      const third = yield* Limiter.asEffect(limiter.admit(subject, limits, { tokens: 1, costMicros: 10 }))
+      yield* Effect.promise(async () => third.settle({ tokens: 1, costMicros: 10 }))
+      yield* Effect.flip(Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 200 })))
       const all = yield* alerts
       expect(all.map((alert) => alert.threshold)).toEqual([80, 100])
       expect(all[1]).toMatchObject({ scope: "user", id: "u1" })
@@ -53,9 +55,11 @@ describe("BudgetTap", () => {
   it.effect("does nothing for callers without a budget", () =>
     Effect.gen(function* () {
       const limiter = yield* Limiter.Limiter
-      const admitted = limiter.admitNow(subject, { user: { rpm: 1 }, key: {} }, { tokens: 1, costMicros: 1 })
+      const admitted = limiter.admit(subject, { user: { rpm: 1 }, key: {} }, { tokens: 1, costMicros: 1 })
       expect(admitted).not.toBeInstanceOf(Promise)
-      yield* Effect.flip(limiter.admit(subject, { user: { rpm: 1 }, key: {} }, { tokens: 1, costMicros: 1 }))
+      yield* Effect.flip(
+        Limiter.asEffect(limiter.admit(subject, { user: { rpm: 1 }, key: {} }, { tokens: 1, costMicros: 1 }))
+      )
       expect(yield* alerts).toEqual([])
     }).pipe(Effect.provide(layer))
   )
