@@ -4,13 +4,13 @@
  */
 import type { RouteProviderId } from "@switchyard/domain"
 import { Config, Context, Effect, Layer } from "effect"
-import { anthropic } from "./anthropic.ts"
-import { google } from "./google.ts"
-import { mock } from "./mock.ts"
-import { openai } from "./openai.ts"
-import { openaiCompatible } from "./openaiCompatible.ts"
+import { anthropic } from "./anthropic/spec.ts"
+import { google } from "./google/spec.ts"
+import { mock } from "./mock/spec.ts"
+import { openai } from "./openai/spec.ts"
+import { openaiCompatible } from "./openai-compatible/spec.ts"
 import { normalizeBaseUrl, type ProviderSpec } from "./Provider.ts"
-import { xai } from "./xai.ts"
+import { xai } from "./xai/spec.ts"
 
 /** Every provider's spec, by id. */
 export const specs: Readonly<Record<RouteProviderId, ProviderSpec>> = {

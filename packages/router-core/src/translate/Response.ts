@@ -4,9 +4,9 @@
  */
 import { MalformedUpstream, type TokenUsage } from "@switchyard/domain"
 import { Either } from "effect"
-import type { AnthropicBlock, AnthropicResponse } from "../wire/Anthropic.ts"
-import type { GeminiResponse } from "../wire/Gemini.ts"
-import type { OpenAIChatResponse, OpenAIToolCall } from "../wire/OpenAI.ts"
+import type { AnthropicBlock, AnthropicResponse } from "../providers/anthropic/wire.ts"
+import type { GeminiResponse } from "../providers/google/wire.ts"
+import type { OpenAIChatResponse, OpenAIToolCall } from "../providers/openai/wire.ts"
 import {
   type FinishReason,
   fromAnthropicStop,

@@ -3,7 +3,7 @@
  * and `:batchEmbedContents`, key in `x-goog-api-key`. The base URL includes the API version
  * (`GOOGLE_AI_BASE_URL`, default `…/v1beta`).
  */
-import type { ProviderSpec } from "./Provider.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** The Google provider. */
 export const google: ProviderSpec = {

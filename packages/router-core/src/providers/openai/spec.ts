@@ -2,7 +2,7 @@
  * OpenAI: chat completions and embeddings, bearer key. The base URL includes `/v1`, as in the
  * official SDK (`OPENAI_BASE_URL`).
  */
-import type { ProviderSpec } from "./Provider.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** Headers for any OpenAI-shaped upstream. */
 export const bearerHeaders = (apiKey: string): Record<string, string> => ({

@@ -3,8 +3,8 @@
  * There is no platform default: the base URL comes from the user's stored secret (`baseUrl`,
  * including `/v1` as these servers expect), checked against SSRF when it was stored.
  */
-import { bearerHeaders, openAIChatUrl, openAIEmbeddingsUrl } from "./openai.ts"
-import type { ProviderSpec } from "./Provider.ts"
+import { bearerHeaders, openAIChatUrl, openAIEmbeddingsUrl } from "../openai/spec.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** The OpenAI-compatible provider. */
 export const openaiCompatible: ProviderSpec = {

@@ -2,7 +2,7 @@
  * Anthropic: the Messages API with `x-api-key` and a pinned `anthropic-version`. The base URL has
  * no `/v1`, as in the official SDK (`ANTHROPIC_BASE_URL`).
  */
-import type { ProviderSpec } from "./Provider.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** The API version every request is sent with. */
 export const ANTHROPIC_VERSION = "2023-06-01"

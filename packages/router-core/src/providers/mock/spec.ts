@@ -2,7 +2,7 @@
  * The built-in `mock` provider: answered in process (see `mock/Mock.ts`) in OpenAI's wire format,
  * so everything downstream (translation, accounting) runs as for a real provider. Needs no key.
  */
-import type { ProviderSpec } from "./Provider.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** The models the mock answers. */
 export const MOCK_MODELS = ["echo", "error"] as const
