@@ -15,8 +15,6 @@ export interface ProviderSpec {
   readonly defaultBaseUrl: string
   /** Environment variable overriding the base URL (e.g. `OPENAI_BASE_URL`). */
   readonly baseUrlEnv: string | undefined
-  /** Environment variable holding the platform's own key (e.g. `OPENAI_API_KEY`). */
-  readonly platformKeyEnv: string | undefined
   /** Chat endpoint for a model, streaming or not. */
   readonly chatUrl: (baseUrl: string, model: string, stream: boolean) => string
   /** Embeddings endpoint, when the provider has one the router supports. */

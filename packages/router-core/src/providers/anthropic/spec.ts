@@ -13,7 +13,6 @@ export const anthropic: ProviderSpec = {
   format: "anthropic",
   defaultBaseUrl: "https://api.anthropic.com",
   baseUrlEnv: "ANTHROPIC_BASE_URL",
-  platformKeyEnv: "ANTHROPIC_API_KEY",
   chatUrl: (baseUrl) => `${baseUrl}/v1/messages`,
   embeddingsUrl: undefined,
   headers: (apiKey) => ({

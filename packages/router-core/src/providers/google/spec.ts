@@ -11,7 +11,6 @@ export const google: ProviderSpec = {
   format: "gemini",
   defaultBaseUrl: "https://generativelanguage.googleapis.com/v1beta",
   baseUrlEnv: "GOOGLE_AI_BASE_URL",
-  platformKeyEnv: "GOOGLE_AI_KEY",
   chatUrl: (baseUrl, model, stream) =>
     stream
       ? `${baseUrl}/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`

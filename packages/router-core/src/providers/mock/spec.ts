@@ -13,7 +13,6 @@ export const mock: ProviderSpec = {
   format: "openai",
   defaultBaseUrl: "mock://local",
   baseUrlEnv: undefined,
-  platformKeyEnv: undefined,
   chatUrl: (baseUrl) => `${baseUrl}/chat/completions`,
   embeddingsUrl: (baseUrl) => `${baseUrl}/embeddings`,
   headers: () => ({ "content-type": "application/json" }),

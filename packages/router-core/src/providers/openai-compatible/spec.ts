@@ -12,7 +12,6 @@ export const openaiCompatible: ProviderSpec = {
   format: "openai",
   defaultBaseUrl: "",
   baseUrlEnv: undefined,
-  platformKeyEnv: undefined,
   chatUrl: openAIChatUrl,
   embeddingsUrl: openAIEmbeddingsUrl,
   headers: bearerHeaders,

@@ -22,7 +22,6 @@ export const openai: ProviderSpec = {
   format: "openai",
   defaultBaseUrl: "https://api.openai.com/v1",
   baseUrlEnv: "OPENAI_BASE_URL",
-  platformKeyEnv: "OPENAI_API_KEY",
   chatUrl: openAIChatUrl,
   embeddingsUrl: openAIEmbeddingsUrl,
   headers: bearerHeaders,

@@ -10,7 +10,6 @@ export const xai: ProviderSpec = {
   format: "openai",
   defaultBaseUrl: "https://api.x.ai/v1",
   baseUrlEnv: "XAI_BASE_URL",
-  platformKeyEnv: "XAI_API_KEY",
   chatUrl: openAIChatUrl,
   embeddingsUrl: undefined,
   headers: bearerHeaders,
