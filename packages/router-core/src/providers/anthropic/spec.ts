@@ -14,7 +14,7 @@ export const anthropic: ProviderSpec = {
   defaultBaseUrl: "https://api.anthropic.com",
   baseUrlEnv: "ANTHROPIC_BASE_URL",
   chatUrl: (baseUrl) => `${baseUrl}/v1/messages`,
-  embeddingsUrl: undefined,
+  embeddings: undefined,
   headers: (apiKey) => ({
     "content-type": "application/json",
     "x-api-key": apiKey,

@@ -4,6 +4,7 @@
  * (`GOOGLE_AI_BASE_URL`, default `…/v1beta`).
  */
 import type { ProviderSpec } from "../Provider.ts"
+import { geminiEmbeddings } from "./embeddings.ts"
 
 /** The Google provider. */
 export const google: ProviderSpec = {
@@ -15,7 +16,7 @@ export const google: ProviderSpec = {
     stream
       ? `${baseUrl}/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
       : `${baseUrl}/models/${encodeURIComponent(model)}:generateContent`,
-  embeddingsUrl: (baseUrl, model) => `${baseUrl}/models/${encodeURIComponent(model)}:batchEmbedContents`,
+  embeddings: geminiEmbeddings,
   headers: (apiKey) => ({ "content-type": "application/json", "x-goog-api-key": apiKey }),
   models: ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash", "text-embedding-004"]
 }

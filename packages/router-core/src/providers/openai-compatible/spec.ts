@@ -3,7 +3,8 @@
  * There is no platform default: the base URL comes from the user's stored secret (`baseUrl`,
  * including `/v1` as these servers expect), checked against SSRF when it was stored.
  */
-import { bearerHeaders, openAIChatUrl, openAIEmbeddingsUrl } from "../openai/spec.ts"
+import { openAIEmbeddings } from "../openai/embeddings.ts"
+import { bearerHeaders, openAIChatUrl } from "../openai/spec.ts"
 import type { ProviderSpec } from "../Provider.ts"
 
 /** The OpenAI-compatible provider. */
@@ -13,7 +14,7 @@ export const openaiCompatible: ProviderSpec = {
   defaultBaseUrl: "",
   baseUrlEnv: undefined,
   chatUrl: openAIChatUrl,
-  embeddingsUrl: openAIEmbeddingsUrl,
+  embeddings: openAIEmbeddings,
   headers: bearerHeaders,
   models: []
 }

@@ -11,7 +11,7 @@ export const xai: ProviderSpec = {
   defaultBaseUrl: "https://api.x.ai/v1",
   baseUrlEnv: "XAI_BASE_URL",
   chatUrl: openAIChatUrl,
-  embeddingsUrl: undefined,
+  embeddings: undefined,
   headers: bearerHeaders,
   models: ["grok-4", "grok-3", "grok-3-mini"]
 }
