@@ -3,7 +3,7 @@
  * before anything reads a table (better-auth checks its schema when it starts).
  */
 import type { PgClient } from "@effect/sql-pg"
-import { ApiKeys, ChangeFeed, PlatformProviders, UpstreamUrlGuard } from "@switchyard/auth"
+import { ApiKeys, ChangeFeed, PlatformProviders, SignInLockout, UpstreamUrlGuard } from "@switchyard/auth"
 import { BetterAuth, type BetterAuthOptions, optionsFromConfig } from "@switchyard/auth/better-auth"
 import { Migrations } from "@switchyard/db"
 import { LedgerDatabase } from "@switchyard/ledger"
@@ -30,7 +30,11 @@ export const makeServices = (options: ServicesOptions = {}) => {
     Effect.map(optionsFromConfig.pipe(Effect.orDie), (fromConfig) =>
       BetterAuth.layer({ ...fromConfig, ...options.auth })
     )
-  ).pipe(Layer.provide(migrated))
+  ).pipe(
+    // The lockout's table (without Redis) comes from the migrations.
+    Layer.provide(SignInLockout.layerFromConfig.pipe(Layer.provide(migrated))),
+    Layer.provide(migrated)
+  )
   const vault = Vault.layerPg.pipe(Layer.orDie, Layer.provide(migrated))
   // The ledger's own database when LEDGER_PG_CONNECTION_STRING is set, else the main one.
   const ledger = LedgerDatabase.layer.pipe(Layer.orDie, Layer.provide(migrated))

@@ -17,6 +17,7 @@ import * as HealthRoute from "./routes/HealthRoute.ts"
 import * as MetricsRoute from "./routes/MetricsRoute.ts"
 import * as ModelsRoute from "./routes/ModelsRoute.ts"
 import * as UserKeysRoute from "./routes/UserKeysRoute.ts"
+import { logUnpriced } from "./UnpricedModels.ts"
 
 /** A route handler. */
 export type Handler = (request: Request) => Promise<Response>
@@ -68,6 +69,7 @@ export const make = Effect.gen(function* () {
   const metrics = yield* UsageMetrics
   const vault = yield* Vault
   const failedRequests = yield* FailedRequests
+  yield* logUnpriced(ctx.routing.current(), ctx.pricing)
   return dispatch(ctx, {
     "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
     "POST /api/chat": ApiChatRoute.make(ctx),

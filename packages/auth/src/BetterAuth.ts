@@ -3,13 +3,22 @@
  * bearer tokens for desktop clients, rate limits kept in PostgreSQL, and session ends published on
  * the change feed. Its tables come from `authMigrations`, not from better-auth's own migrator.
  */
-import { EmailTaken, InvalidCredentials, InvalidRequest, TooManyRequests, User } from "@switchyard/domain"
+import {
+  EmailTaken,
+  InvalidCredentials,
+  InvalidRequest,
+  TooManyRequests,
+  User,
+  unsafeTextReason
+} from "@switchyard/domain"
 import { betterAuth } from "better-auth"
+import { APIError, createAuthMiddleware } from "better-auth/api"
 import { bearer } from "better-auth/plugins"
 import { Config, Context, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import pg from "pg"
 import { hash } from "./ApiKeyFormat.ts"
 import { ChangeFeed } from "./ChangeFeed.ts"
+import { type Admission, SignInLockout } from "./SignInLockout.ts"
 import { trustedOriginsConfig } from "./TrustedOrigins.ts"
 
 /**
@@ -43,11 +52,37 @@ export interface BetterAuthOptions {
   readonly credentialRateLimit?: RateLimitRule
 }
 
+/** Longest string accepted in a better-auth body or query (names, emails, passwords, URLs). */
+const MAX_AUTH_TEXT = 2048
+
+/** The first string in `value` (searched depth-first) that cannot be stored, as a message naming it. */
+const firstUnsafeText = (value: unknown, path: string): string | undefined => {
+  if (typeof value === "string") return unsafeTextReason(path, value, MAX_AUTH_TEXT)
+  if (typeof value !== "object" || value === null) return undefined
+  for (const [key, inner] of Object.entries(value)) {
+    const found = firstUnsafeText(inner, path === "" ? key : `${path}.${key}`)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** The sign-in route the per-account lockout guards (both login routes end up there). */
+const SIGN_IN_PATH = "/sign-in/email"
+
+/** The email of a sign-in body, if it has one. */
+const signInEmail = (ctx: { readonly path?: string; readonly body?: unknown }): string | undefined => {
+  if (ctx.path !== SIGN_IN_PATH || typeof ctx.body !== "object" || ctx.body === null) return undefined
+  const email = (ctx.body as { readonly email?: unknown }).email
+  return typeof email === "string" ? email : undefined
+}
+
 const createAuth = (
   options: BetterAuthOptions,
   pool: pg.Pool,
   bridge: {
     readonly sessionEnded: (session: { readonly token: string; readonly userId: string }) => Promise<void>
+    readonly signInAttempt: (email: string) => Promise<Admission>
+    readonly signInSucceeded: (email: string) => Promise<void>
     readonly log: (level: "debug" | "info" | "warn" | "error", message: string) => void
   }
 ) => {
@@ -92,6 +127,35 @@ const createAuth = (
         delete: { after: (session) => bridge.sessionEnded(session) }
       }
     },
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        // Every string a client sends to better-auth's own routes is checked before any of them
+        // runs: a NUL reached PostgreSQL (a 500), a lone surrogate has no UTF-8 form.
+        const reason = firstUnsafeText(ctx.body, "") ?? firstUnsafeText(ctx.query, "")
+        if (reason !== undefined)
+          throw new APIError("BAD_REQUEST", { message: reason, code: "INVALID_FIELD" })
+        const email = signInEmail(ctx)
+        if (email === undefined) return
+        const admission = await bridge.signInAttempt(email)
+        if (admission._tag === "Locked") {
+          const seconds = admission.retryAfterSeconds
+          throw new APIError(
+            "TOO_MANY_REQUESTS",
+            {
+              message: `Too many sign-in attempts for this account; try again in ${seconds} s`,
+              code: "ACCOUNT_LOCKED",
+              retryAfterSeconds: seconds
+            },
+            { "retry-after": String(seconds) }
+          )
+        }
+      }),
+      after: createAuthMiddleware(async (ctx) => {
+        const email = signInEmail(ctx)
+        if (email !== undefined && !(ctx.context.returned instanceof APIError))
+          await bridge.signInSucceeded(email)
+      })
+    },
     // Messages only: better-auth's extra arguments can carry request data.
     logger: { level: "warn", log: (level, message) => bridge.log(level, message) },
     telemetry: { enabled: false },
@@ -107,6 +171,7 @@ interface AuthFailure {
   readonly status: number
   readonly code: string
   readonly message: string
+  readonly retryAfterSeconds?: number
 }
 
 /** Reads `BetterAuthOptions` from the environment. */
@@ -127,6 +192,7 @@ export const optionsFromConfig = Effect.gen(function* () {
 const make = (options: BetterAuthOptions) =>
   Effect.gen(function* () {
     const feed = yield* ChangeFeed
+    const lockout = yield* SignInLockout
     const runtime = yield* Effect.runtime<never>()
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => new pg.Pool({ connectionString: Redacted.value(options.databaseUrl), max: 5 })),
@@ -137,6 +203,8 @@ const make = (options: BetterAuthOptions) =>
         Runtime.runPromise(runtime)(
           feed.publish({ _tag: "SessionRevoked", tokenHash: hash(session.token), userId: session.userId })
         ),
+      signInAttempt: (email) => Runtime.runPromise(runtime)(lockout.attempt(email)),
+      signInSucceeded: (email) => Runtime.runPromise(runtime)(lockout.succeeded(email)),
       log: (level, message) => {
         const text = `better-auth: ${message}`
         const effect =
@@ -187,12 +255,23 @@ const make = (options: BetterAuthOptions) =>
           _tag: "Failure" as const,
           status: response.status,
           code: failure.code ?? "",
-          message: failure.message ?? response.statusText
+          message: failure.message ?? response.statusText,
+          retryAfterSeconds: Number(response.headers.get("retry-after") ?? "60") || 60
         }
       })
 
-    const tooMany = () =>
-      new TooManyRequests({ message: "Too many attempts from this address; wait a minute and try again" })
+    const tooMany = (result: {
+      readonly code: string
+      readonly message: string
+      readonly retryAfterSeconds: number
+    }) =>
+      new TooManyRequests({
+        message:
+          result.code === "ACCOUNT_LOCKED"
+            ? result.message
+            : "Too many attempts from this address; wait a minute and try again",
+        retryAfterSeconds: result.retryAfterSeconds
+      })
 
     return {
       auth,
@@ -208,12 +287,17 @@ const make = (options: BetterAuthOptions) =>
             result
           ): Effect.Effect<Redacted.Redacted<string>, EmailTaken | InvalidRequest | TooManyRequests> => {
             if (result._tag === "Token") return Effect.succeed(result.token)
-            if (result.status === 429) return Effect.fail(tooMany())
+            if (result.status === 429) return Effect.fail(tooMany(result))
             if (result.code.startsWith("USER_ALREADY_EXISTS")) {
               return Effect.fail(new EmailTaken({ message: "An account with this email already exists" }))
             }
             if (result.status === 400) {
-              const field = result.code.includes("EMAIL") ? "email" : "password"
+              const field =
+                result.code === "INVALID_FIELD"
+                  ? (result.message.split(" ")[0] ?? "body")
+                  : result.code.includes("EMAIL")
+                    ? "email"
+                    : "password"
               return Effect.fail(new InvalidRequest({ message: result.message, field }))
             }
             return Effect.die(new Error(`better-auth sign-up answered ${result.status} ${result.code}`))
@@ -228,7 +312,7 @@ const make = (options: BetterAuthOptions) =>
           ),
           (result): Effect.Effect<Redacted.Redacted<string>, InvalidCredentials | TooManyRequests> => {
             if (result._tag === "Token") return Effect.succeed(result.token)
-            if (result.status === 429) return Effect.fail(tooMany())
+            if (result.status === 429) return Effect.fail(tooMany(result))
             if (result.status === 400 || result.status === 401 || result.status === 403) {
               return Effect.fail(new InvalidCredentials({ message: "Invalid email or password" }))
             }
@@ -259,14 +343,14 @@ export class BetterAuth extends Context.Tag("@switchyard/auth/BetterAuth")<
   }
 >() {
   /** An instance with explicit settings; needs the change feed for session revocations. */
-  static readonly layer = (options: BetterAuthOptions): Layer.Layer<BetterAuth, never, ChangeFeed> =>
-    Layer.scoped(BetterAuth, make(options))
+  static readonly layer = (
+    options: BetterAuthOptions
+  ): Layer.Layer<BetterAuth, never, ChangeFeed | SignInLockout> => Layer.scoped(BetterAuth, make(options))
 
   /**
    * Configured from the environment: `BETTER_AUTH_SECRET`, `BETTER_AUTH_BASE_URL`,
    * `POSTGRES_CONNECTION_STRING`, `CORS_ORIGIN`, `GITHUB_CLIENT_ID` + `GITHUB_CLIENT_SECRET`.
    */
-  static readonly layerConfig: Layer.Layer<BetterAuth, never, ChangeFeed> = Layer.unwrapEffect(
-    Effect.map(optionsFromConfig, BetterAuth.layer).pipe(Effect.orDie)
-  )
+  static readonly layerConfig: Layer.Layer<BetterAuth, never, ChangeFeed | SignInLockout> =
+    Layer.unwrapEffect(Effect.map(optionsFromConfig, BetterAuth.layer).pipe(Effect.orDie))
 }

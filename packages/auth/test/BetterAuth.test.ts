@@ -5,6 +5,7 @@ import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import { authMigrations } from "../src/AuthMigrations.ts"
 import { AUTH_BASE_PATH, BetterAuth, optionsFromConfig } from "../src/BetterAuth.ts"
 import { ChangeFeed } from "../src/ChangeFeed.ts"
+import { SignInLockout } from "../src/SignInLockout.ts"
 import { trustedOriginsConfig } from "../src/TrustedOrigins.ts"
 import { UserTokenVerifier } from "../src/UserTokenVerifier.ts"
 
@@ -21,7 +22,10 @@ const auth = Layer.unwrapEffect(
   )
 )
 
-const stack = Layer.mergeAll(auth, UserTokenVerifier.layer()).pipe(
+const stack = Layer.mergeAll(
+  auth.pipe(Layer.provide(SignInLockout.layerPg())),
+  UserTokenVerifier.layer()
+).pipe(
   Layer.provideMerge(ChangeFeed.layerMemory),
   Layer.provideMerge(TestDatabase.layer("betterauth", [authMigrations]))
 )

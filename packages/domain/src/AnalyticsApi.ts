@@ -14,6 +14,7 @@
 import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
 import { Schema } from "effect"
 import { ServiceUnavailable } from "./ControlPlaneErrors.ts"
+import { SafeString } from "./SafeText.ts"
 import { Authentication } from "./User.ts"
 
 /** How far back to look: 15 minutes, 1 hour, 1 day, 7 days. */
@@ -27,7 +28,7 @@ export type AnalyticsInterval = typeof AnalyticsInterval.Type
 export const AnalyticsQuery = Schema.Struct({
   interval: AnalyticsInterval,
   /** Only the requests made with this API key (an `ApiKeyView.id`) of the user. */
-  apiKeyId: Schema.optional(Schema.String)
+  apiKeyId: Schema.optional(SafeString("apiKeyId", 128))
 })
 export type AnalyticsQuery = typeof AnalyticsQuery.Type
 

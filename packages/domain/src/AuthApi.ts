@@ -5,9 +5,10 @@
 import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
 import { Schema } from "effect"
 import { EmailTaken, InvalidCredentials, InvalidRequest, TooManyRequests } from "./ControlPlaneErrors.ts"
+import { SafeString } from "./SafeText.ts"
 import { Authentication, User } from "./User.ts"
 
-const Email = Schema.String.pipe(
+const Email = SafeString("email", 254).pipe(
   Schema.trimmed({ message: () => "email must not have leading or trailing spaces" }),
   Schema.pattern(/^[^\s@]+@[^\s@]+$/, { message: () => "email must be an email address" }),
   Schema.maxLength(254, { message: () => "email must be at most 254 characters" })
@@ -15,7 +16,7 @@ const Email = Schema.String.pipe(
 
 // Only the length is checked here; better-auth enforces its own minimum (8) and maximum (128).
 const Password = Schema.Redacted(
-  Schema.String.pipe(Schema.minLength(1, { message: () => "password must not be empty" }))
+  SafeString("password", 1024).pipe(Schema.minLength(1, { message: () => "password must not be empty" }))
 )
 
 /** `POST /auth/register`. */
@@ -23,12 +24,12 @@ export class RegisterRequest extends Schema.Class<RegisterRequest>("RegisterRequ
   email: Email,
   password: Password,
   /** Display name; defaults to the part of the email before `@`. */
-  name: Schema.optional(Schema.String.pipe(Schema.maxLength(200)))
+  name: Schema.optional(SafeString("name", 200))
 }) {}
 
 /** `POST /auth/login`. */
 export class LoginRequest extends Schema.Class<LoginRequest>("LoginRequest")({
-  email: Schema.String,
+  email: SafeString("email", 254),
   password: Password
 }) {}
 

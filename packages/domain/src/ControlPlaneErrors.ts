@@ -26,10 +26,13 @@ export class EmailTaken extends Schema.TaggedError<EmailTaken>()(
   HttpApiSchema.annotations({ status: 409 })
 ) {}
 
-/** Too many attempts from this client (sign-in brute-force protection). */
+/**
+ * Too many sign-in attempts, from this client's address or for this account (brute-force
+ * protection); `retryAfterSeconds` is also sent as `Retry-After`.
+ */
 export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
   "TooManyRequests",
-  { message: Schema.String },
+  { message: Schema.String, retryAfterSeconds: Schema.Int },
   HttpApiSchema.annotations({ status: 429 })
 ) {}
 

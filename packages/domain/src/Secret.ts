@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { ProviderId } from "./Provider.ts"
+import { HeaderSafeString } from "./SafeText.ts"
 
 /** Largest accepted provider key, in UTF-8 bytes. */
 export const MAX_SECRET_BYTES = 4096
@@ -11,16 +12,16 @@ export const MAX_SECRET_BYTES = 4096
 const utf8 = new TextEncoder()
 
 // Custom messages everywhere: the default ones quote the rejected value, which is a secret here.
-const ProviderApiKey = Schema.String.pipe(
+// The key goes into an upstream request's header: no control characters (a CR or LF would split it).
+const ProviderApiKey = HeaderSafeString("apiKey", MAX_SECRET_BYTES).pipe(
   Schema.filter((s) => s.trim().length > 0, { message: () => "apiKey must not be empty" }),
   Schema.filter((s) => utf8.encode(s).length <= MAX_SECRET_BYTES, {
     message: () => `apiKey must be at most ${MAX_SECRET_BYTES} bytes`
   })
-).annotations({ message: () => "apiKey must be a string" })
+)
 
 /** An absolute `http:` or `https:` URL without credentials in it. */
-export const UpstreamBaseUrl = Schema.String.pipe(
-  Schema.maxLength(2048, { message: () => "baseUrl must be at most 2048 characters" }),
+export const UpstreamBaseUrl = HeaderSafeString("baseUrl", 2048).pipe(
   Schema.filter(
     (s) => {
       const url = URL.canParse(s) ? new URL(s) : undefined

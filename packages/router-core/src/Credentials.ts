@@ -64,6 +64,9 @@ export type SecretLookup = (
   provider: ProviderId
 ) => Effect.Effect<Option.Option<UserSecret>, ServiceUnavailable | DecryptionError>
 
+/** Printable ASCII without spaces: what every provider's keys are made of, and safe in a header. */
+const HEADER_SAFE_SECRET = /^[\x21-\x7e]+$/
+
 /** Resolves credentials, caching users' secrets until a change is published. */
 export class Credentials extends Context.Tag("@switchyard/router-core/Credentials")<
   Credentials,
@@ -196,6 +199,13 @@ export const make = (options: MakeOptions) =>
     }
 
     /** The credential given what the store holds for the user (`None`: no secret stored). */
+    const unusableSecret = (providerId: RouteProviderId) =>
+      new GatewayError({
+        status: 400,
+        type: "invalid_request_error",
+        message: `Your stored ${providerId} key contains characters an HTTP header cannot carry (spaces, line breaks or control characters); store it again`
+      })
+
     const fromSecret = (
       providerId: RouteProviderId,
       found: Option.Option<UserSecret>
@@ -207,6 +217,9 @@ export const make = (options: MakeOptions) =>
         if (refusal !== undefined) {
           return new GatewayError({ status: 403, type: "permission_error", message: refusal })
         }
+        // It goes into a request header: a key with CR, LF or other control characters would make
+        // every call fail inside `fetch` (and look like a provider outage).
+        if (!HEADER_SAFE_SECRET.test(Redacted.value(secret))) return unusableSecret(providerId)
         return {
           provider,
           apiKey: secret,

@@ -1,11 +1,17 @@
 /**
  * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth.
  */
-import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { BetterAuth } from "@switchyard/auth/better-auth"
-import { AccessToken, ControlPlaneApi, CurrentUser } from "@switchyard/domain"
+import { AccessToken, ControlPlaneApi, CurrentUser, type TooManyRequests } from "@switchyard/domain"
 import { Effect } from "effect"
 import { clientAddress } from "../http/ClientAddress.ts"
+
+/** Sends the wait a 429 names as `Retry-After` too (HttpApi errors carry no headers of their own). */
+const retryAfter = (error: TooManyRequests) =>
+  HttpApp.appendPreResponseHandler((_request, response) =>
+    Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.retryAfterSeconds)))
+  )
 
 const bearer = (token: AccessToken["access_token"]) =>
   new AccessToken({ access_token: token, token_type: "bearer" })
@@ -24,13 +30,13 @@ export const AuthLive = HttpApiBuilder.group(ControlPlaneApi, "auth", (handlers)
             clientAddress(request)
           )
           return bearer(token)
-        })
+        }).pipe(Effect.tapErrorTag("TooManyRequests", retryAfter))
       )
       .handle("login", ({ payload }) =>
         Effect.gen(function* () {
           const request = yield* HttpServerRequest.HttpServerRequest
           return bearer(yield* auth.login(payload, clientAddress(request)))
-        })
+        }).pipe(Effect.tapErrorTag("TooManyRequests", retryAfter))
       )
       .handle("me", () => CurrentUser)
   })

@@ -3,11 +3,11 @@
  * OpenAI-compatible servers, Google, the mock; the translation is the provider's). Other providers
  * have no embeddings API here: 400. One usage event per authenticated request, as for chat.
  */
-import { GatewayError, type TokenUsage } from "@switchyard/domain"
-import { EmbeddingsRefusal, NO_USAGE, translateError } from "@switchyard/router-core"
+import { GatewayError, modelNameProblem, type TokenUsage } from "@switchyard/domain"
+import { EmbeddingsRefusal, NO_USAGE, tokenCount, translateError } from "@switchyard/router-core"
 import { Redacted } from "effect"
 import { failed, RequestLog } from "../Accounting.ts"
-import { missingKey } from "../Authenticate.ts"
+import { missingKey, verifyNow } from "../Authenticate.ts"
 import { credentialOf } from "../CallerAuth.ts"
 import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
@@ -32,6 +32,8 @@ export const validate = (body: unknown): { model: string; input: unknown } | Gat
   if (typeof body.model !== "string" || body.model.length === 0) {
     return invalid("model", "'model' is required and must be a string")
   }
+  const modelProblem = modelNameProblem(body.model)
+  if (modelProblem !== undefined) return invalid("model", modelProblem)
   const input = body.input
   const ok =
     typeof input === "string" ||
@@ -50,7 +52,7 @@ export const validate = (body: unknown): { model: string; input: unknown } | Gat
 
 const usageOf = (answer: unknown, estimated: boolean): TokenUsage => {
   const usage = isObject(answer) && isObject(answer.usage) ? answer.usage : undefined
-  const tokens = usage && typeof usage.prompt_tokens === "number" ? usage.prompt_tokens : 0
+  const tokens = usage ? tokenCount(usage.prompt_tokens) : 0
   return { ...NO_USAGE, inputTokens: tokens, estimated: estimated || usage === undefined }
 }
 
@@ -61,11 +63,14 @@ export const make =
     const startedAt = performance.now()
     const token = credentialOf(request.headers)
     if (token === undefined) return errorResponse("openai", missingKey)
+    // The key before the body: an unauthenticated body is never buffered.
+    const caller = await verifyNow(ctx, token)
+    if (caller instanceof GatewayError) return errorResponse("openai", caller)
     const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
     const valid = read instanceof GatewayError ? read : validate(read.json)
     const prepared = await ChatRoute.prepare(
       ctx,
-      token,
+      caller,
       valid instanceof GatewayError ? undefined : valid.model,
       valid instanceof GatewayError ? valid : undefined
     )

@@ -5,7 +5,9 @@
  *
  * - `mock/echo`: answers with the last user message, streamed word by word, with usage.
  * - `mock/error`: answers 500, as a failing upstream would.
+ * - `mock/vibe`: answers with a small working web app showing the last user message (`VibeApp.ts`).
  */
+import * as VibeApp from "./VibeApp.ts"
 
 const encoder = new TextEncoder()
 
@@ -52,7 +54,7 @@ export const chat = (body: Record<string, unknown>, upstreamModel: string): Resp
       error: { message: "The mock provider failed on purpose", type: "server_error", code: null }
     })
   }
-  if (upstreamModel !== "echo") {
+  if (upstreamModel !== "echo" && upstreamModel !== "vibe") {
     return json(404, {
       error: {
         message: `The model \`mock/${upstreamModel}\` does not exist`,
@@ -64,7 +66,8 @@ export const chat = (body: Record<string, unknown>, upstreamModel: string): Resp
   const messages: ReadonlyArray<MockMessage> = Array.isArray(body.messages) ? body.messages : []
   const prompt = messages.reduce((sum, m) => sum + countWords(textOf(m.content)), 0)
   const lastUser = [...messages].reverse().find((m) => m.role === "user")
-  const reply = textOf(lastUser?.content) || "(nothing to echo)"
+  const request = textOf(lastUser?.content)
+  const reply = upstreamModel === "vibe" ? VibeApp.html(request) : request || "(nothing to echo)"
   const completion = countWords(reply)
   const id = `chatcmpl-mock${Date.now().toString(36)}`
   const created = Math.floor(Date.now() / 1000)

@@ -7,7 +7,7 @@ import type { ProviderSpec, Transport } from "../Provider.ts"
 import * as Mock from "./Mock.ts"
 
 /** The models the mock answers. */
-export const MOCK_MODELS = ["echo", "error"] as const
+export const MOCK_MODELS = ["echo", "error", "vibe"] as const
 
 /** Answers a request to the mock's URLs: chat completions or embeddings, by path. */
 const answer: Transport = (url, body) => {
