@@ -1,7 +1,8 @@
 /**
  * One upstream attempt of the hot path, in three steps kept apart so retries and fallbacks can wrap
- * them: `plan` (the bytes, URL and headers for one route), `send` (plain `fetch`, or the in-process
- * mock), `answer` (the client's response: bytes passed through, or translated; usage recorded).
+ * them: `plan` (the bytes, URL and headers for one route), `send` (plain `fetch`, or the
+ * provider's in-process transport: the mock), `answer` (the client's response: bytes passed
+ * through, or translated; usage recorded).
  */
 import { GatewayError } from "@switchyard/domain"
 import {
@@ -11,7 +12,6 @@ import {
   errorTypeForStatus,
   estimateInputTokens,
   jsonUsage,
-  Mock,
   makeStreamTranslator,
   makeUsageTap,
   NO_USAGE,
@@ -194,11 +194,12 @@ export const send = async (
     signal === undefined
       ? new UpstreamCall(request.signal, ctx.settings.upstreamTimeoutMs)
       : new UpstreamCall(signal, undefined)
-  if (route.provider === "mock") {
-    return { _tag: "Response", response: Mock.chat(planned.bodyObject, route.upstreamModel), call }
-  }
   const { spec } = credential.provider
   const url = spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
+  // An in-process provider (the mock) answers the request as it would have been sent.
+  if (spec.transport !== undefined) {
+    return { _tag: "Response", response: spec.transport(url, planned.bodyObject), call }
+  }
   const headers = upstreamHeaders(
     spec.headers(Redacted.value(credential.apiKey)),
     upstreamFormat,

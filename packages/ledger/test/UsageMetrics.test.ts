@@ -111,9 +111,9 @@ describe("UsageMetrics", () => {
         estimated: false
       }
       const ok = makeEvent({ usage, costMicros: 1234, latencyMs: 80, ttftMs: 40, stream: true })
-      yield* recorder.record(ok)
-      yield* recorder.record(makeEvent({ usage, costMicros: 1, latencyMs: 3000 }))
-      yield* recorder.record(
+      recorder.record(ok)
+      recorder.record(makeEvent({ usage, costMicros: 1, latencyMs: 3000 }))
+      recorder.record(
         makeEvent({
           status: 502,
           outcome: "provider_error",
@@ -123,7 +123,7 @@ describe("UsageMetrics", () => {
         })
       )
       // A request refused before routing: its (client-chosen) model name is not a label.
-      yield* recorder.record(
+      recorder.record(
         makeEvent({
           provider: null,
           upstreamModel: null,
@@ -200,9 +200,9 @@ describe("UsageMetrics", () => {
       const metrics = yield* UsageMetrics
       metrics.recognize(testModels)
       const recorder = yield* UsageRecorder
-      yield* recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: 'we"ird\\model\nx' }))
+      recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: 'we"ird\\model\nx' }))
       for (let i = 0; i < 2100; i++) {
-        yield* recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: `m-${i}` }))
+        recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: `m-${i}` }))
       }
       const text = yield* metrics.render
       expect(text).toContain('model="we\\"ird\\\\model\\nx"')
