@@ -130,7 +130,7 @@ export const startStack = async (): Promise<Stack> => {
   const apps = [
     start("dashboard", ["apps/dashboard/src/serve.ts"], {
       PORT: String(dashboardPort),
-      HOSTNAME: "127.0.0.1",
+      HOST: "127.0.0.1",
       CONTROL_PLANE_URL: controlPlaneUrl,
       ROUTER_URL: routerUrl,
       REALTIME_URL: realtimeUrl,
