@@ -176,7 +176,7 @@ export const startStack = async (): Promise<Stack> => {
     if (process.env.DEBUG_DASHBOARD) console.log(`stack: ${what} after ${Date.now() - began} ms`)
   }
   try {
-    await waitFor(apps[0]!, `http://127.0.0.1:${dashboardPort}/config.json`, 120_000)
+    await waitFor(apps[0]!, `http://127.0.0.1:${dashboardPort}/config.json`, 300_000) // includes building it: slow on a loaded 2-core machine
     log("dashboard ready")
     await waitFor(apps[1]!, `http://127.0.0.1:${controlPlanePort}/health`, 120_000)
     log("control plane ready")
