@@ -8,7 +8,8 @@ import {
   type ProviderId,
   type PutSecretRequest,
   SecretNotFound,
-  SecretView
+  SecretView,
+  type ServiceUnavailable
 } from "@switchyard/domain"
 import { type SecretMetadata, Vault } from "@switchyard/vault"
 import { Context, Effect, Layer, Option } from "effect"
@@ -27,20 +28,26 @@ export const toView = (metadata: SecretMetadata): SecretView =>
 const notFound = (provider: string) =>
   new SecretNotFound({ message: `You have no ${provider} secret`, provider })
 
-/** The user's provider secrets. */
+/** The user's provider secrets; `ServiceUnavailable` (503) when the vault's database is down. */
 export class Secrets extends Context.Tag("@switchyard/control-plane/Secrets")<
   Secrets,
   {
-    readonly list: (userId: string) => Effect.Effect<ReadonlyArray<SecretView>>
-    readonly put: (userId: string, request: PutSecretRequest) => Effect.Effect<SecretView, InvalidRequest>
+    readonly list: (userId: string) => Effect.Effect<ReadonlyArray<SecretView>, ServiceUnavailable>
+    readonly put: (
+      userId: string,
+      request: PutSecretRequest
+    ) => Effect.Effect<SecretView, InvalidRequest | ServiceUnavailable>
     readonly setEnabled: (
       userId: string,
       provider: ProviderId,
       enabled: boolean
-    ) => Effect.Effect<SecretView, SecretNotFound>
-    readonly remove: (userId: string, provider: ProviderId) => Effect.Effect<void, SecretNotFound>
+    ) => Effect.Effect<SecretView, SecretNotFound | ServiceUnavailable>
+    readonly remove: (
+      userId: string,
+      provider: ProviderId
+    ) => Effect.Effect<void, SecretNotFound | ServiceUnavailable>
     /** Providers the user has an enabled secret for. */
-    readonly enabledProviders: (userId: string) => Effect.Effect<ReadonlyArray<string>>
+    readonly enabledProviders: (userId: string) => Effect.Effect<ReadonlyArray<string>, ServiceUnavailable>
   }
 >() {
   static readonly layer: Layer.Layer<Secrets, never, Vault | ChangeFeed | UpstreamUrlGuard> = Layer.effect(

@@ -60,7 +60,8 @@ describe("control plane over HTTP", () => {
         expect(update.status).toBe(200)
         expect((yield* call("GET", "/auth/me", { cookie })).body.hasCompletedOnboarding).toBe(true)
 
-        // No GitHub credentials configured: GitHub sign-in is not offered.
+        // No GitHub credentials configured: GitHub sign-in is not offered, and the front end is told so.
+        expect((yield* call("GET", "/auth/methods")).body).toEqual({ emailPassword: true, github: false })
         const github = yield* call("POST", "/api/auth/sign-in/social", {
           json: { provider: "github" },
           headers: { origin: CORS_ORIGIN }

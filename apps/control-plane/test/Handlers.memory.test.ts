@@ -48,6 +48,7 @@ const Untested = Layer.mergeAll(
       .handle("register", () => Effect.die("not in this suite"))
       .handle("login", () => Effect.die("not in this suite"))
       .handle("me", () => Effect.die("not in this suite"))
+      .handle("methods", () => Effect.die("not in this suite"))
   ),
   HttpApiBuilder.group(ControlPlaneApi, "analytics", analyticsHandlers).pipe(
     Layer.provide(

@@ -58,11 +58,16 @@ export const make = (hub: Hub, engine: "bun" | "node") => {
     if (bytes.byteLength > max) {
       return { ok: false, res: refuse(413, "PAYLOAD_TOO_LARGE", `The body is over ${max} bytes`) }
     }
+    let body: unknown
     try {
-      return { ok: true, body: JSON.parse(new TextDecoder().decode(bytes)) }
+      body = JSON.parse(new TextDecoder().decode(bytes))
     } catch {
       return { ok: false, res: refuse(400, "VALIDATION_ERROR", "body: is not valid JSON", "body") }
     }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return { ok: false, res: refuse(400, "VALIDATION_ERROR", "body: must be a JSON object", "body") }
+    }
+    return { ok: true, body }
   }
 
   /** The key and the rate, before any body is read. */

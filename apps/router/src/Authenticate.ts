@@ -32,8 +32,8 @@ export const authUnavailable = new GatewayError({
 export const verify = (ctx: GatewayContext, credential: string): Effect.Effect<Caller | GatewayError> =>
   ctx.auth.verify(credential).pipe(
     Effect.map(Option.getOrElse((): Caller | GatewayError => invalidKey)),
-    Effect.catchAllDefect((defect) =>
-      Effect.as(Effect.logError("verifying a credential failed", defect), authUnavailable)
+    Effect.catchTag("ServiceUnavailable", (outage) =>
+      Effect.as(Effect.logError("verifying a credential failed", outage.message), authUnavailable)
     )
   )
 

@@ -4,7 +4,7 @@
  * database per request); this module only picks the credential out of the headers and asks.
  */
 import { ApiKeyVerifier, UserTokenVerifier, type VerifiedKey } from "@switchyard/auth"
-import type { LimitsConfig } from "@switchyard/domain"
+import type { LimitsConfig, ServiceUnavailable } from "@switchyard/domain"
 import { Context, Effect, Layer, Option } from "effect"
 
 /** The authenticated caller. */
@@ -20,9 +20,10 @@ export interface Caller {
 export class CallerAuth extends Context.Tag("@switchyard/router/CallerAuth")<
   CallerAuth,
   {
-    readonly verify: (credential: string) => Effect.Effect<Option.Option<Caller>>
-    /** `verify`'s answer when it is known without running anything (a cache hit), else `undefined`. */
+    /** The hot path's face: the answer when it is known without running anything (a cache hit), else `undefined`. */
     readonly verifyCached: (credential: string) => Option.Option<Caller> | undefined
+    /** The same answer as an effect, looked up on a miss; `ServiceUnavailable` when the store is down. */
+    readonly verify: (credential: string) => Effect.Effect<Option.Option<Caller>, ServiceUnavailable>
   }
 >() {}
 

@@ -8,7 +8,7 @@
  * Nothing has reached the client until `Forward.answer`, which awaits a stream's first chunk
  * before answering, so every failure before it can still be retried or fall back.
  */
-import { GatewayError, type RouteProviderId } from "@switchyard/domain"
+import { GatewayError, modelNameProblem, type RouteProviderId } from "@switchyard/domain"
 import {
   type ClientFormat,
   type ClientRequest,
@@ -55,11 +55,11 @@ export type Prepared =
  */
 export const prepare = async (
   ctx: GatewayContext,
-  token: string,
+  token: string | Caller,
   model: string | undefined,
   bodyError: GatewayError | undefined
 ): Promise<Prepared> => {
-  const found = await verifyNow(ctx, token)
+  const found = typeof token === "string" ? await verifyNow(ctx, token) : token
   if (found instanceof GatewayError) return { ok: false, caller: undefined, error: found }
   const caller = found
   if (bodyError !== undefined || model === undefined) {
@@ -95,19 +95,27 @@ export type Parsed =
     }
   | { readonly ok: false; readonly error: GatewayError; readonly model: string }
 
+/**
+ * The model a refused body named, for its usage event: only when it is a valid model name (a bad
+ * one is what was refused; recording it would carry NUL or 8 000 characters into the ledger).
+ */
+export const recordableModel = (json: unknown): string =>
+  typeof json === "object" &&
+  json !== null &&
+  "model" in json &&
+  typeof json.model === "string" &&
+  modelNameProblem(json.model) === undefined
+    ? json.model
+    : ""
+
 /** Validates a parsed body as a client request of `format`. */
 export const parseBody = (format: ClientFormat, body: JsonBody | GatewayError): Parsed => {
   if (body instanceof GatewayError) return { ok: false, error: body, model: "" }
   const parsed = parseClientRequest(format, body.json)
   if (Either.isRight(parsed)) return { ok: true, request: parsed.right, bytes: body.bytes }
-  const json = body.json
-  const model =
-    typeof json === "object" && json !== null && "model" in json && typeof json.model === "string"
-      ? json.model
-      : ""
   return {
     ok: false,
-    model,
+    model: recordableModel(body.json),
     error: new GatewayError({
       status: 400,
       type: "invalid_request_error",
@@ -117,7 +125,11 @@ export const parseBody = (format: ClientFormat, body: JsonBody | GatewayError): 
   }
 }
 
-/** Handles one chat request from a client speaking `format`. */
+/**
+ * Handles one chat request from a client speaking `format`. The key is checked before the body is
+ * read: a request with a bad key is answered without its body ever being buffered, so bogus keys
+ * cannot make the router hold megabytes per connection.
+ */
 export const handle = async (
   ctx: GatewayContext,
   request: Request,
@@ -126,16 +138,21 @@ export const handle = async (
   const startedAt = performance.now()
   const token = credentialOf(request.headers)
   if (token === undefined) return errorResponse(format, missingKey)
+  const caller = await verifyNow(ctx, token)
+  if (caller instanceof GatewayError) return errorResponse(format, caller)
   const parsed = parseBody(format, await readJsonBody(request, ctx.settings.maxBodyBytes))
-  return serve(ctx, request, format, token, parsed, startedAt)
+  return serve(ctx, request, format, caller, parsed, startedAt)
 }
 
-/** Serves a parsed request (also the entry of seed 003's `/api/chat`, which builds its own). */
+/**
+ * Serves a parsed request (also the entry of seed 003's `/api/chat`, which builds its own) for a
+ * caller already authenticated, or a credential still to check.
+ */
 export const serve = async (
   ctx: GatewayContext,
   request: Request,
   format: ClientFormat,
-  token: string,
+  token: string | Caller,
   parsed: Parsed,
   startedAt: number
 ): Promise<Response> => {
@@ -234,11 +251,22 @@ const forward = async (
     plans.set(deployment.id, planned)
     return planned
   }
+  const userId = log.caller.userId
+  /** A user's own key is theirs alone: its failures open a breaker of its own. */
+  const ownKey = (deployment: Routing.Deployment): boolean => {
+    if (deployment.credential !== undefined) return false
+    const found =
+      deployment === primary ? credential : ctx.credentials.resolveCached(userId, deployment.provider)
+    return found !== undefined && !(found instanceof GatewayError) && found.source === "user"
+  }
   let answered: Fallbacks.Answer<Routing.Deployment>
   try {
     answered = await Fallbacks.runWithFallbacks({
       groups,
       breaker: ctx.breaker(),
+      breakerKey: (deployment) => (ownKey(deployment) ? `${deployment.id}#user:${userId}` : deployment.id),
+      // A 429 on the user's own key is their quota, not the provider's health.
+      statusCounts: (deployment, status) => status !== 429 || !ownKey(deployment),
       policy: table.retry,
       timeouts: table.timeouts ?? {
         ...Timeouts.defaultTimeouts,
@@ -247,9 +275,30 @@ const forward = async (
       signal: request.signal,
       timers: ctx.timers,
       attempt: async (deployment, { signal }) => {
-        const planned = await planFor(deployment)
+        let planned: Forward.Plan
+        try {
+          planned = await planFor(deployment)
+        } catch (error) {
+          // Building the request failed on our side: not the provider's fault, not worth a retry.
+          if (error instanceof Fallbacks.AttemptFailure) throw error
+          throw new Fallbacks.AttemptFailure({
+            retryable: false,
+            message: `the request could not be prepared: ${error instanceof Error ? error.message : String(error)}`
+          })
+        }
         const sent = await Forward.send(ctx, request, planned, signal)
-        if (sent._tag === "Failed") throw sent.error
+        if (sent._tag === "Failed") {
+          // Refused by our own guard (a redirect, a non-public address): final, and the client
+          // gets exactly that error; anything else is a connection failure, retried.
+          if (Forward.isRefusal(sent.error)) {
+            throw new Fallbacks.AttemptFailure({
+              retryable: false,
+              message: sent.error.message,
+              cause: sent.error
+            })
+          }
+          throw sent.error
+        }
         sentBy.set(sent.response, sent)
         return sent.response
       }
@@ -262,14 +311,22 @@ const forward = async (
       ctx.accounting.finish(log, failed(refused.error))
       return errorResponse(format, refused.error, log.headers)
     }
+    const refusal =
+      cause instanceof Fallbacks.UpstreamUnavailable &&
+      cause.cause instanceof Fallbacks.AttemptFailure &&
+      cause.cause.cause instanceof GatewayError
+        ? cause.cause.cause
+        : undefined
     const error =
-      cause instanceof Fallbacks.UpstreamUnavailable
-        ? cause.reason === "cancelled"
-          ? clientGone
-          : cause.reason === "connection_error" || cause.reason === "failed"
-            ? UpstreamError.unreachable(route.provider, cause.message)
-            : Fallbacks.toGatewayError(cause)
-        : UpstreamError.unreachable(route.provider, cause)
+      refusal !== undefined
+        ? refusal
+        : cause instanceof Fallbacks.UpstreamUnavailable
+          ? cause.reason === "cancelled"
+            ? clientGone
+            : cause.reason === "connection_error" || cause.reason === "failed"
+              ? UpstreamError.unreachable(route.provider, cause.message)
+              : Fallbacks.toGatewayError(cause)
+          : UpstreamError.unreachable(route.provider, cause)
     ctx.accounting.finish(log, failed(error, error === clientGone ? "client_abort" : undefined))
     return errorResponse(format, error, log.headers)
   }

@@ -2,11 +2,12 @@
  * Limits on the hot path: before a request is forwarded it is admitted by the limiter with an
  * estimate (prompt tokens estimated from the body plus `max_tokens`, priced at the route's rates);
  * when the request ends (success, error or abort) the admission is settled with the real tokens
- * and cost. An estimate that includes `max_tokens` is an upper bound, so the budget is not
- * overspent (see `packages/router-core/src/limits/README.md` for the bound without it).
+ * and cost. The estimate's output is `max_tokens`, or the model's maximum output when the request
+ * sets none, so it is an upper bound and the budget is not overspent (see
+ * `packages/router-core/src/limits/README.md`). A model without a price is refused under a budget.
  */
 import {
-  type GatewayError,
+  GatewayError,
   LimitExceeded,
   type LimitsConfig,
   LimitsUnavailable,
@@ -18,6 +19,7 @@ import {
   estimateInputTokens,
   LimitErrors,
   Limiter,
+  MaxOutput,
   RateLimitHeaders,
   type Routing
 } from "@switchyard/router-core"
@@ -30,12 +32,30 @@ export type Admitted =
   | { readonly ok: true; readonly admission: Limiter.Admission; readonly headers: Record<string, string> }
   | { readonly ok: false; readonly error: GatewayError; readonly headers: Record<string, string> }
 
-/** The completion tokens a request may produce, when it says (0 when it does not). */
-const maxOutputTokens = (req: ClientRequest): number => {
+/**
+ * The completion tokens a request may produce: what it asks for, never more than the model can
+ * write; when it does not say, the model's documented maximum output (`MaxOutput`), so the
+ * estimate stays an upper bound and a budget holds.
+ */
+export const maxOutputTokens = (req: ClientRequest, upstreamModel: string): number => {
   const body = req.body as unknown as Record<string, unknown>
   const value = body.max_completion_tokens ?? body.max_tokens
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0
+  const most = MaxOutput.maxOutputTokens(upstreamModel)
+  return typeof value === "number" && value > 0 && value < most ? Math.ceil(value) : most
 }
+
+/** 403: the model has no price, and a spend budget applies (it would be charged $0). */
+const unpriced = (route: Routing.Route) =>
+  new GatewayError({
+    status: 403,
+    type: "invalid_request_error",
+    code: "model_not_priced",
+    param: "model",
+    message: `The model \`${route.provider}/${route.upstreamModel}\` has no price in this gateway's price table, so it cannot be used under a spend budget; the operator can price it in PRICING_FILE`
+  })
+
+const hasBudget = (limits: EffectiveLimits.EffectiveLimits) =>
+  limits.user.budget !== undefined || limits.key.budget !== undefined
 
 /** Tokens a usage counts against `tpm`: every prompt token (cached or not) and every output token. */
 export const tokensOf = (usage: TokenUsage): number =>
@@ -105,8 +125,8 @@ export const admit = (
   if (!resolved.any) return unlimitedAdmission
   const limits = resolved.limits
   const inputTokens = estimateInputTokens(req)
-  const outputTokens = maxOutputTokens(req)
-  const { costMicros } = ctx.pricing.cost(route.provider, route.upstreamModel, {
+  const outputTokens = maxOutputTokens(req, route.upstreamModel)
+  const { costMicros, priced } = ctx.pricing.cost(route.provider, route.upstreamModel, {
     inputTokens,
     outputTokens,
     cachedInputTokens: 0,
@@ -114,14 +134,12 @@ export const admit = (
     reasoningTokens: 0,
     estimated: true
   })
-  const result = ctx.limiter.admitNow(
-    { userId: caller.userId, keyId: caller.apiKeyId ?? undefined },
-    limits,
-    {
-      tokens: inputTokens + outputTokens,
-      costMicros
-    }
-  )
+  // Unpriced means charged $0: under a budget that would be spending without limit.
+  if (!priced && hasBudget(limits)) return { ok: false, error: unpriced(route), headers: {} }
+  const result = ctx.limiter.admit({ userId: caller.userId, keyId: caller.apiKeyId ?? undefined }, limits, {
+    tokens: inputTokens + outputTokens,
+    costMicros
+  })
   return result instanceof Promise ? result.then(admitted) : admitted(result)
 }
 
@@ -138,5 +156,22 @@ const unlimitedAdmission: Admitted = { ok: true, admission: Limiter.unlimited, h
 
 /** Settles `admission` with the request's real usage and cost when `log` is finished. */
 export const bind = (log: RequestLog, admission: Limiter.Admission): void => {
-  log.onFinish = (usage, costMicros) => admission.settleNow({ tokens: tokensOf(usage), costMicros })
+  log.onFinish = (usage, costMicros) => admission.settle({ tokens: tokensOf(usage), costMicros })
+}
+
+/**
+ * Admits a request that is not a model call (failed-request sync): counted against the caller's
+ * request rate and concurrency like any other, charged no tokens or money, settled at once.
+ */
+export const admitPlain = async (ctx: GatewayContext, caller: Caller): Promise<Admitted> => {
+  const resolved = resolvedLimits(ctx.limitDefaults(), caller)
+  if (!resolved.any) return unlimitedAdmission
+  const result = await ctx.limiter.admit(
+    { userId: caller.userId, keyId: caller.apiKeyId ?? undefined },
+    resolved.limits,
+    { tokens: 0, costMicros: 0 }
+  )
+  const answer = admitted(result)
+  if (answer.ok) answer.admission.settle({ tokens: 0, costMicros: 0 })
+  return answer
 }

@@ -52,6 +52,31 @@ const readUpTo = async (request: Request, limit: number): Promise<Uint8Array<Arr
   return out
 }
 
+/** Deepest nesting of arrays and objects accepted in a body. */
+export const MAX_BODY_DEPTH = 256
+
+/**
+ * Whether the JSON text nests arrays and objects deeper than `MAX_BODY_DEPTH` (brackets inside
+ * strings do not count). Checked on the bytes before parsing: a 100 000-deep body would overflow
+ * the stack later, when it is serialised or walked, and fail as our bug instead of the client's.
+ */
+export const nestsTooDeep = (bytes: Uint8Array): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    if (inString) {
+      if (b === 0x5c)
+        i++ // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false
+    } else if (b === 0x22) inString = true
+    else if (b === 0x7b || b === 0x5b) {
+      if (++depth > MAX_BODY_DEPTH) return true
+    } else if (b === 0x7d || b === 0x5d) depth--
+  }
+  return false
+}
+
 /** Reads and parses the body; a GatewayError when it is too large, unreadable or not JSON. */
 export const readJsonBody = async (request: Request, limit: number): Promise<JsonBody | GatewayError> => {
   const declared = request.headers.get("content-length")
@@ -74,6 +99,13 @@ export const readJsonBody = async (request: Request, limit: number): Promise<Jso
       status: 400,
       type: "invalid_request_error",
       message: "The request body is empty"
+    })
+  }
+  if (nestsTooDeep(bytes)) {
+    return new GatewayError({
+      status: 400,
+      type: "invalid_request_error",
+      message: `The request body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`
     })
   }
   try {

@@ -6,6 +6,7 @@
  */
 import { Config, Effect, ManagedRuntime } from "effect"
 import * as AppLayer from "./AppLayer.ts"
+import { withCors } from "./Cors.ts"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import * as Router from "./Router.ts"
 import * as Server from "./Server.ts"
@@ -16,7 +17,8 @@ const startup = Effect.gen(function* () {
   const port = yield* Config.port("PORT").pipe(Config.withDefault(8080))
   const graceMs = yield* Config.integer("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000))
   const settings = yield* GatewayConfig
-  const handler = yield* Router.make
+  const corsOrigin = yield* Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000"))
+  const handler = withCors(yield* Router.make, corsOrigin)
   return { port, graceMs, settings, handler }
 })
 

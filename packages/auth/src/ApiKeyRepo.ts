@@ -2,8 +2,8 @@
  * Storage of API keys (one row per user, the key only as its hash, with the key's own limits), in
  * PostgreSQL or in memory. Every query runs on a unique index: `user_id` or `key_hash`.
  */
-import { SqlClient, type SqlError, SqlSchema } from "@effect/sql"
-import { LimitsConfig } from "@switchyard/domain"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { LimitsConfig, ServiceUnavailable } from "@switchyard/domain"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 
 /** One stored key. */
@@ -40,37 +40,37 @@ export interface NewKey {
   readonly last4: string
 }
 
-/** The key storage. */
+/** The key storage. A database that cannot be reached fails with `ServiceUnavailable`. */
 export class ApiKeyRepo extends Context.Tag("@switchyard/auth/ApiKeyRepo")<
   ApiKeyRepo,
   {
-    readonly findByUser: (userId: string) => Effect.Effect<Option.Option<ApiKeyRecord>, SqlError.SqlError>
-    readonly findByHash: (keyHash: string) => Effect.Effect<Option.Option<ApiKeyRecord>, SqlError.SqlError>
+    readonly findByUser: (userId: string) => Effect.Effect<Option.Option<ApiKeyRecord>, ServiceUnavailable>
+    readonly findByHash: (keyHash: string) => Effect.Effect<Option.Option<ApiKeyRecord>, ServiceUnavailable>
     /** Stores the user's key; `None` when the user already has one. */
     readonly insert: (
       userId: string,
       key: NewKey
-    ) => Effect.Effect<Option.Option<ApiKeyRecord>, SqlError.SqlError>
+    ) => Effect.Effect<Option.Option<ApiKeyRecord>, ServiceUnavailable>
     /** Replaces the user's key in place, keeping its limits; returns the old hash and the new record. */
     readonly replace: (
       userId: string,
       key: NewKey
     ) => Effect.Effect<
       Option.Option<{ readonly oldHash: string; readonly record: ApiKeyRecord }>,
-      SqlError.SqlError
+      ServiceUnavailable
     >
     /** Applies `patch` to the user's key; `None` when the user has none. */
     readonly update: (
       userId: string,
       patch: ApiKeyPatch
-    ) => Effect.Effect<Option.Option<ApiKeyRecord>, SqlError.SqlError>
+    ) => Effect.Effect<Option.Option<ApiKeyRecord>, ServiceUnavailable>
     /** Deletes the user's key; returns what was deleted. */
-    readonly remove: (userId: string) => Effect.Effect<Option.Option<ApiKeyRecord>, SqlError.SqlError>
+    readonly remove: (userId: string) => Effect.Effect<Option.Option<ApiKeyRecord>, ServiceUnavailable>
     /**
      * Records that keys were used at `at` (never moving `lastUsedAt` backwards). Meant for the
      * router's periodic batch, not for each request.
      */
-    readonly markUsed: (keyIds: ReadonlyArray<string>, at: Date) => Effect.Effect<void, SqlError.SqlError>
+    readonly markUsed: (keyIds: ReadonlyArray<string>, at: Date) => Effect.Effect<void, ServiceUnavailable>
   }
 >() {
   /** PostgreSQL (`api_key` table from `authMigrations`). */
@@ -92,12 +92,13 @@ export class ApiKeyRepo extends Context.Tag("@switchyard/auth/ApiKeyRepo")<
       const decode = (row: unknown) => Effect.orDie(Schema.decodeUnknown(ApiKeyRecord)(row))
       const decodeFirst = (rows: ReadonlyArray<unknown>) =>
         Effect.transposeMapOption(Option.fromNullable(rows[0]), decode)
+      const outage = Effect.mapError(ServiceUnavailable.database)
       return {
-        findByUser: (userId) => findByUser(userId).pipe(Effect.catchTag("ParseError", Effect.die)),
-        findByHash: (keyHash) => findByHash(keyHash).pipe(Effect.catchTag("ParseError", Effect.die)),
+        findByUser: (userId) => findByUser(userId).pipe(Effect.catchTag("ParseError", Effect.die), outage),
+        findByHash: (keyHash) => findByHash(keyHash).pipe(Effect.catchTag("ParseError", Effect.die), outage),
         insert: (userId, key) =>
           sql`INSERT INTO api_key ${sql.insert({ id: crypto.randomUUID(), userId, ...key })}
-              ON CONFLICT (user_id) DO NOTHING RETURNING *`.pipe(Effect.flatMap(decodeFirst)),
+              ON CONFLICT (user_id) DO NOTHING RETURNING *`.pipe(Effect.flatMap(decodeFirst), outage),
         replace: (userId, key) =>
           sql<{ oldHash: string }>`
             WITH old AS (SELECT id, key_hash FROM api_key WHERE user_id = ${userId} FOR UPDATE)
@@ -109,7 +110,8 @@ export class ApiKeyRepo extends Context.Tag("@switchyard/auth/ApiKeyRepo")<
               Effect.transposeMapOption(Option.fromNullable(rows[0]), (row) =>
                 Effect.map(decode(row), (record) => ({ oldHash: row.oldHash, record }))
               )
-            )
+            ),
+            outage
           ),
         update: (userId, patch) =>
           sql`UPDATE api_key SET
@@ -117,15 +119,19 @@ export class ApiKeyRepo extends Context.Tag("@switchyard/auth/ApiKeyRepo")<
                 limits = CASE WHEN ${patch.limits !== undefined}::boolean
                   THEN ${limitsJson(patch.limits ?? null)}::jsonb ELSE limits END,
                 updated_at = now()
-              WHERE user_id = ${userId} RETURNING *`.pipe(Effect.flatMap(decodeFirst)),
+              WHERE user_id = ${userId} RETURNING *`.pipe(Effect.flatMap(decodeFirst), outage),
         remove: (userId) =>
-          sql`DELETE FROM api_key WHERE user_id = ${userId} RETURNING *`.pipe(Effect.flatMap(decodeFirst)),
+          sql`DELETE FROM api_key WHERE user_id = ${userId} RETURNING *`.pipe(
+            Effect.flatMap(decodeFirst),
+            outage
+          ),
         markUsed: (keyIds, at) =>
           keyIds.length === 0
             ? Effect.void
             : sql`UPDATE api_key SET last_used_at = ${at}
                   WHERE id IN ${sql.in(keyIds)} AND (last_used_at IS NULL OR last_used_at < ${at})`.pipe(
-                Effect.asVoid
+                Effect.asVoid,
+                outage
               )
       }
     })

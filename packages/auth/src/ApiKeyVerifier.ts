@@ -6,6 +6,7 @@
  * remembered briefly so a client retrying a bad key does not reach the database each time.
  */
 import type { SqlClient } from "@effect/sql"
+import type { ServiceUnavailable } from "@switchyard/domain"
 import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
 import * as ApiKeyFormat from "./ApiKeyFormat.ts"
 import { ApiKeyRepo } from "./ApiKeyRepo.ts"
@@ -33,10 +34,10 @@ export class ApiKeyVerifier extends Context.Tag("@switchyard/auth/ApiKeyVerifier
   ApiKeyVerifier,
   {
     /**
-     * `Some` for a valid, enabled key (with its limits). Dies if the database fails on a cache miss (the router
-     * answers 5xx: an outage must not look like a wrong key).
+     * `Some` for a valid, enabled key (with its limits). Fails with `ServiceUnavailable` when the
+     * database cannot be read on a cache miss (an outage must not look like a wrong key).
      */
-    readonly verify: (rawKey: string) => Effect.Effect<Option.Option<VerifiedKey>>
+    readonly verify: (rawKey: string) => Effect.Effect<Option.Option<VerifiedKey>, ServiceUnavailable>
     /**
      * `verify`'s answer when the cache holds it, else `undefined` (then call `verify`): lets the
      * router's hot path skip running an effect for the common case, a cached key.
@@ -71,7 +72,7 @@ export class ApiKeyVerifier extends Context.Tag("@switchyard/auth/ApiKeyVerifier
         )
       )
 
-      const verify = (rawKey: string): Effect.Effect<Option.Option<VerifiedKey>> => {
+      const verify = (rawKey: string): Effect.Effect<Option.Option<VerifiedKey>, ServiceUnavailable> => {
         if (!ApiKeyFormat.isWellFormed(rawKey)) return Effect.succeedNone
         const keyHash = ApiKeyFormat.hash(rawKey)
         return cache.get(
@@ -79,7 +80,7 @@ export class ApiKeyVerifier extends Context.Tag("@switchyard/auth/ApiKeyVerifier
           Effect.map(repo.findByHash(keyHash), (record) => {
             const value = toVerified(record)
             return { value, ttlMillis: Option.isSome(value) ? positive : negative }
-          }).pipe(Effect.orDie)
+          })
         )
       }
       const verifyCached = (rawKey: string): Option.Option<VerifiedKey> | undefined =>

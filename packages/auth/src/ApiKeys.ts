@@ -2,8 +2,13 @@
  * The API-key lifecycle behind `/v1/apikey`: one key per user, shown in full only when created or
  * regenerated, every change published on the change feed so routers drop it at once.
  */
-import type { SqlClient, SqlError } from "@effect/sql"
-import { ApiKeyAlreadyExists, ApiKeyNotFound, type LimitsConfig } from "@switchyard/domain"
+import type { SqlClient } from "@effect/sql"
+import {
+  ApiKeyAlreadyExists,
+  ApiKeyNotFound,
+  type LimitsConfig,
+  type ServiceUnavailable
+} from "@switchyard/domain"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import * as ApiKeyFormat from "./ApiKeyFormat.ts"
 import { type ApiKeyPatch, type ApiKeyRecord, ApiKeyRepo } from "./ApiKeyRepo.ts"
@@ -32,10 +37,10 @@ const notFound = () => new ApiKeyNotFound({ message: "You have no API key; creat
 export class ApiKeys extends Context.Tag("@switchyard/auth/ApiKeys")<
   ApiKeys,
   {
-    readonly get: (userId: string) => Effect.Effect<Option.Option<ApiKeyRecord>, SqlError.SqlError>
-    readonly create: (userId: string) => Effect.Effect<IssuedKey, ApiKeyAlreadyExists | SqlError.SqlError>
+    readonly get: (userId: string) => Effect.Effect<Option.Option<ApiKeyRecord>, ServiceUnavailable>
+    readonly create: (userId: string) => Effect.Effect<IssuedKey, ApiKeyAlreadyExists | ServiceUnavailable>
     /** A new key in place of the old one, which stops working at once. */
-    readonly regenerate: (userId: string) => Effect.Effect<IssuedKey, ApiKeyNotFound | SqlError.SqlError>
+    readonly regenerate: (userId: string) => Effect.Effect<IssuedKey, ApiKeyNotFound | ServiceUnavailable>
     /**
      * Changes whether the key works and/or its limits (`limits` replaces the whole object; `{}` and
      * `null` both remove it). Published, so routers drop the cached key at once.
@@ -43,15 +48,15 @@ export class ApiKeys extends Context.Tag("@switchyard/auth/ApiKeys")<
     readonly update: (
       userId: string,
       patch: ApiKeyPatch
-    ) => Effect.Effect<ApiKeyRecord, ApiKeyNotFound | SqlError.SqlError>
+    ) => Effect.Effect<ApiKeyRecord, ApiKeyNotFound | ServiceUnavailable>
     /** `update(userId, { enabled })`. */
     readonly setEnabled: (
       userId: string,
       enabled: boolean
-    ) => Effect.Effect<ApiKeyRecord, ApiKeyNotFound | SqlError.SqlError>
-    readonly remove: (userId: string) => Effect.Effect<void, ApiKeyNotFound | SqlError.SqlError>
+    ) => Effect.Effect<ApiKeyRecord, ApiKeyNotFound | ServiceUnavailable>
+    readonly remove: (userId: string) => Effect.Effect<void, ApiKeyNotFound | ServiceUnavailable>
     /** Reads the database (no cache): the authoritative answer, for `/v1/apikey/verify`. */
-    readonly verify: (rawKey: string) => Effect.Effect<Option.Option<VerifiedKey>, SqlError.SqlError>
+    readonly verify: (rawKey: string) => Effect.Effect<Option.Option<VerifiedKey>, ServiceUnavailable>
   }
 >() {
   /** Over any `ApiKeyRepo`. */

@@ -10,6 +10,7 @@
  * what proves the client.
  */
 import { SqlClient } from "@effect/sql"
+import { ServiceUnavailable } from "@switchyard/domain"
 import { Clock, Context, Duration, Effect, Layer, Option, Queue } from "effect"
 import { hash } from "./ApiKeyFormat.ts"
 import { ChangeFeed } from "./ChangeFeed.ts"
@@ -57,13 +58,13 @@ export const sessionTokenOf = (token: string): Option.Option<string> => {
 export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVerifier")<
   UserTokenVerifier,
   {
-    /** `Some` for a live session. Dies if the database fails on a cache miss. */
-    readonly verify: (token: string) => Effect.Effect<Option.Option<VerifiedUser>>
+    /** `Some` for a live session; `ServiceUnavailable` when the database fails on a cache miss. */
+    readonly verify: (token: string) => Effect.Effect<Option.Option<VerifiedUser>, ServiceUnavailable>
   }
 >() {
   /** A verifier over a session lookup (by session token), kept current by the `ChangeFeed`. */
   static readonly make = (
-    lookup: (sessionToken: string) => Effect.Effect<Option.Option<LiveSession>>,
+    lookup: (sessionToken: string) => Effect.Effect<Option.Option<LiveSession>, ServiceUnavailable>,
     options?: UserTokenVerifierOptions
   ) =>
     Effect.gen(function* () {
@@ -88,7 +89,7 @@ export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVe
         )
       )
 
-      const verify = (token: string): Effect.Effect<Option.Option<VerifiedUser>> =>
+      const verify = (token: string): Effect.Effect<Option.Option<VerifiedUser>, ServiceUnavailable> =>
         Option.match(sessionTokenOf(token), {
           onNone: () => Effect.succeedNone,
           onSome: (sessionToken) =>
@@ -120,7 +121,7 @@ export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVe
           sql<LiveSession>`SELECT "userId", "expiresAt" FROM "session"
                            WHERE "token" = ${hash(sessionToken)} AND "expiresAt" > now()`.pipe(
             Effect.map((rows) => Option.fromNullable(rows[0])),
-            Effect.orDie
+            Effect.mapError(ServiceUnavailable.database)
           )
         return yield* UserTokenVerifier.make(lookup, options)
       })

@@ -12,7 +12,7 @@ import {
 import { ApiKeyAlreadyExists, ApiKeyNotFound, ServiceUnavailable } from "./ControlPlaneErrors.ts"
 import { Authentication } from "./User.ts"
 
-/** `/v1/apikey` endpoints. All but `verify` need a signed-in user. */
+/** `/v1/apikey` endpoints. All but `verify` need a signed-in user; any answers 503 when the database is down. */
 export class ApiKeyApi extends HttpApiGroup.make("apikey")
   .add(HttpApiEndpoint.get("get", "/").addSuccess(ApiKeyView).addError(ApiKeyNotFound))
   .add(
@@ -29,10 +29,6 @@ export class ApiKeyApi extends HttpApiGroup.make("apikey")
   )
   .add(HttpApiEndpoint.del("remove", "/").addSuccess(HttpApiSchema.NoContent).addError(ApiKeyNotFound))
   .middlewareEndpoints(Authentication)
-  .add(
-    HttpApiEndpoint.post("verify", "/verify")
-      .setPayload(VerifyKeyRequest)
-      .addSuccess(VerifyKeyResponse)
-      .addError(ServiceUnavailable)
-  )
+  .add(HttpApiEndpoint.post("verify", "/verify").setPayload(VerifyKeyRequest).addSuccess(VerifyKeyResponse))
+  .addError(ServiceUnavailable)
   .prefix("/v1/apikey") {}

@@ -39,7 +39,14 @@ export class AccessToken extends Schema.Class<AccessToken>("AccessToken")({
   token_type: Schema.Literal("bearer")
 }) {}
 
-/** Seed 003's `/auth/*` routes. */
+/** How people can sign in on this deployment, so a front end offers only what works. */
+export class SignInMethods extends Schema.Class<SignInMethods>("SignInMethods")({
+  emailPassword: Schema.Boolean,
+  /** GitHub OAuth (`GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET` are set). */
+  github: Schema.Boolean
+}) {}
+
+/** Seed 003's `/auth/*` routes, and the sign-in methods the dashboard asks for. */
 export class AuthApi extends HttpApiGroup.make("auth")
   .add(
     HttpApiEndpoint.post("register", "/register")
@@ -57,4 +64,5 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addError(TooManyRequests)
   )
   .add(HttpApiEndpoint.get("me", "/me").addSuccess(User).middleware(Authentication))
+  .add(HttpApiEndpoint.get("methods", "/methods").addSuccess(SignInMethods))
   .prefix("/auth") {}

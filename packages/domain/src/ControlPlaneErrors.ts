@@ -81,12 +81,20 @@ export class SecretNotFound extends Schema.TaggedError<SecretNotFound>()(
   HttpApiSchema.annotations({ status: 404 })
 ) {}
 
-/** A dependency the request needs (database, vault) failed; nothing about the request was wrong. */
+/**
+ * A dependency the request needs (database, vault) failed; nothing about the request was wrong.
+ * Repositories fail with it when their database cannot be reached (an outage is an expected
+ * failure, not a defect), so every edge can answer 503.
+ */
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()(
   "ServiceUnavailable",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 503 })
-) {}
+) {
+  /** The database could not be reached or failed the query. */
+  static readonly database = () =>
+    new ServiceUnavailable({ message: "The database is unavailable; try again shortly" })
+}
 
 /**
  * A cookie-authenticated change sent from a page of an origin the control plane does not trust

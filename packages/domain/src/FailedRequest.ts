@@ -4,6 +4,7 @@
  */
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { isStorableText } from "./StoredText.ts"
 
 /** Largest accepted `request_data`, measured as its JSON serialization in UTF-8 bytes. */
 export const FAILED_REQUEST_DATA_MAX_BYTES = 64 * 1024
@@ -14,9 +15,16 @@ export const FAILED_REQUEST_ID_MAX_LENGTH = 255
 /** Longest accepted `error` message, in characters. */
 export const FAILED_REQUEST_ERROR_MAX_LENGTH = 16 * 1024
 
-/** PostgreSQL text cannot hold NUL characters: refuse them up front rather than fail to store. */
+/**
+ * PostgreSQL text cannot hold NUL characters nor (being UTF-8) lone surrogates: refuse them up
+ * front rather than fail to store (a 503 the client would retry for ever).
+ */
 const noNul = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
-  self.pipe(Schema.filter((s) => !s.includes("\u0000"), { message: () => "must not contain NUL characters" }))
+  self.pipe(
+    Schema.filter(isStorableText, {
+      message: () => "must not contain NUL characters or unpaired surrogates (invalid UTF-8)"
+    })
+  )
 
 const EARLIEST = Date.parse("0001-01-01T00:00:00Z")
 const LATEST = Date.parse("9999-12-31T23:59:59Z")
@@ -75,4 +83,11 @@ export class FailedRequestStoreUnavailable extends Schema.TaggedError<FailedRequ
   "FailedRequestStoreUnavailable",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 503 })
+) {}
+
+/** The user's stored failed requests already fill their quota (count or bytes). */
+export class FailedRequestQuotaExceeded extends Schema.TaggedError<FailedRequestQuotaExceeded>()(
+  "FailedRequestQuotaExceeded",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 429 })
 ) {}

@@ -8,7 +8,10 @@ import { InvalidRequest, SecretNotFound, ServiceUnavailable } from "./ControlPla
 import { PutSecretRequest, SecretPath, SecretView } from "./Secret.ts"
 import { Authentication } from "./User.ts"
 
-/** `/v1/secret` endpoints; all need a signed-in user and only ever touch that user's secrets. */
+/**
+ * `/v1/secret` endpoints; all need a signed-in user and only ever touch that user's secrets; any
+ * answers 503 when the database is down.
+ */
 export class SecretApi extends HttpApiGroup.make("secret")
   .add(HttpApiEndpoint.get("list", "/").addSuccess(Schema.Array(SecretView)))
   .add(
@@ -16,7 +19,6 @@ export class SecretApi extends HttpApiGroup.make("secret")
       .setPayload(PutSecretRequest)
       .addSuccess(SecretView)
       .addError(InvalidRequest)
-      .addError(ServiceUnavailable)
   )
   .add(
     HttpApiEndpoint.patch("setEnabled", "/:provider")
@@ -32,4 +34,5 @@ export class SecretApi extends HttpApiGroup.make("secret")
       .addError(SecretNotFound)
   )
   .middleware(Authentication)
+  .addError(ServiceUnavailable)
   .prefix("/v1/secret") {}

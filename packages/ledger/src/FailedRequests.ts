@@ -7,13 +7,39 @@
  */
 import {
   FAILED_REQUEST_DATA_MAX_BYTES,
+  FailedRequestQuotaExceeded,
   FailedRequestStoreUnavailable,
   FailedRequestSync,
   type FailedRequestSynced,
-  InvalidFailedRequest
+  InvalidFailedRequest,
+  MAX_JSON_DEPTH,
+  unstorablePath
 } from "@switchyard/domain"
-import { Clock, Context, Effect, Layer, ParseResult, Schema } from "effect"
+import { Clock, Config, type ConfigError, Context, Effect, Layer, ParseResult, Schema } from "effect"
 import { LedgerSql } from "./LedgerDatabase.ts"
+
+/** How much one user may keep stored: a client reporting in a loop must not fill the disk. */
+export interface Quota {
+  readonly maxRequests: number
+  /** Sum of the stored (`pg_column_size`) sizes of a user's `request_data`. */
+  readonly maxBytes: number
+}
+
+const defaultQuota: Quota = { maxRequests: 1000, maxBytes: 10 * 1024 * 1024 }
+
+const quotaConfig: Config.Config<Quota> = Config.all({
+  maxRequests: Config.integer("FAILED_REQUESTS_MAX_PER_USER").pipe(
+    Config.withDefault(defaultQuota.maxRequests)
+  ),
+  maxBytes: Config.integer("FAILED_REQUESTS_MAX_BYTES_PER_USER").pipe(
+    Config.withDefault(defaultQuota.maxBytes)
+  )
+})
+
+const overQuota = (quota: Quota) =>
+  new FailedRequestQuotaExceeded({
+    message: `Your stored failed requests have reached the quota (${quota.maxRequests} requests or ${quota.maxBytes} bytes); older ones must expire first`
+  })
 
 /** Stores synced failed requests. */
 export class FailedRequests extends Context.Tag("@switchyard/ledger/FailedRequests")<
@@ -23,18 +49,33 @@ export class FailedRequests extends Context.Tag("@switchyard/ledger/FailedReques
     readonly store: (
       userId: string,
       body: unknown
-    ) => Effect.Effect<FailedRequestSynced, InvalidFailedRequest | FailedRequestStoreUnavailable>
+    ) => Effect.Effect<
+      FailedRequestSynced,
+      InvalidFailedRequest | FailedRequestQuotaExceeded | FailedRequestStoreUnavailable
+    >
   }
 >() {
-  /** Stored in the ledger database (`failed_requests`). */
-  static readonly layerPg: Layer.Layer<FailedRequests, never, LedgerSql> = Layer.effect(
+  /**
+   * Stored in the ledger database (`failed_requests`), within the per-user quota of
+   * `FAILED_REQUESTS_MAX_PER_USER` (1000) and `FAILED_REQUESTS_MAX_BYTES_PER_USER` (10 MiB).
+   */
+  static readonly layerPg: Layer.Layer<FailedRequests, ConfigError.ConfigError, LedgerSql> = Layer.effect(
     FailedRequests,
-    Effect.map(LedgerSql, (sql) => make(pgStore(sql)))
+    Effect.flatMap(quotaConfig, (quota) => Effect.map(LedgerSql, (sql) => make(pgStore(sql, quota))))
   )
-  /** Kept in memory. */
+  /** `layerPg` with an explicit quota (tests). */
+  static readonly layerPgWith = (quota: Quota): Layer.Layer<FailedRequests, never, LedgerSql> =>
+    Layer.effect(
+      FailedRequests,
+      Effect.map(LedgerSql, (sql) => make(pgStore(sql, quota)))
+    )
+  /** Kept in memory (quota by count only). */
   static readonly layerMemory: Layer.Layer<FailedRequests> = Layer.sync(FailedRequests, () =>
-    make(memoryStore())
+    make(memoryStore(defaultQuota))
   )
+  /** `layerMemory` with an explicit quota. */
+  static readonly layerMemoryWith = (quota: Quota): Layer.Layer<FailedRequests> =>
+    Layer.sync(FailedRequests, () => make(memoryStore(quota)))
 }
 
 const SYNCED_MESSAGE = "Request synced successfully"
@@ -44,7 +85,7 @@ type Store = (
   userId: string,
   request: FailedRequestSync,
   now: Date
-) => Effect.Effect<Date, FailedRequestStoreUnavailable>
+) => Effect.Effect<Date, FailedRequestStoreUnavailable | FailedRequestQuotaExceeded>
 
 const decode = Schema.decodeUnknown(FailedRequestSync, { errors: "first", onExcessProperty: "ignore" })
 
@@ -61,28 +102,20 @@ const invalid = (error: ParseResult.ParseError) => {
   })
 }
 
-/** True when a string or key anywhere in a JSON value contains a NUL character. */
-const hasNul = (value: unknown): boolean => {
-  if (typeof value === "string") return value.includes("\u0000")
-  if (Array.isArray(value)) return value.some(hasNul)
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value).some(([key, v]) => key.includes("\u0000") || hasNul(v))
-  }
-  return false
-}
-
 /** Validates a sync body (the field rules of `FailedRequestSync`, plus the size of `request_data`). */
 export const validate = (body: unknown): Effect.Effect<FailedRequestSync, InvalidFailedRequest> =>
   Effect.gen(function* () {
     const request = yield* Effect.mapError(decode(body), invalid)
-    const serialized = JSON.stringify(request.request_data)
-    // jsonb refuses NUL in strings: a body carrying one is the client's problem, not a 503.
-    if (hasNul(request.request_data)) {
+    // jsonb refuses NUL and unpaired surrogates: a body carrying one is the client's problem, not a
+    // 503. Checked before serialising: this also bounds the nesting `JSON.stringify` recurses into.
+    const bad = unstorablePath(request.request_data, "request_data")
+    if (bad !== undefined) {
       return yield* new InvalidFailedRequest({
         field: "request_data",
-        message: "request_data must not contain NUL characters (\\u0000)"
+        message: `${bad} must not contain NUL characters (\\u0000) or unpaired surrogates (invalid UTF-8), nor nest deeper than ${MAX_JSON_DEPTH} levels`
       })
     }
+    const serialized = JSON.stringify(request.request_data)
     const bytes = Buffer.byteLength(serialized, "utf8")
     if (bytes > FAILED_REQUEST_DATA_MAX_BYTES) {
       return yield* new InvalidFailedRequest({
@@ -109,32 +142,48 @@ const unavailable = (error: unknown) =>
   })
 
 const pgStore =
-  (sql: Context.Tag.Service<LedgerSql>): Store =>
+  (sql: Context.Tag.Service<LedgerSql>, quota: Quota): Store =>
   (userId, request, now) =>
     Effect.gen(function* () {
-      // Insert, or learn that a copy exists. Two statements on purpose: a row committed by a
-      // concurrent sync after this statement's snapshot is skipped by ON CONFLICT but would be
-      // invisible to a SELECT in the same statement.
+      // Insert while the user is within quota (their rows are found by the primary key's prefix),
+      // or learn that a copy exists. Two statements on purpose: a row committed by a concurrent
+      // sync after this statement's snapshot is skipped by ON CONFLICT but would be invisible to
+      // a SELECT in the same statement. Concurrent syncs of one user may pass the quota by as
+      // many rows as are in flight at once.
       const inserted = yield* sql<{ syncedAt: Date }>`
         INSERT INTO failed_requests (user_id, request_id, original_timestamp, request_data, error_message, synced_at)
-        VALUES (${userId}, ${request.request_id}, ${new Date(request.original_timestamp)},
-                ${JSON.stringify(request.request_data)}::jsonb, ${request.error}, ${now})
+        SELECT ${userId}, ${request.request_id}, ${new Date(request.original_timestamp)},
+               ${JSON.stringify(request.request_data)}::jsonb, ${request.error}, ${now}
+        FROM (SELECT count(*) AS n, coalesce(sum(pg_column_size(request_data)), 0) AS bytes
+              FROM failed_requests WHERE user_id = ${userId}) AS stored
+        WHERE stored.n < ${quota.maxRequests} AND stored.bytes < ${quota.maxBytes}
         ON CONFLICT (user_id, request_id) DO NOTHING
         RETURNING synced_at`
       if (inserted[0]) return inserted[0].syncedAt
       const existing = yield* sql<{ syncedAt: Date }>`
         SELECT synced_at FROM failed_requests WHERE user_id = ${userId} AND request_id = ${request.request_id}`
-      return existing[0]!.syncedAt
-    }).pipe(Effect.mapError(unavailable))
+      if (existing[0]) return existing[0].syncedAt
+      return yield* overQuota(quota)
+    }).pipe(
+      Effect.catchIf(
+        (error): error is Exclude<typeof error, FailedRequestQuotaExceeded> =>
+          !(error instanceof FailedRequestQuotaExceeded),
+        (error) => Effect.fail(unavailable(error))
+      )
+    )
 
-const memoryStore = (): Store => {
+const memoryStore = (quota: Quota): Store => {
   const rows = new Map<string, Date>()
+  const perUser = new Map<string, number>()
   return (userId, request, now) =>
-    Effect.sync(() => {
+    Effect.suspend(() => {
       const key = `${userId}\u0000${request.request_id}`
       const existing = rows.get(key)
-      if (existing) return existing
+      if (existing) return Effect.succeed(existing)
+      const count = perUser.get(userId) ?? 0
+      if (count >= quota.maxRequests) return Effect.fail(overQuota(quota))
+      perUser.set(userId, count + 1)
       rows.set(key, now)
-      return now
+      return Effect.succeed(now)
     })
 }

@@ -1,6 +1,11 @@
+import { randomBytes } from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { FAILED_REQUEST_DATA_MAX_BYTES, InvalidFailedRequest } from "@switchyard/domain"
+import {
+  FAILED_REQUEST_DATA_MAX_BYTES,
+  FailedRequestQuotaExceeded,
+  InvalidFailedRequest
+} from "@switchyard/domain"
 import { Effect, Layer, TestClock } from "effect"
 import { FailedRequests } from "../src/index.ts"
 import { ledgerTestDatabase } from "./events.ts"
@@ -12,6 +17,8 @@ const body = (overrides: Record<string, unknown> = {}) => ({
   error: "network unreachable",
   ...overrides
 })
+
+const quota = { maxRequests: 10, maxBytes: 10 * 1024 * 1024 }
 
 /** The contract every layer must meet. */
 const contract = (
@@ -74,6 +81,17 @@ const contract = (
           expect(yield* field(body({ error: "bad\u0000" }))).toBe("error")
           expect(yield* field(body({ request_data: { text: "x\u0000y" } }))).toBe("request_data")
           expect(yield* field(body({ request_data: [{ "k\u0000": 1 }] }))).toBe("request_data")
+          // Unpaired surrogates have no UTF-8 form: the client's error too, wherever they are.
+          expect(yield* field(body({ request_data: { text: "x\uD800y" } }))).toBe("request_data")
+          expect(yield* field(body({ request_data: ["\uDC00"] }))).toBe("request_data")
+          expect(yield* field(body({ request_data: { ["k\uDBFF"]: 1 } }))).toBe("request_data")
+          expect(yield* field(body({ error: "oops \uD83D" }))).toBe("error")
+          // A paired one (an emoji) is fine.
+          yield* store.store("user-1", body({ request_data: { text: "ok \uD83D\uDE00" } }))
+          // Nesting too deep to serialise safely.
+          let deep: unknown = 1
+          for (let i = 0; i < 10_000; i++) deep = [deep]
+          expect(yield* field(body({ request_data: deep }))).toBe("request_data")
           // A backslash followed by "u0000" is ordinary text.
           yield* store.store("user-1", body({ request_data: { text: "\\u0000" } }))
           expect(yield* field(body({ request_data: "a string" }))).toBe("request_data")
@@ -92,18 +110,38 @@ const contract = (
           yield* store.store("user-1", body({ request_data: [1, "two"] }))
         })
       )
+
+      it.effect(
+        "refuses new reports past the per-user quota, still answers repeats, other users unaffected",
+        () =>
+          Effect.gen(function* () {
+            const store = yield* FailedRequests
+            const first = body()
+            yield* store.store("quota-user", first)
+            for (let i = 1; i < quota.maxRequests; i++) yield* store.store("quota-user", body())
+            const refused = yield* Effect.flip(store.store("quota-user", body()))
+            expect(refused).toBeInstanceOf(FailedRequestQuotaExceeded)
+            // A repeat of a stored report is not a new row: still answered.
+            yield* store.store("quota-user", first)
+            yield* store.store("quota-other", body())
+          })
+      )
     })
   })
 
-contract("memory", FailedRequests.layerMemory)
+contract("memory", FailedRequests.layerMemoryWith(quota))
 contract(
   "postgres",
-  Layer.fresh(FailedRequests.layerPg).pipe(Layer.provideMerge(ledgerTestDatabase("ledger_failed_requests")))
+  Layer.fresh(FailedRequests.layerPgWith(quota)).pipe(
+    Layer.provideMerge(ledgerTestDatabase("ledger_failed_requests"))
+  )
 )
 
 describe("FailedRequests (postgres rows)", () => {
   it.layer(
-    Layer.fresh(FailedRequests.layerPg).pipe(Layer.provideMerge(ledgerTestDatabase("ledger_failed_rows")))
+    Layer.fresh(FailedRequests.layerPgWith({ maxRequests: 3, maxBytes: 60 * 1024 })).pipe(
+      Layer.provideMerge(ledgerTestDatabase("ledger_failed_rows"))
+    )
   )((it) => {
     it.effect("stores one row per (user, request id) with the request data intact", () =>
       Effect.gen(function* () {
@@ -122,6 +160,18 @@ describe("FailedRequests (postgres rows)", () => {
             originalTimestamp: new Date("2026-01-05T10:00:00Z")
           }
         ])
+      })
+    )
+
+    it.effect("counts the stored bytes against the quota", () =>
+      Effect.gen(function* () {
+        const store = yield* FailedRequests
+        // Random text hardly compresses: 37-50 KB stored each, so the third passes the 60 KB quota.
+        const blob = () => ({ blob: randomBytes(37_000).toString("base64") })
+        yield* store.store("bytes-user", body({ request_data: blob() }))
+        yield* store.store("bytes-user", body({ request_data: blob() }))
+        const refused = yield* Effect.flip(store.store("bytes-user", body({ request_data: blob() })))
+        expect(refused).toBeInstanceOf(FailedRequestQuotaExceeded)
       })
     )
   })

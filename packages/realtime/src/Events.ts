@@ -174,6 +174,16 @@ export const KeyChanged = Schema.Struct({
 })
 export type KeyChanged = typeof KeyChanged.Type
 
+/** `app_status`: one of the user's vibe apps (seed 004) changed status as it was generated, stopped or deleted. */
+export const AppStatusChanged = Schema.Struct({
+  app_id: Schema.String,
+  status: Schema.Literal("creating", "active", "failed", "stopped", "deleted"),
+  /** The version now served, when there is one. */
+  version: Schema.optional(Schema.Int),
+  timestamp: Schema.String
+})
+export type AppStatusChanged = typeof AppStatusChanged.Type
+
 /** Names of the events the hub emits, in one place for servers and clients. */
 export const EventName = {
   connected: "connected",
@@ -189,7 +199,8 @@ export const EventName = {
   userOffline: "user_offline",
   usage: "usage",
   budgetAlert: "budget_alert",
-  keyChanged: "key_changed"
+  keyChanged: "key_changed",
+  appStatus: "app_status"
 } as const
 
 /** Switchyard's own events, by name (what `Publisher.publish` takes). */
@@ -197,4 +208,5 @@ export interface SwitchyardEvents {
   readonly usage: UsageLive
   readonly budget_alert: BudgetAlert
   readonly key_changed: KeyChanged
+  readonly app_status: AppStatusChanged
 }

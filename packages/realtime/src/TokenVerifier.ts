@@ -167,6 +167,9 @@ export const make = (options: TokenVerifierOptions) =>
       }
     })
 
+    // The key or session store is down: the token cannot be checked now (not "invalid").
+    const outage = (error: { readonly message: string }) =>
+      new TokenCheckUnavailable({ message: error.message })
     const verify = (
       token: string
     ): Effect.Effect<Option.Option<AuthenticatedUser>, TokenCheckUnavailable> => {
@@ -174,19 +177,19 @@ export const make = (options: TokenVerifierOptions) =>
       if (token.startsWith("ef_")) {
         if (options.keys === undefined) return Effect.succeedNone
         return Effect.map(
-          options.keys.verify(token),
+          Effect.mapError(options.keys.verify(token), outage),
           Option.map((key): AuthenticatedUser => ({ id: key.userId, name: null, via: "api_key" }))
         )
       }
       if (Option.isSome(secret) && JWT_SHAPE.test(token)) return viaJwt(token, secret.value)
       const sessions = options.sessions
-      const bySession: Effect.Effect<Option.Option<AuthenticatedUser>> =
-        sessions === undefined
-          ? Effect.succeedNone
-          : Effect.map(
-              sessions.verify(token),
-              Option.map((user): AuthenticatedUser => ({ id: user.userId, name: null, via: "session" }))
-            )
+      const bySession: Effect.Effect<Option.Option<AuthenticatedUser>, TokenCheckUnavailable> = sessions ===
+      undefined
+        ? Effect.succeedNone
+        : Effect.map(
+            Effect.mapError(sessions.verify(token), outage),
+            Option.map((user): AuthenticatedUser => ({ id: user.userId, name: null, via: "session" }))
+          )
       return Effect.flatMap(bySession, (found) =>
         Option.isSome(found) || laravel === undefined ? Effect.succeed(found) : laravel(token)
       )

@@ -1,7 +1,7 @@
 /**
  * Which key a request is sent upstream with: the user's own secret from the vault (BYOK) when they
- * stored one and it is enabled, else the platform's key from the environment (`OPENAI_API_KEY`,
- * `ANTHROPIC_API_KEY`, `GOOGLE_AI_KEY`, `XAI_API_KEY`), else a 401 naming the provider (seed 000).
+ * stored one and it is enabled, else the platform's key from the environment
+ * (`PLATFORM_KEY_VARIABLES`), else a 401 naming the provider (seed 000).
  *
  * Users' secrets are cached in memory (no database read per request in steady state) and dropped
  * as soon as the control plane publishes a change for that user and provider. The cache is an LRU
@@ -10,8 +10,15 @@
  * safety net should the feed miss a change. The vault and the
  * change feed are supplied by the app, which keeps this package free of storage.
  */
-import { GatewayError, type ProviderId, type RouteProviderId } from "@switchyard/domain"
-import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import {
+  type DecryptionError,
+  GatewayError,
+  PLATFORM_KEY_VARIABLES,
+  type ProviderId,
+  type RouteProviderId,
+  type ServiceUnavailable
+} from "@switchyard/domain"
+import { Config, Context, Duration, Effect, Layer, Option, Record, Redacted, Schedule, Stream } from "effect"
 import { LRUCache } from "lru-cache"
 import { Providers, type ResolvedProvider } from "./providers/Providers.ts"
 
@@ -51,11 +58,14 @@ export interface OperatorKey {
   readonly baseUrl: string | undefined
 }
 
-/** Looks up a user's secret; fails when the store cannot be read. */
+/** Looks up a user's secret; fails when the store cannot be read or the secret does not decrypt. */
 export type SecretLookup = (
   userId: string,
   provider: ProviderId
-) => Effect.Effect<Option.Option<UserSecret>, unknown>
+) => Effect.Effect<Option.Option<UserSecret>, ServiceUnavailable | DecryptionError>
+
+/** Printable ASCII without spaces: what every provider's keys are made of, and safe in a header. */
+const HEADER_SAFE_SECRET = /^[\x21-\x7e]+$/
 
 /** Resolves credentials, caching users' secrets until a change is published. */
 export class Credentials extends Context.Tag("@switchyard/router-core/Credentials")<
@@ -89,13 +99,10 @@ export const noKey = (provider: string) =>
     message: `No API key configured for provider: ${provider}`
   })
 
-/** The platform keys, read once from the environment (empty values count as absent). */
-export const platformKeysConfig = Config.all({
-  openai: Config.option(Config.redacted("OPENAI_API_KEY")),
-  anthropic: Config.option(Config.redacted("ANTHROPIC_API_KEY")),
-  google: Config.option(Config.redacted("GOOGLE_AI_KEY")),
-  xai: Config.option(Config.redacted("XAI_API_KEY"))
-}).pipe(
+/** The platform keys, read once from the environment (`PLATFORM_KEY_VARIABLES`; empty values count as absent). */
+export const platformKeysConfig = Config.all(
+  Record.map(PLATFORM_KEY_VARIABLES, (variable) => Config.option(Config.redacted(variable)))
+).pipe(
   Config.map((keys) => {
     const present: Partial<Record<ProviderId, Redacted.Redacted<string>>> = {}
     for (const [provider, key] of Object.entries(keys)) {
@@ -174,9 +181,9 @@ export const make = (options: MakeOptions) =>
               cache.set(key, found, { ttl: Option.isSome(found) ? secretTtl : absentTtl })
           })
         ),
-        // A failed read and a defect (the database is down) alike: the store is unavailable.
-        Effect.catchAllCause((cause) =>
-          Effect.logError("reading the user's provider secret failed", cause).pipe(
+        // The database is down, or the stored secret does not decrypt: the store is unavailable to this request.
+        Effect.catchAll((error) =>
+          Effect.logError("reading the user's provider secret failed", error.message).pipe(
             Effect.zipRight(
               Effect.fail(
                 new GatewayError({
@@ -192,6 +199,13 @@ export const make = (options: MakeOptions) =>
     }
 
     /** The credential given what the store holds for the user (`None`: no secret stored). */
+    const unusableSecret = (providerId: RouteProviderId) =>
+      new GatewayError({
+        status: 400,
+        type: "invalid_request_error",
+        message: `Your stored ${providerId} key contains characters an HTTP header cannot carry (spaces, line breaks or control characters); store it again`
+      })
+
     const fromSecret = (
       providerId: RouteProviderId,
       found: Option.Option<UserSecret>
@@ -203,6 +217,9 @@ export const make = (options: MakeOptions) =>
         if (refusal !== undefined) {
           return new GatewayError({ status: 403, type: "permission_error", message: refusal })
         }
+        // It goes into a request header: a key with CR, LF or other control characters would make
+        // every call fail inside `fetch` (and look like a provider outage).
+        if (!HEADER_SAFE_SECRET.test(Redacted.value(secret))) return unusableSecret(providerId)
         return {
           provider,
           apiKey: secret,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { ProviderId } from "@switchyard/domain"
+import { type ProviderId, ServiceUnavailable } from "@switchyard/domain"
 import { ConfigProvider, Effect, Exit, Option, PubSub, Redacted, Stream } from "effect"
 import * as Credentials from "../src/Credentials.ts"
 import * as Providers from "../src/providers/Providers.ts"
@@ -173,6 +173,25 @@ describe("Credentials", () => {
       expect(key(service.resolveCached("u1", "openai") as Credentials.Credential)).toBe("sk-user")
       now += 10 * 60_000
       expect(service.resolveCached("u1", "openai")).toBeUndefined()
+    })
+  )
+
+  it.scopedLive("a store that is down is a 503 for this request, not a defect, and is not cached", () =>
+    Effect.gen(function* () {
+      secrets.clear()
+      let down = true
+      const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+      const service = yield* Credentials.make({
+        lookup: (userId, provider) =>
+          down ? Effect.fail(ServiceUnavailable.database()) : lookup(userId, provider),
+        platformKeys: { openai: Redacted.make("sk-platform") },
+        changes: Stream.fromPubSub(changes)
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      const failed = yield* Effect.flip(service.resolve("u1", "openai"))
+      expect([failed.status, failed.type]).toEqual([503, "api_error"])
+      expect(service.resolveCached("u1", "openai")).toBeUndefined()
+      down = false
+      expect(key(yield* service.resolve("u1", "openai"))).toBe("sk-platform")
     })
   )
 })

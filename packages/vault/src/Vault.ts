@@ -6,7 +6,7 @@
  * Plaintext secrets only ever travel as `Redacted` values.
  */
 import type { SqlClient } from "@effect/sql"
-import type { DecryptionError } from "@switchyard/domain"
+import type { DecryptionError, ServiceUnavailable } from "@switchyard/domain"
 import { Clock, type ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Envelope from "./Envelope.ts"
 import * as MasterKeys from "./MasterKeys.ts"
@@ -63,31 +63,31 @@ export interface RotationResult {
   readonly unreadable: ReadonlyArray<DecryptionError>
 }
 
-/** The vault's operations. */
+/** The vault's operations. A database that fails is `ServiceUnavailable` (an outage, answered 503). */
 export interface VaultService {
   /** Adds or replaces the owner's secret for the provider; a replacement keeps `createdAt` and is enabled. */
-  readonly put: (input: PutSecret) => Effect.Effect<SecretMetadata>
+  readonly put: (input: PutSecret) => Effect.Effect<SecretMetadata, ServiceUnavailable>
   /** The decrypted secret, enabled or not; `None` when there is none. */
   readonly get: (
     ownerId: string,
     provider: string
-  ) => Effect.Effect<Option.Option<RevealedSecret>, DecryptionError>
+  ) => Effect.Effect<Option.Option<RevealedSecret>, DecryptionError | ServiceUnavailable>
   /** The owner's secrets by provider, metadata only, at most `SECRET_LIST_LIMIT`. */
-  readonly list: (ownerId: string) => Effect.Effect<ReadonlyArray<SecretMetadata>>
+  readonly list: (ownerId: string) => Effect.Effect<ReadonlyArray<SecretMetadata>, ServiceUnavailable>
   /** Enables or disables a secret; `None` when there is no such secret. */
   readonly setEnabled: (
     ownerId: string,
     provider: string,
     enabled: boolean
-  ) => Effect.Effect<Option.Option<SecretMetadata>>
+  ) => Effect.Effect<Option.Option<SecretMetadata>, ServiceUnavailable>
   /** Deletes a secret; false when there was none. */
-  readonly remove: (ownerId: string, provider: string) => Effect.Effect<boolean>
+  readonly remove: (ownerId: string, provider: string) => Effect.Effect<boolean, ServiceUnavailable>
   /**
    * Re-wraps every data key that the current master key does not wrap. Each batch commits on its
    * own and only replaces records that did not change meanwhile, so it can be interrupted and run
    * again, and runs safely beside `put` and other rotations.
    */
-  readonly rotate: (options?: RotateOptions) => Effect.Effect<RotationResult>
+  readonly rotate: (options?: RotateOptions) => Effect.Effect<RotationResult, ServiceUnavailable>
 }
 
 /** Most secrets `list` returns (an owner has one per provider, so a handful in practice). */

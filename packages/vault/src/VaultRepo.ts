@@ -3,6 +3,7 @@
  * sees a plaintext; the `Vault` service does the crypto on top of it.
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
+import { ServiceUnavailable } from "@switchyard/domain"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import type * as Envelope from "./Envelope.ts"
 
@@ -43,17 +44,23 @@ export interface Rewrap {
 /** Storage operations. Storage failures are defects (a 500 at the edge): callers cannot fix them. */
 export interface VaultRepoService {
   /** Inserts or replaces the record; a replaced record keeps its `createdAt`. */
-  readonly upsert: (record: SecretRecord) => Effect.Effect<SecretMetadata>
-  readonly find: (ownerId: string, provider: string) => Effect.Effect<Option.Option<SecretRecord>>
+  readonly upsert: (record: SecretRecord) => Effect.Effect<SecretMetadata, ServiceUnavailable>
+  readonly find: (
+    ownerId: string,
+    provider: string
+  ) => Effect.Effect<Option.Option<SecretRecord>, ServiceUnavailable>
   /** Metadata of an owner's secrets by provider, at most `limit`. */
-  readonly list: (ownerId: string, limit: number) => Effect.Effect<ReadonlyArray<SecretMetadata>>
+  readonly list: (
+    ownerId: string,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<SecretMetadata>, ServiceUnavailable>
   readonly setEnabled: (
     ownerId: string,
     provider: string,
     enabled: boolean,
     updatedAt: Date
-  ) => Effect.Effect<Option.Option<SecretMetadata>>
-  readonly remove: (ownerId: string, provider: string) => Effect.Effect<boolean>
+  ) => Effect.Effect<Option.Option<SecretMetadata>, ServiceUnavailable>
+  readonly remove: (ownerId: string, provider: string) => Effect.Effect<boolean, ServiceUnavailable>
   /**
    * Up to `limit` records whose data key is not wrapped by `keyId`, in (owner, provider) order,
    * after the cursor: rotation walks the table once even past records it cannot re-wrap.
@@ -62,13 +69,13 @@ export interface VaultRepoService {
     keyId: string,
     after: Option.Option<Envelope.Binding>,
     limit: number
-  ) => Effect.Effect<ReadonlyArray<SecretRecord>>
+  ) => Effect.Effect<ReadonlyArray<SecretRecord>, ServiceUnavailable>
   /**
    * Applies the steps atomically (all or none) and returns how many took effect: a step whose
    * record was replaced or re-wrapped meanwhile is skipped, as the record is then already under
    * the current key.
    */
-  readonly rewrap: (steps: ReadonlyArray<Rewrap>) => Effect.Effect<number>
+  readonly rewrap: (steps: ReadonlyArray<Rewrap>) => Effect.Effect<number, ServiceUnavailable>
 }
 
 /** Where the vault keeps its sealed secrets. */
@@ -139,19 +146,26 @@ export const layerPg = Layer.effect(
         LIMIT ${limit}`
     })
 
+    // A row that does not decode is a bug (a defect); a database that fails is an outage.
+    const outage = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, E>) =>
+      effect.pipe(
+        Effect.catchIf((e) => e._tag === "ParseError", Effect.die),
+        Effect.mapError(ServiceUnavailable.database)
+      )
+
     return VaultRepo.of({
-      upsert: (record) => upsert(record).pipe(Effect.orDie),
-      find: (ownerId, provider) => find({ ownerId, provider }).pipe(Effect.orDie),
-      list: (ownerId, limit) => list({ ownerId, limit }).pipe(Effect.orDie),
+      upsert: (record) => outage(upsert(record)),
+      find: (ownerId, provider) => outage(find({ ownerId, provider })),
+      list: (ownerId, limit) => outage(list({ ownerId, limit })),
       setEnabled: (ownerId, provider, enabled, updatedAt) =>
-        setEnabled({ ownerId, provider, enabled, updatedAt }).pipe(Effect.orDie),
+        outage(setEnabled({ ownerId, provider, enabled, updatedAt })),
       remove: (ownerId, provider) =>
         sql`DELETE FROM vault_secrets WHERE owner_id = ${ownerId} AND provider = ${provider} RETURNING provider`.pipe(
           Effect.map((rows) => rows.length > 0),
-          Effect.orDie
+          Effect.mapError(ServiceUnavailable.database)
         ),
       notWrappedBy: (keyId, after, limit) =>
-        notWrappedBy({ keyId, after: Option.getOrNull(after), limit }).pipe(Effect.orDie),
+        outage(notWrappedBy({ keyId, after: Option.getOrNull(after), limit })),
       rewrap: (steps) =>
         sql
           .withTransaction(
@@ -167,7 +181,7 @@ export const layerPg = Layer.effect(
                 RETURNING provider`.pipe(Effect.map((rows) => applied + rows.length))
             )
           )
-          .pipe(Effect.orDie)
+          .pipe(Effect.mapError(ServiceUnavailable.database))
     })
   })
 )

@@ -13,7 +13,7 @@ import * as MasterKeys from "../src/MasterKeys.ts"
 import { vaultMigrations } from "../src/migrations/index.ts"
 import { SECRET_LIST_LIMIT, Vault, type VaultService } from "../src/Vault.ts"
 import * as VaultRepo from "../src/VaultRepo.ts"
-import { keySet } from "./keys.ts"
+import { decryptionFailure, keySet } from "./keys.ts"
 
 const storages = [
   { name: "memory", layer: VaultRepo.layerMemory },
@@ -197,7 +197,7 @@ for (const storage of storages) {
           yield* vault.put({ ownerId: "u1", provider: field, secret: secretOf("u1", field) })
           const record = Option.getOrThrow(yield* repo.find("u1", field))
           yield* repo.upsert({ ...record, [field]: flip(record[field]) })
-          const error = yield* Effect.flip(vault.get("u1", field))
+          const error = yield* decryptionFailure(vault.get("u1", field))
           expect(error).toBeInstanceOf(DecryptionError)
           expect({ field, reason: error.reason, provider: error.provider }).toEqual({
             field,
@@ -222,7 +222,7 @@ for (const storage of storages) {
           { ownerId: "victim", provider: "anthropic" }
         ]) {
           yield* repo.upsert({ ...stolen, ...target })
-          const error = yield* Effect.flip(vault.get(target.ownerId, target.provider))
+          const error = yield* decryptionFailure(vault.get(target.ownerId, target.provider))
           expect(error).toBeInstanceOf(DecryptionError)
           expect(error.reason).toBe("authentication_failed")
           expect(error.message).toContain("copied from another owner or provider")
@@ -237,7 +237,7 @@ for (const storage of storages) {
           provider: "openai",
           secret: secretOf("u1", "o")
         })
-        const error = yield* Effect.flip((yield* Vault.make(onlyB)).get("u1", "openai"))
+        const error = yield* decryptionFailure((yield* Vault.make(onlyB)).get("u1", "openai"))
         expect(error).toBeInstanceOf(DecryptionError)
         expect(error.reason).toBe("unknown_master_key")
         expect(error.keyId).toBe(onlyA.current.id)
@@ -313,7 +313,7 @@ for (const storage of storages) {
         for (const entry of fleet) {
           expect(yield* getSecret(vaultB, entry.ownerId, entry.provider)).toBe(Redacted.value(entry.secret))
         }
-        expect((yield* Effect.flip(vaultA.get("owner-0", "openai"))).reason).toBe("unknown_master_key")
+        expect((yield* decryptionFailure(vaultA.get("owner-0", "openai"))).reason).toBe("unknown_master_key")
         expect((yield* rotating.rotate()).rewrapped).toBe(0)
       }))
 
@@ -369,7 +369,7 @@ for (const storage of storages) {
                   // Ahead of the rotation: one put under the new key, one by an instance on the old key.
                   yield* rotating.put({ ownerId: "owner-4", provider: "openai", secret: replaced })
                   yield* vaultA.put({ ownerId: "owner-3", provider: "anthropic", secret: staleInstance })
-                })
+                }).pipe(Effect.orDie)
         })
         expect(result).toMatchObject({ rewrapped: fleet.length - 1, unreadable: [] })
 

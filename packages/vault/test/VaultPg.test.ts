@@ -14,7 +14,7 @@ import * as MasterKeys from "../src/MasterKeys.ts"
 import { vaultMigrations } from "../src/migrations/index.ts"
 import { Vault, type VaultService } from "../src/Vault.ts"
 import * as VaultRepo from "../src/VaultRepo.ts"
-import { keySet } from "./keys.ts"
+import { decryptionFailure, keySet } from "./keys.ts"
 
 const storage = Layer.provideMerge(VaultRepo.layerPg, TestDatabase.layer("vault_pg", [vaultMigrations]))
 
@@ -88,7 +88,7 @@ describe("Vault on PostgreSQL", () => {
         yield* sql`
           UPDATE vault_secrets SET ${sql(column)} = set_byte(${sql(column)}, 3, get_byte(${sql(column)}, 3) # 1)
           WHERE owner_id = 'u1' AND provider = ${column}`
-        const error = yield* Effect.flip(vault.get("u1", column))
+        const error = yield* decryptionFailure(vault.get("u1", column))
         expect(error).toBeInstanceOf(DecryptionError)
         expect({ column, reason: error.reason }).toEqual({ column, reason: "authentication_failed" })
       }
@@ -99,7 +99,7 @@ describe("Vault on PostgreSQL", () => {
         secret: Redacted.make(plaintextOf("u1", "s"))
       })
       yield* sql`UPDATE vault_secrets SET tag = substring(tag FROM 1 FOR 8) WHERE provider = 'short-tag'`
-      expect((yield* Effect.flip(vault.get("u1", "short-tag"))).reason).toBe("malformed")
+      expect((yield* decryptionFailure(vault.get("u1", "short-tag"))).reason).toBe("malformed")
     }))
 
   test("rows copied with SQL onto another owner or provider do not decrypt", () =>
@@ -139,7 +139,7 @@ describe("Vault on PostgreSQL", () => {
         ["attacker", "openai"],
         ["victim", "anthropic"]
       ] as const) {
-        const error = yield* Effect.flip(vault.get(ownerId, provider))
+        const error = yield* decryptionFailure(vault.get(ownerId, provider))
         expect(error).toBeInstanceOf(DecryptionError)
         expect(error.reason).toBe("authentication_failed")
       }

@@ -1,7 +1,8 @@
 /**
  * Master keys for tests: fresh random ones, combined as a deployment would configure them.
  */
-import { Either, type Redacted } from "effect"
+import type { DecryptionError, ServiceUnavailable } from "@switchyard/domain"
+import { Effect, Either, type Redacted } from "effect"
 import * as MasterKeys from "../src/MasterKeys.ts"
 
 /** A key set from base64 keys: the first is current, the rest are previous ones. */
@@ -12,3 +13,7 @@ export const keySet = (
 
 /** The id a base64 key gets. */
 export const idOf = (key: Redacted.Redacted<string>) => keySet(key).current.id
+
+/** How a read failed to decrypt; an outage instead fails the test (`ServiceUnavailable` as a defect). */
+export const decryptionFailure = <A>(read: Effect.Effect<A, DecryptionError | ServiceUnavailable>) =>
+  Effect.flip(Effect.catchTag(read, "ServiceUnavailable", Effect.die))

@@ -11,7 +11,6 @@ import {
   CurrentUser,
   InvalidKey,
   type ProviderId,
-  ServiceUnavailable,
   ValidKey
 } from "@switchyard/domain"
 import { Effect, Option, Redacted } from "effect"
@@ -30,16 +29,13 @@ export const toView = (record: ApiKeyRecord) =>
     limits: record.limits
   })
 
-const unavailable = () =>
-  new ServiceUnavailable({ message: "The database is unavailable; try again shortly" })
-
 /** The apikey group. */
 export const ApiKeyLive = HttpApiBuilder.group(ControlPlaneApi, "apikey", (handlers) =>
   Effect.gen(function* () {
     const keys = yield* ApiKeys
     const secrets = yield* Secrets
     const platform = yield* PlatformProviders
-    // A database failure is an outage, not a bad request: 503 for verify, a defect (500) elsewhere.
+    // A database failure is an outage, not a bad request: `ServiceUnavailable` (503) from the repository.
     const issued = ({ key, record }: { key: Redacted.Redacted<string>; record: ApiKeyRecord }) =>
       new CreatedApiKey({ ...toView(record), key })
 
@@ -47,7 +43,7 @@ export const ApiKeyLive = HttpApiBuilder.group(ControlPlaneApi, "apikey", (handl
       .handle("get", () =>
         Effect.gen(function* () {
           const user = yield* CurrentUser
-          const record = yield* Effect.orDie(keys.get(user.id))
+          const record = yield* keys.get(user.id)
           if (Option.isNone(record)) {
             return yield* new ApiKeyNotFound({
               message: "You have no API key; create one with POST /v1/apikey"
@@ -57,16 +53,10 @@ export const ApiKeyLive = HttpApiBuilder.group(ControlPlaneApi, "apikey", (handl
         })
       )
       .handle("create", () =>
-        Effect.flatMap(CurrentUser, (user) => keys.create(user.id)).pipe(
-          Effect.map(issued),
-          Effect.catchTag("SqlError", Effect.die)
-        )
+        Effect.flatMap(CurrentUser, (user) => keys.create(user.id)).pipe(Effect.map(issued))
       )
       .handle("regenerate", () =>
-        Effect.flatMap(CurrentUser, (user) => keys.regenerate(user.id)).pipe(
-          Effect.map(issued),
-          Effect.catchTag("SqlError", Effect.die)
-        )
+        Effect.flatMap(CurrentUser, (user) => keys.regenerate(user.id)).pipe(Effect.map(issued))
       )
       .handle("update", ({ payload }) =>
         Effect.flatMap(CurrentUser, (user) =>
@@ -74,13 +64,9 @@ export const ApiKeyLive = HttpApiBuilder.group(ControlPlaneApi, "apikey", (handl
             ...(payload.enabled !== undefined ? { enabled: payload.enabled } : {}),
             ...(payload.limits !== undefined ? { limits: payload.limits } : {})
           })
-        ).pipe(Effect.map(toView), Effect.catchTag("SqlError", Effect.die))
+        ).pipe(Effect.map(toView))
       )
-      .handle("remove", () =>
-        Effect.flatMap(CurrentUser, (user) => keys.remove(user.id)).pipe(
-          Effect.catchTag("SqlError", Effect.die)
-        )
-      )
+      .handle("remove", () => Effect.flatMap(CurrentUser, (user) => keys.remove(user.id)))
       .handle("verify", ({ payload }) =>
         Effect.gen(function* () {
           const verified = yield* keys.verify(Redacted.value(payload.key))
@@ -88,7 +74,7 @@ export const ApiKeyLive = HttpApiBuilder.group(ControlPlaneApi, "apikey", (handl
           const own = yield* secrets.enabledProviders(verified.value.userId)
           const providers = [...new Set([...own, ...platform.providers])].sort() as Array<ProviderId>
           return new ValidKey({ valid: true, userId: verified.value.userId, providers })
-        }).pipe(Effect.catchTag("SqlError", () => Effect.fail(unavailable())))
+        })
       )
   })
 )

@@ -1,9 +1,16 @@
 /**
- * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth.
+ * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth, and
+ * `/auth/methods` (which sign-in methods are configured, for the dashboard).
  */
 import { HttpApiBuilder, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { BetterAuth } from "@switchyard/auth/better-auth"
-import { AccessToken, ControlPlaneApi, CurrentUser, type TooManyRequests } from "@switchyard/domain"
+import {
+  AccessToken,
+  ControlPlaneApi,
+  CurrentUser,
+  SignInMethods,
+  type TooManyRequests
+} from "@switchyard/domain"
 import { Effect } from "effect"
 import { clientAddress } from "../http/ClientAddress.ts"
 
@@ -39,5 +46,13 @@ export const AuthLive = HttpApiBuilder.group(ControlPlaneApi, "auth", (handlers)
         }).pipe(Effect.tapErrorTag("TooManyRequests", retryAfter))
       )
       .handle("me", () => CurrentUser)
+      .handle("methods", () =>
+        Effect.succeed(
+          new SignInMethods({
+            emailPassword: true,
+            github: "github" in (auth.auth.options.socialProviders ?? {})
+          })
+        )
+      )
   })
 )

@@ -8,7 +8,7 @@ import { GatewayError } from "@switchyard/domain"
 import { parseClientRequest } from "@switchyard/router-core"
 import { Either } from "effect"
 import { createParser } from "eventsource-parser"
-import { missingKey } from "../Authenticate.ts"
+import { missingKey, verifyNow } from "../Authenticate.ts"
 import { credentialOf } from "../CallerAuth.ts"
 import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
@@ -116,6 +116,9 @@ export const make =
     const startedAt = performance.now()
     const token = credentialOf(request.headers)
     if (token === undefined) return errorResponse("openai", missingKey)
+    // The key before the body: an unauthenticated body is never buffered.
+    const caller = await verifyNow(ctx, token)
+    if (caller instanceof GatewayError) return errorResponse("openai", caller)
     const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
     let parsed: ChatRoute.Parsed
     const built =
@@ -125,15 +128,19 @@ export const make =
       parsed = {
         ok: false,
         error: built,
-        model: isObject(json) && typeof json.model === "string" ? json.model : ""
+        model: ChatRoute.recordableModel(json)
       }
     } else {
       const request = parseClientRequest("openai", built)
       parsed = Either.isRight(request)
         ? { ok: true, request: request.right, bytes: undefined }
-        : { ok: false, model: String(built.model), error: invalid(request.left.field, request.left.message) }
+        : {
+            ok: false,
+            model: ChatRoute.recordableModel(built),
+            error: invalid(request.left.field, request.left.message)
+          }
     }
-    const response = await ChatRoute.serve(ctx, request, "openai", token, parsed, startedAt)
+    const response = await ChatRoute.serve(ctx, request, "openai", caller, parsed, startedAt)
     if (!response.ok || !parsed.ok) return response
     const model = parsed.request.model
     if (parsed.request.stream) {

@@ -1,7 +1,8 @@
 /**
  * `POST /v1/sync/failed-request` (seed 000): a client reports a request that failed while it was
  * offline; stored once per `(user, request_id)` by the ledger (a repeat answers 200 with the
- * original `synced_at`).
+ * original `synced_at`). Counted against the caller's request limits, and stored within a per-user
+ * quota (`FAILED_REQUESTS_MAX_PER_USER`, `FAILED_REQUESTS_MAX_BYTES_PER_USER`).
  */
 import { GatewayError } from "@switchyard/domain"
 import type { FailedRequests } from "@switchyard/ledger"
@@ -9,6 +10,7 @@ import { Effect } from "effect"
 import { authenticate } from "../Authenticate.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { readJsonBody } from "../RequestBody.ts"
 import { jsonResponse } from "./json.ts"
 
@@ -18,6 +20,9 @@ export const make =
   async (request: Request): Promise<Response> => {
     const caller = await authenticate(ctx, request)
     if (caller instanceof Response) return caller
+    // Under the caller's request limits like a model call (charged no tokens or money).
+    const limits = await Limits.admitPlain(ctx, caller)
+    if (!limits.ok) return errorResponse("openai", limits.error, limits.headers)
     const body = await readJsonBody(request, ctx.settings.maxBodyBytes)
     if (body instanceof GatewayError) return errorResponse("openai", body)
     const result = await ctx.run(
@@ -33,6 +38,18 @@ export const make =
                   type: "invalid_request_error",
                   message: e.message,
                   param: e.field
+                })
+              )
+            ),
+          FailedRequestQuotaExceeded: (e) =>
+            Effect.succeed(
+              errorResponse(
+                "openai",
+                new GatewayError({
+                  status: 429,
+                  type: "rate_limit_error",
+                  code: "insufficient_quota",
+                  message: e.message
                 })
               )
             ),

@@ -47,8 +47,9 @@ export const make =
         }
         return out
       }).pipe(
-        Effect.catchAllCause((cause) =>
-          Effect.as(Effect.logError("reading provider keys failed", cause), undefined)
+        // The vault's database is down, or a stored key does not decrypt: 503, and the reason logged.
+        Effect.catchAll((error) =>
+          Effect.as(Effect.logError("reading provider keys failed", error.message), undefined)
         )
       )
     )

@@ -49,23 +49,24 @@ export interface Subject {
 }
 
 /**
- * An admitted request. Call `settle` exactly once when its usage is known (after the response
- * or stream has ended, also when it failed: then with what was actually used, often zero); it
- * frees the concurrency slot too. `release` frees the slot early, keeping the reservation until
- * `settle`. Both are idempotent and never fail: a store error is logged, the reservation stays.
+ * An admitted request. Call `settle` once when its usage is known (after the response or stream
+ * has ended, also when it failed: then with what was actually used, often zero); it frees the
+ * concurrency slot too.
  */
 export interface Admission {
   /** The rate windows after this admission, for `RateLimitHeaders.fromSnapshot`. */
   readonly rateLimit: RateLimitSnapshot
   /** True when the request was let through unchecked because the store was unreachable. */
   readonly degraded: boolean
-  readonly settle: (actual: Usage) => Effect.Effect<void>
-  readonly release: Effect.Effect<void>
-  /** `settle` for the hot path: starts the settlement and returns at once (no fiber for memory). */
-  readonly settleNow: (actual: Usage) => void
+  /**
+   * Starts the settlement and returns at once: applied already (memory), or a promise that
+   * resolves when the store has it (Redis), which the hot path need not wait for. Idempotent;
+   * never rejects: a store error is logged and the reservation stays.
+   */
+  readonly settle: (actual: Usage) => void | Promise<void>
 }
 
-/** What `admitNow` answers: the admission, or the refusal as a value. */
+/** What `admit` answers: the admission, or the refusal as a value. */
 export type AdmitResult = Admission | LimitExceeded | LimitsUnavailable
 
 /** What to do when the Redis store cannot be reached: let requests through, or refuse them (503). */
@@ -80,26 +81,21 @@ export interface LimiterHealth {
   readonly message?: string
 }
 
-/** The limiter service. */
+/**
+ * The limiter service. Its face is the router's hot path's: plain values and promises, no fiber
+ * per request (see `asEffect` for the same answer as an effect).
+ */
 export class Limiter extends Context.Tag("@switchyard/router-core/Limiter")<
   Limiter,
   {
     /**
      * Checks every limit of `limits` for `subject` and charges one request, `estimate.tokens`
-     * tokens, a concurrency slot and `estimate.costMicros` of budget; all or nothing. Refuses
-     * with `LimitExceeded` (429), or `LimitsUnavailable` (503) when the store is unreachable and
-     * the failure mode is `closed`.
+     * tokens, a concurrency slot and `estimate.costMicros` of budget; all or nothing. Answers at
+     * once (memory) or through a promise (Redis; never rejects): the admission, or the refusal as
+     * a value, `LimitExceeded` (429), or `LimitsUnavailable` (503) when the store is unreachable
+     * and the failure mode is `closed`.
      */
     readonly admit: (
-      subject: Subject,
-      limits: EffectiveLimits,
-      estimate: Usage
-    ) => Effect.Effect<Admission, LimitExceeded | LimitsUnavailable>
-    /**
-     * `admit` for the router's hot path, without a fiber: the answer at once (memory) or a
-     * promise of it (Redis; never rejects). Same checks, charges and failure mode.
-     */
-    readonly admitNow: (
       subject: Subject,
       limits: EffectiveLimits,
       estimate: Usage
@@ -109,21 +105,21 @@ export class Limiter extends Context.Tag("@switchyard/router-core/Limiter")<
   }
 >() {}
 
-/** The admission of a request no limit applies to: nothing to settle or release. */
+/** The admission of a request no limit applies to: nothing to settle. */
 export const unlimited: Admission = {
   rateLimit: {},
   degraded: false,
-  settle: () => Effect.void,
-  release: Effect.void,
-  settleNow: () => {}
+  settle: () => {}
 }
 const unchecked: Admission = { ...unlimited, degraded: true }
 
-/** An `admitNow` answer as an effect. */
-const fromResult = (result: AdmitResult): Effect.Effect<Admission, LimitExceeded | LimitsUnavailable> =>
-  result instanceof LimitExceeded || result instanceof LimitsUnavailable
-    ? Effect.fail(result)
-    : Effect.succeed(result)
+/** An `admit` answer as an effect: the admission, or the refusal as the failure. */
+export const asEffect = (
+  result: AdmitResult | Promise<AdmitResult>
+): Effect.Effect<Admission, LimitExceeded | LimitsUnavailable> =>
+  Effect.flatMap(result instanceof Promise ? Effect.promise(() => result) : Effect.succeed(result), (r) =>
+    r instanceof LimitExceeded || r instanceof LimitsUnavailable ? Effect.fail(r) : Effect.succeed(r)
+  )
 
 const planOf = (scope: LimitScope, id: string, limits: ResolvedLimits): ScopePlan => ({
   scope,
@@ -145,9 +141,9 @@ export interface LimiterOptions {
 
 /**
  * The limiter service over a store. Reads the clock from the context once (the test clock in
- * tests). The work is plain code (`admitNow`, `settleNow`): one Promise per Redis call and none
- * for memory, because every Effect step on the hot path costs microseconds; the Effect API wraps
- * it. Log lines (the store becoming unreachable or reachable again) run on the context's runtime.
+ * tests). The work is plain code (`admit`, `settle`): one Promise per Redis call and none
+ * for memory, because every Effect step on the hot path costs microseconds (`asEffect` gives
+ * the answer as an effect). Log lines (the store becoming unreachable or reachable again) run on the context's runtime.
  */
 export const make = (
   store: LimitStore,
@@ -198,35 +194,16 @@ export const make = (
 
     const admission = (admitted: StoreAdmission, estimate: Usage, holdsSlot: boolean): Admission => {
       let settled = false
-      let released = !holdsSlot
-      const settleNow = (actual: Usage): void | Promise<void> => {
+      const settle = (actual: Usage): void | Promise<void> => {
         if (settled) return
         settled = true
-        const release = !released
-        released = true
         return adjust(admitted, {
           tokens: nonNegative(actual.tokens) - estimate.tokens,
           costMicros: nonNegative(actual.costMicros) - estimate.costMicros,
-          release
+          release: holdsSlot
         })
       }
-      const releaseNow = (): void | Promise<void> => {
-        if (released) return
-        released = true
-        return adjust(admitted, { tokens: 0, costMicros: 0, release: true })
-      }
-      return {
-        rateLimit: admitted.rateLimit,
-        degraded: false,
-        settle: (actual) => Effect.suspend(() => awaited(settleNow(actual))),
-        // A getter: the hot path never releases through the Effect API, so it builds no effect.
-        get release() {
-          return Effect.suspend(() => awaited(releaseNow()))
-        },
-        settleNow: (actual) => {
-          settleNow(actual)
-        }
-      }
+      return { rateLimit: admitted.rateLimit, degraded: false, settle }
     }
 
     const unavailable = (cause: unknown): AdmitResult => {
@@ -236,7 +213,7 @@ export const make = (
         : new LimitsUnavailable({ message: "Usage limits cannot be checked right now; try again shortly." })
     }
 
-    const admitNow = (
+    const admit = (
       subject: Subject,
       limits: EffectiveLimits,
       rawEstimate: Usage
@@ -269,21 +246,6 @@ export const make = (
       }, unavailable)
     }
 
-    const admit = (
-      subject: Subject,
-      limits: EffectiveLimits,
-      estimate: Usage
-    ): Effect.Effect<Admission, LimitExceeded | LimitsUnavailable> =>
-      Effect.suspend(() => {
-        const result = admitNow(subject, limits, estimate)
-        return result instanceof Promise
-          ? Effect.flatMap(
-              Effect.promise(() => result),
-              fromResult
-            )
-          : fromResult(result)
-      })
-
     const health = Effect.tryPromise({ try: () => store.ping(), catch: messageOf }).pipe(
       Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "no answer within 2 s" }),
       Effect.as<LimiterHealth>({ backend: store.backend, status: "ok", failureMode: options.failureMode }),
@@ -297,12 +259,8 @@ export const make = (
       )
     )
 
-    return { admit, admitNow, health }
+    return { admit, health }
   })
-
-/** Waits for a remote settlement, if there is one. */
-const awaited = (pending: void | Promise<void>): Effect.Effect<void> =>
-  pending === undefined ? Effect.void : Effect.promise(() => pending)
 
 /** Defaults shared by the layers. */
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000

@@ -125,6 +125,16 @@ export interface FallbackOptions<D extends Deployment> {
   readonly timers?: Timers.Timers | undefined
   /** For weights and jitter; default `Math.random`. Tests pass a seeded generator. */
   readonly random?: (() => number) | undefined
+  /**
+   * The breaker a deployment's attempts count against; default its `id`. The router adds the
+   * credential, so one tenant's exhausted or revoked key cannot cool a model down for the others.
+   */
+  readonly breakerKey?: ((deployment: D) => string) | undefined
+  /**
+   * Whether a retryable status says something about the provider (and so counts against the
+   * breaker); default: every retryable status. The router does not count a 429 on a user's own key.
+   */
+  readonly statusCounts?: ((deployment: D, status: number) => boolean) | undefined
 }
 
 type Outcome =
@@ -156,6 +166,18 @@ export const runWithFallbacks = async <D extends Deployment>(
   options: FallbackOptions<D>
 ): Promise<Answer<D>> => {
   const { attempt, breaker, signal: client } = options
+  const keyOf = options.breakerKey ?? ((deployment: D) => deployment.id)
+  const statusCounts = options.statusCounts
+  /**
+   * Only what says something about the provider opens its breaker: a timeout, a connection error,
+   * a retryable status (as `statusCounts` decides). An attempt that failed on our side (an
+   * `AttemptFailure`: no credential, a body we could not build) says nothing about it.
+   */
+  const countsAgainst = (deployment: D, record: AttemptRecord) =>
+    record.outcome === "timeout" ||
+    record.outcome === "connection_error" ||
+    (record.outcome === "retryable_status" &&
+      (statusCounts === undefined || statusCounts(deployment, record.status ?? 0)))
   const policy = options.policy ?? defaultPolicy
   const timeouts = options.timeouts ?? defaultTimeouts
   const timers = options.timers ?? Timers.system
@@ -281,24 +303,25 @@ export const runWithFallbacks = async <D extends Deployment>(
     for (const group of options.groups) {
       const ordered = group.length > 1 ? weightedOrder(group, weightOf, random) : group
       for (const deployment of ordered) {
-        let gate = breaker.acquire(deployment.id)
+        const key = keyOf(deployment)
+        let gate = breaker.acquire(key)
         if (gate === "blocked") {
           attempts.push({ deploymentId: deployment.id, outcome: "cooling_down" })
           continue
         }
         for (let retry = 0; ; retry++) {
           if (client?.aborted) {
-            if (gate === "probe") breaker.abandon(deployment.id)
+            if (gate === "probe") breaker.abandon(key)
             throw cancelled()
           }
           if (timers.now() >= deadline) {
-            if (gate === "probe") breaker.abandon(deployment.id)
+            if (gate === "probe") breaker.abandon(key)
             throw fail("timeout", `no response within the total timeout of ${timeouts.totalMs} ms`)
           }
           const controller = new AbortController()
           const outcome = await exchange(deployment, controller)
           if (outcome._tag === "Answered") {
-            breaker.success(deployment.id)
+            breaker.success(key)
             attempts.push({
               deploymentId: deployment.id,
               outcome: "answered",
@@ -309,11 +332,12 @@ export const runWithFallbacks = async <D extends Deployment>(
           }
           attempts.push(outcome.record)
           if (outcome._tag === "Fatal") {
-            if (gate === "probe") breaker.abandon(deployment.id)
+            if (gate === "probe") breaker.abandon(key)
             if (outcome.cause instanceof Cut) throw cancelled()
             throw fail("failed", outcome.record.message ?? "upstream request failed", outcome.cause)
           }
-          breaker.failure(deployment.id)
+          if (countsAgainst(deployment, outcome.record)) breaker.failure(key)
+          else if (gate === "probe") breaker.abandon(key)
           lastFailure = outcome.record
           if (outcome.response !== undefined) {
             discard(kept?.response)
@@ -330,7 +354,7 @@ export const runWithFallbacks = async <D extends Deployment>(
               throw cancelled()
             }
           }
-          gate = breaker.acquire(deployment.id)
+          gate = breaker.acquire(key)
           if (gate === "blocked") break
         }
       }

@@ -136,11 +136,24 @@ export interface CanonicalRequest {
   readonly stream: boolean
 }
 
-/** Collects, once each and in order, the request fields the target cannot carry. */
+/** Most dropped fields listed; a body with more unknown fields gets `...` as the last entry. */
+export const MAX_DROPPED_FIELDS = 32
+
+/** A field name fit for a response header, a metric label and the ledger. */
+const FIELD_NAME = /^[A-Za-z0-9._-]{1,64}$/
+
+/**
+ * Collects, once each and in order, the request fields the target cannot carry. Names of unknown
+ * fields are the client's own keys: they go to `x-switchyard-dropped`, metrics and the ledger, so
+ * a name outside a safe set is listed as `(unnamed)`, and the list is bounded.
+ */
 export class Dropped {
   readonly fields: Array<string> = []
   add(field: string): void {
-    if (!this.fields.includes(field)) this.fields.push(field)
+    const name = FIELD_NAME.test(field) ? field : "(unnamed)"
+    if (this.fields.includes(name)) return
+    if (this.fields.length < MAX_DROPPED_FIELDS) this.fields.push(name)
+    else if (this.fields.length === MAX_DROPPED_FIELDS) this.fields.push("...")
   }
 }
 

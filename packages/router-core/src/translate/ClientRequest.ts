@@ -7,10 +7,10 @@
  * (unknown fields included, so same-format requests pass through untouched) and names the exact
  * path of the first bad field (`messages[2].content`), which is what the 400 must say.
  */
-import { InvalidRequestField } from "@switchyard/domain"
+import { InvalidRequestField, modelNameProblem } from "@switchyard/domain"
 import { Either } from "effect"
-import type { AnthropicRequest } from "../wire/Anthropic.ts"
-import type { OpenAIChatRequest } from "../wire/OpenAI.ts"
+import type { AnthropicRequest } from "../providers/anthropic/wire.ts"
+import type { OpenAIChatRequest } from "../providers/openai/wire.ts"
 import type { ClientFormat } from "./Formats.ts"
 
 interface ClientRequestBase {
@@ -72,6 +72,12 @@ const optInt = (o: Json, key: string, min: number) => {
   const v = o[key]
   if (v === undefined || v === null) return
   if (!isInt(v) || v < min) fail(key, `'${key}' must be an integer >= ${min}`)
+}
+/** `model`: a string within the characters and length every later use of it can carry. */
+const reqModel = (o: Json) => {
+  reqString(o, "model", "")
+  const problem = modelNameProblem(o.model as string)
+  if (problem !== undefined) fail("model", problem)
 }
 const reqString = (o: Json, key: string, path: string) => {
   if (typeof o[key] !== "string") fail(path + key, `'${path + key}' is required and must be a string`)
@@ -182,7 +188,7 @@ const openaiToolChoice = (c: unknown) => {
 }
 
 const validateOpenAI = (b: Json): OpenAIClientRequest => {
-  reqString(b, "model", "")
+  reqModel(b)
   const messages = b.messages
   if (!Array.isArray(messages) || messages.length === 0) {
     fail("messages", "'messages' is required and must be a non-empty array")
@@ -288,11 +294,13 @@ const anthropicContent = (v: unknown, path: string) => {
 }
 
 const validateAnthropic = (b: Json): AnthropicClientRequest => {
-  reqString(b, "model", "")
+  reqModel(b)
   if (!isInt(b.max_tokens) || b.max_tokens < 1)
     fail("max_tokens", "'max_tokens' is required and must be an integer >= 1")
   const messages = b.messages
-  if (!Array.isArray(messages)) return fail("messages", "'messages' is required and must be an array")
+  if (!Array.isArray(messages) || messages.length === 0) {
+    return fail("messages", "'messages' is required and must be a non-empty array")
+  }
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]
     const path = `messages[${i}]`

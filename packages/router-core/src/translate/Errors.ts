@@ -1,8 +1,9 @@
 /**
  * Error bodies in the client's format, and upstream error answers translated into them.
  */
-import type { AnthropicErrorBody } from "../wire/Anthropic.ts"
-import type { OpenAIErrorBody } from "../wire/OpenAI.ts"
+import { withoutControlCharacters } from "@switchyard/domain"
+import type { AnthropicErrorBody } from "../providers/anthropic/wire.ts"
+import type { OpenAIErrorBody } from "../providers/openai/wire.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
 
 /** OpenAI error type → Anthropic's (same meaning, Anthropic's spelling). */
@@ -83,7 +84,11 @@ const readUpstreamError = (body: string): UpstreamError | undefined => {
   // Gemini sometimes answers with a one-element array of its error body.
   if (Array.isArray(u)) u = u[0]
   if (!isObject(u)) return undefined
-  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined)
+  // Messages are passed to the client: bounded and printable, whatever the upstream wrote.
+  const str = (v: unknown) =>
+    typeof v === "string" && v !== ""
+      ? withoutControlCharacters(v.length > 1000 ? v.slice(0, 1000) : v)
+      : undefined
   // OpenAI-compatible servers vary: Ollama answers `{"error":"…"}`, FastAPI-based ones `{"detail":"…"}`.
   const flat = str(u.error) ?? str(u.detail) ?? str(u.message)
   if (flat !== undefined)
@@ -109,6 +114,8 @@ const PROVIDER_NAMES: Readonly<Record<UpstreamFormat, string>> = {
 /**
  * An upstream error answer in the client's format. 4xx keep their status and the provider's
  * message (same format: the provider's body as is); 5xx become 502 naming the upstream status.
+ * A body that is not a JSON error (a proxy's HTML page) is never echoed: the client gets a clean
+ * error naming the provider and the status.
  */
 export const translateError = (
   status: number,
@@ -118,7 +125,7 @@ export const translateError = (
 ): { status: number; body: unknown } => {
   const e = readUpstreamError(upstreamBody)
   if (status >= 500 || status < 400) {
-    const detail = e?.message ?? (upstreamBody.trim().slice(0, 500) || "no error message")
+    const detail = e?.message ?? "its answer carried no error message"
     return {
       status: 502,
       body: formatError(
@@ -138,7 +145,6 @@ export const translateError = (
         ? upstreamType
         : errorTypeForStatus(status)
       : (upstreamType ?? errorTypeForStatus(status))
-  const message =
-    e?.message ?? (upstreamBody.trim().slice(0, 500) || `Upstream provider returned status ${status}`)
+  const message = e?.message ?? `Upstream ${PROVIDER_NAMES[from]} provider returned status ${status}`
   return { status, body: formatError(to, status, type, message, e?.param, e?.code) }
 }

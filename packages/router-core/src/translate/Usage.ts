@@ -4,11 +4,25 @@
  * format. `UsageMeter` merges what a stream reports across its events.
  */
 import type { TokenUsage } from "@switchyard/domain"
-import type { AnthropicUsage } from "../wire/Anthropic.ts"
-import type { GeminiUsageMetadata } from "../wire/Gemini.ts"
-import type { OpenAIUsage } from "../wire/OpenAI.ts"
+import type { AnthropicUsage } from "../providers/anthropic/wire.ts"
+import type { GeminiUsageMetadata } from "../providers/google/wire.ts"
+import type { OpenAIUsage } from "../providers/openai/wire.ts"
 
-const n = (v: number | null | undefined): number => (typeof v === "number" && v > 0 ? v : 0)
+/**
+ * Most tokens one count may report: far above any model's context, far below where sums of
+ * counts in the ledger could lose precision.
+ */
+export const MAX_TOKEN_COUNT = 100_000_000
+
+/**
+ * A token count an upstream reported, made one the ledger can store: a non-negative integer no
+ * larger than `MAX_TOKEN_COUNT`. Anything else (a string, NaN, a negative or fractional number,
+ * which a tenant's own OpenAI-compatible server may well send) is rounded or clamped, never passed.
+ */
+export const tokenCount = (v: unknown): number =>
+  typeof v === "number" && v > 0 ? (v >= MAX_TOKEN_COUNT ? MAX_TOKEN_COUNT : Math.round(v)) : 0
+
+const n = tokenCount
 
 /** Rough tokens for a length of text: about four characters a token. */
 export const estimateTokens = (chars: number): number => Math.ceil(chars / 4)
@@ -119,13 +133,15 @@ export class UsageMeter {
 
   /** Merges an Anthropic report: `message_delta` repeats only the classes that changed. */
   mergeAnthropic(u: AnthropicUsage, final: boolean): void {
+    // Every count clamped like the JSON path's (`fromAnthropicUsage`): stream usage is upstream input too.
     if (typeof u.input_tokens === "number") {
-      this.input = u.input_tokens
+      this.input = n(u.input_tokens)
       this.sawInput = true
     }
-    if (typeof u.output_tokens === "number") this.output = u.output_tokens
-    if (typeof u.cache_read_input_tokens === "number") this.cached = u.cache_read_input_tokens
-    if (typeof u.cache_creation_input_tokens === "number") this.cacheCreation = u.cache_creation_input_tokens
+    if (typeof u.output_tokens === "number") this.output = n(u.output_tokens)
+    if (typeof u.cache_read_input_tokens === "number") this.cached = n(u.cache_read_input_tokens)
+    if (typeof u.cache_creation_input_tokens === "number")
+      this.cacheCreation = n(u.cache_creation_input_tokens)
     if (final) this.final = true
   }
 

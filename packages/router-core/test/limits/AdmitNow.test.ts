@@ -1,6 +1,6 @@
 /**
- * The hot path's entry to the limiter, `admitNow` and `settleNow`: the same decisions as the
- * Effect API, answered at once by the memory store and through one promise by Redis.
+ * The limiter's one face, the hot path's: `admit` and `settle` answered at once by the memory
+ * store and through one promise by Redis.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { LimitExceeded, LimitsUnavailable } from "@switchyard/domain"
@@ -20,7 +20,7 @@ const admission = (result: Limiter.AdmitResult): Limiter.Admission => {
   return result
 }
 
-/** Waits until `check` holds (a Redis settlement lands after `settleNow` returned). */
+/** Waits until `check` holds (a Redis settlement lands after `settle` returned). */
 const eventually = async (check: () => Promise<boolean>) => {
   for (let i = 0; i < 100; i++) {
     if (await check()) return true
@@ -29,26 +29,26 @@ const eventually = async (check: () => Promise<boolean>) => {
   return false
 }
 
-describe("Limiter.admitNow", () => {
-  it.effect("memory: answers synchronously; settleNow refunds at once, and only once", () =>
+describe("Limiter.admit (the hot path)", () => {
+  it.effect("memory: answers synchronously; settle refunds at once, and only once", () =>
     Effect.gen(function* () {
       const limiter = yield* Limiter.make(MemoryStore.make({ leaseTtlMs: 60_000 }), { failureMode: "open" })
-      const first = limiter.admitNow(subject, tpm, { tokens: 800, costMicros: 0 })
+      const first = limiter.admit(subject, tpm, { tokens: 800, costMicros: 0 })
       expect(first).not.toBeInstanceOf(Promise)
       expect(admission(first as Limiter.AdmitResult).rateLimit.tokens).toMatchObject({ remaining: 200 })
-      const refused = limiter.admitNow(subject, tpm, { tokens: 800, costMicros: 0 })
+      const refused = limiter.admit(subject, tpm, { tokens: 800, costMicros: 0 })
       expect(refused).toBeInstanceOf(LimitExceeded)
       // Used 100 of the 800 reserved: 700 come back, now; a second settle changes nothing.
-      admission(first as Limiter.AdmitResult).settleNow({ tokens: 100, costMicros: 0 })
-      admission(first as Limiter.AdmitResult).settleNow({ tokens: 0, costMicros: 0 })
+      admission(first as Limiter.AdmitResult).settle({ tokens: 100, costMicros: 0 })
+      admission(first as Limiter.AdmitResult).settle({ tokens: 0, costMicros: 0 })
       const after = admission(
-        limiter.admitNow(subject, tpm, { tokens: 800, costMicros: 0 }) as Limiter.AdmitResult
+        limiter.admit(subject, tpm, { tokens: 800, costMicros: 0 }) as Limiter.AdmitResult
       )
       expect(after.rateLimit.tokens?.remaining).toBe(100)
     })
   )
 
-  it.scopedLive("redis: one promise per admission; settleNow's refund lands without being awaited", () =>
+  it.scopedLive("redis: one promise per admission; settle's refund lands without being awaited", () =>
     Effect.gen(function* () {
       const url = yield* Effect.orDie(redisUrl)
       const limiter = yield* Limiter.makeRedis({
@@ -57,17 +57,17 @@ describe("Limiter.admitNow", () => {
         failureMode: "closed",
         timeoutMs: 2000
       })
-      const pending = limiter.admitNow(subject, tpm, { tokens: 800, costMicros: 0 })
+      const pending = limiter.admit(subject, tpm, { tokens: 800, costMicros: 0 })
       expect(pending).toBeInstanceOf(Promise)
       const first = admission(yield* Effect.promise(async () => pending))
       expect(first.rateLimit.tokens).toMatchObject({ remaining: 200 })
       expect(
-        yield* Effect.promise(async () => limiter.admitNow(subject, tpm, { tokens: 800, costMicros: 0 }))
+        yield* Effect.promise(async () => limiter.admit(subject, tpm, { tokens: 800, costMicros: 0 }))
       ).toBeInstanceOf(LimitExceeded)
-      first.settleNow({ tokens: 100, costMicros: 0 })
+      first.settle({ tokens: 100, costMicros: 0 })
       const refunded = yield* Effect.promise(() =>
         eventually(async () => {
-          const probe = await limiter.admitNow(subject, tpm, { tokens: 0, costMicros: 0 })
+          const probe = await limiter.admit(subject, tpm, { tokens: 0, costMicros: 0 })
           return (
             !(probe instanceof LimitExceeded) && (admission(probe).rateLimit.tokens?.remaining ?? 0) >= 900
           )
@@ -90,11 +90,11 @@ describe("Limiter.admitNow", () => {
         timeoutMs: 200
       })
       const refused = yield* Effect.promise(async () =>
-        closed.admitNow(subject, tpm, { tokens: 1, costMicros: 0 })
+        closed.admit(subject, tpm, { tokens: 1, costMicros: 0 })
       )
       expect(refused).toBeInstanceOf(LimitsUnavailable)
       const letThrough = admission(
-        yield* Effect.promise(async () => open.admitNow(subject, tpm, { tokens: 1, costMicros: 0 }))
+        yield* Effect.promise(async () => open.admit(subject, tpm, { tokens: 1, costMicros: 0 }))
       )
       expect(letThrough.degraded).toBe(true)
     })

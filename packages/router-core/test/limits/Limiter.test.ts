@@ -47,6 +47,18 @@ const backends: Record<string, Effect.Effect<readonly [Service, Service], never,
   })
 }
 
+/** The limiter's one face (the hot path's) as an effect: a refusal is the failure. */
+const admit = (
+  limiter: Service,
+  subject: Limiter.Subject,
+  limits: EffectiveLimits,
+  estimate: Limiter.Usage
+) => Limiter.asEffect(limiter.admit(subject, limits, estimate))
+
+/** Settles an admission and waits until the store has it (Redis answers later). */
+const settle = (admission: Limiter.Admission, actual: Limiter.Usage) =>
+  Effect.promise(async () => admission.settle(actual))
+
 /** The refusal of an admission that must be refused by a limit. */
 const refusedBy = <A>(admit: Effect.Effect<A, LimitExceeded | LimitsUnavailable>) =>
   Effect.flatMap(Effect.flip(admit), (error) =>
@@ -78,9 +90,7 @@ const admitMany = (
   subject = { userId: "u1", keyId: "k1" }
 ) =>
   Effect.all(
-    Array.from({ length: n }, (_, i) =>
-      Effect.either((i % 2 === 0 ? a : b).admit(subject, limits, estimate))
-    ),
+    Array.from({ length: n }, (_, i) => Effect.either(admit(i % 2 === 0 ? a : b, subject, limits, estimate))),
     { concurrency: "unbounded" }
   )
 
@@ -111,7 +121,7 @@ for (const [backend, make] of Object.entries(backends)) {
     )
 
     it.scopedLive(
-      "200 concurrent requests against 50 concurrent slots: exactly 50 pass; a release frees one",
+      "200 concurrent requests against 50 concurrent slots: exactly 50 pass; a settlement frees one",
       () =>
         Effect.gen(function* () {
           const limiters = yield* make
@@ -120,11 +130,10 @@ for (const [backend, make] of Object.entries(backends)) {
           expect(admitted).toHaveLength(50)
           const refusal = refused(yield* admitMany(limiters, 1, limits))[0]
           expect(refusal).toMatchObject({ kind: "concurrency", limit: 50, remaining: 0 })
-          yield* admitted[0]!.release
-          yield* admitted[0]!.release // idempotent: frees one slot, not two
-          yield* admitted[0]!.settle(none) // already released: frees nothing more
+          yield* settle(admitted[0]!, none)
+          yield* settle(admitted[0]!, none) // idempotent: frees one slot, not two
           expect(passed(yield* admitMany(limiters, 2, limits))).toHaveLength(1)
-          yield* admitted[1]!.settle(none) // settle frees the slot too
+          yield* settle(admitted[1]!, none)
           expect(passed(yield* admitMany(limiters, 2, limits))).toHaveLength(1)
         })
     )
@@ -137,20 +146,20 @@ for (const [backend, make] of Object.entries(backends)) {
           const [a, b] = limiters
           const subject = { userId: "u1", keyId: "k1" }
           const limits: EffectiveLimits = { key: { tpm: 1000 }, user: {} }
-          const first = yield* a.admit(subject, limits, { tokens: 400, costMicros: 0 })
+          const first = yield* admit(a, subject, limits, { tokens: 400, costMicros: 0 })
           expect(first.rateLimit.tokens).toMatchObject({ limit: 1000, remaining: 600 })
-          yield* b.admit(subject, limits, { tokens: 400, costMicros: 0 })
-          const refusal = yield* refusedBy(a.admit(subject, limits, { tokens: 400, costMicros: 0 }))
+          yield* admit(b, subject, limits, { tokens: 400, costMicros: 0 })
+          const refusal = yield* refusedBy(admit(a, subject, limits, { tokens: 400, costMicros: 0 }))
           expect(refusal).toMatchObject({ kind: "tokens", scope: "key", limit: 1000, remaining: 200 })
           expect(refusal.tokens).toMatchObject({ limit: 1000, remaining: 200 })
           // The first request used 100 tokens, not 400: 300 come back.
-          yield* first.settle({ tokens: 100, costMicros: 0 })
-          const third = yield* b.admit(subject, limits, { tokens: 400, costMicros: 0 })
+          yield* settle(first, { tokens: 100, costMicros: 0 })
+          const third = yield* admit(b, subject, limits, { tokens: 400, costMicros: 0 })
           expect(third.rateLimit.tokens?.remaining).toBeGreaterThanOrEqual(100)
           expect(third.rateLimit.tokens?.remaining).toBeLessThan(110)
           // Used more than reserved: the bucket goes into debt and refuses even an empty estimate.
-          yield* third.settle({ tokens: 1500, costMicros: 0 })
-          const inDebt = yield* refusedBy(a.admit(subject, limits, none))
+          yield* settle(third, { tokens: 1500, costMicros: 0 })
+          const inDebt = yield* refusedBy(admit(a, subject, limits, none))
           expect(inDebt).toMatchObject({ kind: "tokens", remaining: 0 })
           expect(inDebt.resetSeconds).toBeGreaterThan(30)
         })
@@ -176,21 +185,21 @@ for (const [backend, make] of Object.entries(backends)) {
           const subject = { userId: "u1", keyId: "k1" }
           const limits = user({ budget: { amountMicros: 1000, period: "day" } })
           const estimate = { tokens: 0, costMicros: 300 }
-          const first = yield* a.admit(subject, limits, estimate)
-          yield* b.admit(subject, limits, estimate)
-          yield* a.admit(subject, limits, estimate)
-          const refusal = yield* refusedBy(b.admit(subject, limits, estimate))
+          const first = yield* admit(a, subject, limits, estimate)
+          yield* admit(b, subject, limits, estimate)
+          yield* admit(a, subject, limits, estimate)
+          const refusal = yield* refusedBy(admit(b, subject, limits, estimate))
           expect(refusal).toMatchObject({ kind: "budget", scope: "user", limit: 1000, remaining: 100 })
           expect(refusal.resetSeconds).toBeGreaterThan(0)
           expect(refusal.resetSeconds).toBeLessThanOrEqual(86_400)
-          yield* first.settle({ tokens: 0, costMicros: 100 }) // 200 refunded: 700 charged
-          yield* b.admit(subject, limits, estimate) // 1000 charged
-          const full = yield* refusedBy(a.admit(subject, limits, none))
+          yield* settle(first, { tokens: 0, costMicros: 100 }) // 200 refunded: 700 charged
+          yield* admit(b, subject, limits, estimate) // 1000 charged
+          const full = yield* refusedBy(admit(a, subject, limits, none))
           expect(full).toMatchObject({ kind: "budget", remaining: 0 })
           // Settling twice charges once.
-          yield* first.settle({ tokens: 0, costMicros: 900 })
+          yield* settle(first, { tokens: 0, costMicros: 900 })
           const probe = yield* refusedBy(
-            a.admit(subject, user({ budget: { amountMicros: 10_000, period: "day" } }), {
+            admit(a, subject, user({ budget: { amountMicros: 10_000, period: "day" } }), {
               tokens: 0,
               costMicros: 100_000
             })
@@ -207,17 +216,17 @@ for (const [backend, make] of Object.entries(backends)) {
         const admitted = passed(results)
         expect(admitted).toHaveLength(10)
         // Every one of the ten in flight costs 180 instead of 100: 800 over, exactly the bound.
-        yield* Effect.forEach(admitted, (admission) => admission.settle({ tokens: 0, costMicros: 180 }), {
+        yield* Effect.forEach(admitted, (admission) => settle(admission, { tokens: 0, costMicros: 180 }), {
           concurrency: "unbounded"
         })
         const [a] = limiters
         const subject = { userId: "u1", keyId: "k1" }
-        expect(yield* refusedBy(a.admit(subject, limits, none))).toMatchObject({
+        expect(yield* refusedBy(admit(a, subject, limits, none))).toMatchObject({
           kind: "budget",
           remaining: 0
         })
         const wide = user({ budget: { amountMicros: 1_000_000, period: "month" } })
-        const probe = yield* refusedBy(a.admit(subject, wide, { tokens: 0, costMicros: 10_000_000 }))
+        const probe = yield* refusedBy(admit(a, subject, wide, { tokens: 0, costMicros: 10_000_000 }))
         expect(1_000_000 - probe.remaining).toBe(1000 + 10 * 80)
       })
     )
@@ -228,18 +237,18 @@ for (const [backend, make] of Object.entries(backends)) {
         const limits: EffectiveLimits = { key: { rpm: 5 }, user: { rpm: 8 } }
         const k1 = { userId: "u1", keyId: "k1" }
         const k2 = { userId: "u1", keyId: "k2" }
-        for (let i = 0; i < 5; i++) yield* a.admit(k1, limits, none)
-        expect(yield* refusedBy(b.admit(k1, limits, none))).toMatchObject({
+        for (let i = 0; i < 5; i++) yield* admit(a, k1, limits, none)
+        expect(yield* refusedBy(admit(b, k1, limits, none))).toMatchObject({
           kind: "requests",
           scope: "key"
         })
-        for (let i = 0; i < 3; i++) yield* b.admit(k2, limits, none)
-        expect(yield* refusedBy(a.admit(k2, limits, none))).toMatchObject({
+        for (let i = 0; i < 3; i++) yield* admit(b, k2, limits, none)
+        expect(yield* refusedBy(admit(a, k2, limits, none))).toMatchObject({
           kind: "requests",
           scope: "user"
         })
         // k2's own bucket was not charged by the refused request: 5 − 3 = 2 left.
-        const later = yield* a.admit(k2, { key: { rpm: 5 }, user: {} }, none)
+        const later = yield* admit(a, k2, { key: { rpm: 5 }, user: {} }, none)
         expect(later.rateLimit.requests).toMatchObject({ limit: 5, remaining: 1 })
       })
     )
@@ -247,7 +256,7 @@ for (const [backend, make] of Object.entries(backends)) {
     it.scopedLive("the snapshot feeds OpenAI's headers", () =>
       Effect.gen(function* () {
         const [a] = yield* make
-        const admission = yield* a.admit({ userId: "u1" }, user({ rpm: 60, tpm: 10_000 }), {
+        const admission = yield* admit(a, { userId: "u1" }, user({ rpm: 60, tpm: 10_000 }), {
           tokens: 2500,
           costMicros: 0
         })
@@ -266,11 +275,11 @@ for (const [backend, make] of Object.entries(backends)) {
     it.scopedLive("requests without limits are admitted without touching the store", () =>
       Effect.gen(function* () {
         const [a] = yield* make
-        const admission = yield* a.admit({ userId: "u1", keyId: "k1" }, { key: {}, user: {} }, none)
+        const admission = yield* admit(a, { userId: "u1", keyId: "k1" }, { key: {}, user: {} }, none)
         expect(admission).toMatchObject({ degraded: false, rateLimit: {} })
         // Key limits without a key (a user's bearer token) do not apply.
-        yield* a.admit({ userId: "u1" }, { key: { rpm: 1 }, user: {} }, none)
-        yield* a.admit({ userId: "u1" }, { key: { rpm: 1 }, user: {} }, none)
+        yield* admit(a, { userId: "u1" }, { key: { rpm: 1 }, user: {} }, none)
+        yield* admit(a, { userId: "u1" }, { key: { rpm: 1 }, user: {} }, none)
       })
     )
   })
@@ -282,8 +291,8 @@ describe("Limiter (memory, controlled clock)", () => {
       const limiter = yield* memory
       const limits = user({ rpm: 50 })
       const subject = { userId: "u1" }
-      for (let i = 0; i < 50; i++) yield* limiter.admit(subject, limits, none)
-      const refusal = yield* refusedBy(limiter.admit(subject, limits, none))
+      for (let i = 0; i < 50; i++) yield* admit(limiter, subject, limits, none)
+      const refusal = yield* refusedBy(admit(limiter, subject, limits, none))
       expect(refusal.resetSeconds).toBeCloseTo(1.2, 5)
       expect(RateLimitHeaders.fromLimitExceeded(refusal as LimitExceeded)).toMatchObject({
         "retry-after": "2",
@@ -291,13 +300,13 @@ describe("Limiter (memory, controlled clock)", () => {
         "x-ratelimit-reset-requests": "1m0s"
       })
       yield* TestClock.adjust("1199 millis")
-      yield* refusedBy(limiter.admit(subject, limits, none))
+      yield* refusedBy(admit(limiter, subject, limits, none))
       yield* TestClock.adjust("1 millis")
-      yield* limiter.admit(subject, limits, none)
-      yield* refusedBy(limiter.admit(subject, limits, none))
+      yield* admit(limiter, subject, limits, none)
+      yield* refusedBy(admit(limiter, subject, limits, none))
       yield* TestClock.adjust("1 minute")
       const results = yield* Effect.all(
-        Array.from({ length: 60 }, () => Effect.either(limiter.admit(subject, limits, none)))
+        Array.from({ length: 60 }, () => Effect.either(admit(limiter, subject, limits, none)))
       )
       expect(passed(results)).toHaveLength(50)
     })
@@ -309,13 +318,13 @@ describe("Limiter (memory, controlled clock)", () => {
       const limits = user({ budget: { amountMicros: 500, period: "day" } })
       const subject = { userId: "u1" }
       yield* TestClock.setTime(Date.UTC(2025, 0, 31, 23, 0))
-      const admission = yield* limiter.admit(subject, limits, { tokens: 0, costMicros: 500 })
-      const refusal = yield* refusedBy(limiter.admit(subject, limits, none))
+      const admission = yield* admit(limiter, subject, limits, { tokens: 0, costMicros: 500 })
+      const refusal = yield* refusedBy(admit(limiter, subject, limits, none))
       expect(refusal.resetSeconds).toBe(3600)
       yield* TestClock.adjust("1 hour")
-      yield* admission.settle({ tokens: 0, costMicros: 0 }) // refunds the 31st, not the 1st
-      yield* limiter.admit(subject, limits, { tokens: 0, costMicros: 500 })
-      expect(yield* refusedBy(limiter.admit(subject, limits, none))).toMatchObject({ kind: "budget" })
+      yield* settle(admission, { tokens: 0, costMicros: 0 }) // refunds the 31st, not the 1st
+      yield* admit(limiter, subject, limits, { tokens: 0, costMicros: 500 })
+      expect(yield* refusedBy(admit(limiter, subject, limits, none))).toMatchObject({ kind: "budget" })
     })
   )
 
@@ -334,7 +343,7 @@ describe("Limiter (memory, controlled clock)", () => {
           const estimate = yield* Random.nextIntBetween(0, 400)
           const actual = yield* Random.nextIntBetween(0, 800)
           const result = yield* Effect.either(
-            limiter.admit(subject, limits, { tokens: 0, costMicros: estimate })
+            admit(limiter, subject, limits, { tokens: 0, costMicros: estimate })
           )
           if (Either.isRight(result)) {
             inFlight.push({ admission: result.right, estimate, actual })
@@ -343,12 +352,12 @@ describe("Limiter (memory, controlled clock)", () => {
         } else {
           const index = yield* Random.nextIntBetween(0, inFlight.length)
           const [request] = inFlight.splice(index, 1)
-          yield* request!.admission.settle({ tokens: 0, costMicros: request!.actual })
+          yield* settle(request!.admission, { tokens: 0, costMicros: request!.actual })
           charged += request!.actual
         }
       }
       for (const request of inFlight) {
-        yield* request.admission.settle({ tokens: 0, costMicros: request.actual })
+        yield* settle(request.admission, { tokens: 0, costMicros: request.actual })
         charged += request.actual
       }
       expect(charged).toBeGreaterThan(budget) // the scenario does overspend...
@@ -375,10 +384,10 @@ describe("Limiter (Redis unreachable)", () => {
     Effect.gen(function* () {
       const port = yield* closedPort
       const limiter = yield* Limiter.makeRedis({ url: `redis://127.0.0.1:${port}`, failureMode: "open" })
-      const admission = yield* limiter.admit({ userId: "u1" }, user({ rpm: 1 }), none)
+      const admission = yield* admit(limiter, { userId: "u1" }, user({ rpm: 1 }), none)
       expect(admission.degraded).toBe(true)
-      expect((yield* limiter.admit({ userId: "u1" }, user({ rpm: 1 }), none)).degraded).toBe(true)
-      yield* admission.settle({ tokens: 10, costMicros: 10 })
+      expect((yield* admit(limiter, { userId: "u1" }, user({ rpm: 1 }), none)).degraded).toBe(true)
+      yield* settle(admission, { tokens: 10, costMicros: 10 })
       const health = yield* limiter.health
       expect(health).toMatchObject({ backend: "redis", status: "unreachable", failureMode: "open" })
       expect(health.message).toBeTruthy()
@@ -389,11 +398,11 @@ describe("Limiter (Redis unreachable)", () => {
     Effect.gen(function* () {
       const port = yield* closedPort
       const limiter = yield* Limiter.makeRedis({ url: `redis://127.0.0.1:${port}`, failureMode: "closed" })
-      const error = yield* Effect.flip(limiter.admit({ userId: "u1" }, user({ rpm: 1 }), none))
+      const error = yield* Effect.flip(admit(limiter, { userId: "u1" }, user({ rpm: 1 }), none))
       expect(error).toBeInstanceOf(LimitsUnavailable)
       expect(yield* limiter.health).toMatchObject({ status: "unreachable", failureMode: "closed" })
       // No limits configured: nothing to check, so nothing to refuse.
-      expect((yield* limiter.admit({ userId: "u1" }, user({}), none)).degraded).toBe(false)
+      expect((yield* admit(limiter, { userId: "u1" }, user({}), none)).degraded).toBe(false)
     })
   )
 
@@ -435,10 +444,10 @@ describe("Limiter (Redis unreachable)", () => {
         failureMode: "closed"
       })
       const limits = user({ rpm: 3 })
-      yield* limiter.admit({ userId: "u1" }, limits, none)
+      yield* admit(limiter, { userId: "u1" }, limits, none)
 
       yield* cut
-      expect(yield* Effect.flip(limiter.admit({ userId: "u1" }, limits, none))).toBeInstanceOf(
+      expect(yield* Effect.flip(admit(limiter, { userId: "u1" }, limits, none))).toBeInstanceOf(
         LimitsUnavailable
       )
       expect((yield* limiter.health).status).toBe("unreachable")
@@ -452,9 +461,9 @@ describe("Limiter (Redis unreachable)", () => {
       }
       expect(health.status).toBe("ok")
       // The count survived the outage: 1 before, 2 more allowed, then refused.
-      yield* limiter.admit({ userId: "u1" }, limits, none)
-      yield* limiter.admit({ userId: "u1" }, limits, none)
-      expect(yield* refusedBy(limiter.admit({ userId: "u1" }, limits, none))).toMatchObject({
+      yield* admit(limiter, { userId: "u1" }, limits, none)
+      yield* admit(limiter, { userId: "u1" }, limits, none)
+      expect(yield* refusedBy(admit(limiter, { userId: "u1" }, limits, none))).toMatchObject({
         kind: "requests"
       })
     })

@@ -126,7 +126,8 @@ describe("translateError", () => {
         type: "error",
         error: {
           type: "api_error",
-          message: "Upstream Gemini provider failed with status 503: <html>Service Unavailable</html>"
+          // An HTML page is not the provider's message: never echoed.
+          message: "Upstream Gemini provider failed with status 503: its answer carried no error message"
         }
       }
     })
@@ -151,7 +152,7 @@ describe("translateError", () => {
       status: 404,
       body: {
         error: {
-          message: "Upstream provider returned status 404",
+          message: "Upstream OpenAI-compatible provider returned status 404",
           type: "not_found_error",
           param: null,
           code: null

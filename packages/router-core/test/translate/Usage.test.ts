@@ -6,7 +6,9 @@ import {
   fromAnthropicUsage,
   fromGeminiUsage,
   fromOpenAIUsage,
+  MAX_TOKEN_COUNT,
   toAnthropicUsage,
+  tokenCount,
   toOpenAIUsage,
   UsageMeter
 } from "../../src/translate/Usage.ts"
@@ -168,5 +170,30 @@ describe("estimateInputTokens", () => {
       })
     )
     expect(estimateInputTokens(req)).toBe(3)
+  })
+})
+
+describe("token counts are bounded non-negative integers whatever the upstream sent", () => {
+  it("tokenCount rounds, clamps and refuses non-numbers", () => {
+    expect(tokenCount(1.5)).toBe(2)
+    expect(tokenCount(-40)).toBe(0)
+    expect(tokenCount(Number.NaN)).toBe(0)
+    expect(tokenCount("12")).toBe(0)
+    expect(tokenCount(1e300)).toBe(MAX_TOKEN_COUNT)
+    expect(tokenCount(Number.POSITIVE_INFINITY)).toBe(MAX_TOKEN_COUNT)
+  })
+
+  it("Anthropic stream usage is clamped like its JSON usage", () => {
+    const meter = new UsageMeter(undefined)
+    meter.mergeAnthropic({ input_tokens: -5, cache_read_input_tokens: 2.4 }, false)
+    meter.mergeAnthropic({ output_tokens: 1e15, cache_creation_input_tokens: -1 }, true)
+    expect(meter.result()).toEqual({
+      inputTokens: 0,
+      outputTokens: MAX_TOKEN_COUNT,
+      cachedInputTokens: 2,
+      cacheCreationTokens: 0,
+      reasoningTokens: 0,
+      estimated: false
+    })
   })
 })

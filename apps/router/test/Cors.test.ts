@@ -1,0 +1,45 @@
+import { describe, expect, it } from "@effect/vitest"
+import { withCors } from "../src/Cors.ts"
+
+const DASHBOARD = "http://localhost:3000"
+const answer = () => new Response('{"ok":true}', { headers: { "x-request-id": "r1" } })
+const handler = withCors(async () => answer(), DASHBOARD)
+const request = (method: string, origin?: string) =>
+  new Request("http://router.test/v1/models", {
+    method,
+    headers: origin === undefined ? {} : { origin }
+  })
+
+describe("router CORS for the dashboard", () => {
+  it("lets the configured origin read answers and their request id", async () => {
+    const response = await handler(request("GET", DASHBOARD))
+    expect(response.headers.get("access-control-allow-origin")).toBe(DASHBOARD)
+    expect(response.headers.get("access-control-expose-headers")).toContain("x-request-id")
+    expect(response.headers.get("vary")).toContain("Origin")
+    expect(await response.json()).toEqual({ ok: true })
+  })
+
+  it("answers the configured origin's preflight without calling the route", async () => {
+    let called = false
+    const guarded = withCors(async () => {
+      called = true
+      return answer()
+    }, DASHBOARD)
+    const response = await guarded(request("OPTIONS", DASHBOARD))
+    expect(response.status).toBe(204)
+    expect(response.headers.get("access-control-allow-headers")).toContain("authorization")
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST")
+    expect(called).toBe(false)
+  })
+
+  it("gives other origins and origin-less callers no CORS headers", async () => {
+    for (const origin of ["http://evil.test", undefined]) {
+      const response = await handler(request("GET", origin))
+      expect(response.headers.get("access-control-allow-origin")).toBeNull()
+      expect(response.headers.get("x-request-id")).toBe("r1")
+    }
+    expect(
+      (await handler(request("OPTIONS", "http://evil.test"))).headers.get("access-control-allow-origin")
+    ).toBeNull()
+  })
+})
