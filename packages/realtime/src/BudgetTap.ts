@@ -74,10 +74,10 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
           if (result instanceof LimitExceeded) {
             if (result.kind === "budget")
               alert(subject.userId, scope, id, budget, 80, result.limit - result.remaining)
-          } else if (!(result instanceof Error)) result.settleNow({ tokens: 0, costMicros: 0 })
+          } else if (!(result instanceof Error)) void result.settle({ tokens: 0, costMicros: 0 })
         }
         try {
-          const result = inner.admitNow(subject, limits, { tokens: 0, costMicros: 0 })
+          const result = inner.admit(subject, limits, { tokens: 0, costMicros: 0 })
           if (result instanceof Promise) result.then(answered, () => {})
           else answered(result)
         } catch {
@@ -108,8 +108,8 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
 
       return {
         health: inner.health,
-        admitNow: (subject, limits, estimate) => {
-          const result = inner.admitNow(subject, limits, estimate)
+        admit: (subject, limits, estimate) => {
+          const result = inner.admit(subject, limits, estimate)
           if (result instanceof Promise) {
             return result.then((answer) => {
               watch(subject, limits, answer)
@@ -118,14 +118,7 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
           }
           watch(subject, limits, result)
           return result
-        },
-        admit: (subject, limits, estimate) =>
-          inner.admit(subject, limits, estimate).pipe(
-            Effect.tapBoth({
-              onFailure: (error) => Effect.sync(() => watch(subject, limits, error)),
-              onSuccess: (admission) => Effect.sync(() => watch(subject, limits, admission))
-            })
-          )
+        }
       }
     })
   )
