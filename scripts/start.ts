@@ -4,7 +4,7 @@
  * Without `POSTGRES_CONNECTION_STRING` (local mode) it boots an embedded PostgreSQL with its data
  * under `./.data/`, generates the secrets it needs once (kept in `./.data/secrets.json`), and
  * starts the control plane (:8000), the router (:8080), the realtime hub (:8070) and the vibe-apps
- * API (:8090, apps served on :8091) against it. With a connection string it
+ * API (:8090, apps served on :8091) against it, and serves the dashboard (:3000). With a connection string it
  * uses that server and requires the secrets to be configured. Ctrl-C stops the apps, then the
  * database.
  */
@@ -21,6 +21,7 @@ const CONTROL_PLANE_PORT = 8000
 const ROUTER_PORT = 8080
 const REALTIME_PORT = 8070
 const VIBE_PORT = 8090
+const DASHBOARD_PORT = 3000
 const VIBE_APPS_PORT = 8091
 /** Never 5432, which a system PostgreSQL may hold. */
 const EMBEDDED_POSTGRES_PORT = 54329
@@ -119,10 +120,14 @@ const targets = [
   { name: "control-plane", port: CONTROL_PLANE_PORT },
   { name: "router", port: ROUTER_PORT },
   { name: "realtime", port: REALTIME_PORT },
-  { name: "vibe", port: VIBE_PORT }
+  { name: "vibe", port: VIBE_PORT },
+  // Static files (built first when missing or stale), talking to the ports above.
+  { name: "dashboard", port: DASHBOARD_PORT, entry: "apps/dashboard/src/serve.ts" }
 ] as const
-for (const { name, port } of targets) {
-  const app = startApp(name, `apps/${name}/src/main.ts`, { cwd: root, env: { ...env, PORT: String(port) } })
+for (const target of targets) {
+  const { name, port } = target
+  const entry = "entry" in target ? target.entry : `apps/${name}/src/main.ts`
+  const app = startApp(name, entry, { cwd: root, env: { ...env, PORT: String(port) } })
   apps.push(app)
   void app.exited.then((description) => shutdown(1, `${name} ${description}; stopping everything.`))
 }
@@ -147,6 +152,7 @@ if (failures.length > 0) {
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1)
 say(`
 Switchyard is running${local ? " in local mode" : ""} (ready in ${seconds} s).
+  Dashboard      http://localhost:${DASHBOARD_PORT}   (sign up there, or use the API below)
   Control plane  http://localhost:${CONTROL_PLANE_PORT}   (API docs: http://localhost:${CONTROL_PLANE_PORT}/docs)
   Router         http://localhost:${ROUTER_PORT}
   Realtime hub   http://localhost:${REALTIME_PORT}   (Socket.IO; sign in with your ef_ key, see README "Realtime")

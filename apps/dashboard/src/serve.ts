@@ -1,5 +1,5 @@
 /**
- * `bun src/serve.ts` (what `bun run start` runs): serves the built dashboard on `PORT` (3000),
+ * `bun src/serve.ts` (what `bun run start` runs): serves the built dashboard on `PORT` (3000, on `HOST`),
  * building it first when `dist/` is missing or older than the sources. `config.json` says where
  * the other services are: `CONTROL_PLANE_URL`, `ROUTER_URL`, `REALTIME_URL`, `VIBE_URL`, each
  * defaulting to the shipped `public/config.json` (localhost and the default ports).
@@ -60,7 +60,7 @@ const config = Schema.decodeUnknownSync(RuntimeConfig)({
 
 const server = Bun.serve({
   port: Number(process.env.PORT ?? 3000),
-  hostname: process.env.HOSTNAME ?? "0.0.0.0",
+  hostname: process.env.HOST ?? "0.0.0.0",
   fetch: makeStaticSite(distDir, config)
 })
 console.log(`dashboard: listening on http://localhost:${server.port}`)

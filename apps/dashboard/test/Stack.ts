@@ -1,6 +1,6 @@
 /**
  * A whole Switchyard stack for the browser journey, started as the real processes `bun run start`
- * runs (`bun apps/<app>/src/main.ts` for the control plane, router and realtime hub, the
+ * runs (`bun apps/<app>/src/main.ts` for the control plane, router, realtime hub and vibe API, the
  * dashboard's `src/serve.ts`) on free ports, over a fresh PostgreSQL database of its own and a
  * fake OpenAI upstream on loopback.
  */
@@ -92,6 +92,7 @@ export interface Stack {
   readonly controlPlaneUrl: string
   readonly routerUrl: string
   readonly realtimeUrl: string
+  readonly vibeUrl: string
   readonly upstream: FakeOpenAI
   /** Everything the apps printed, for a failure message. */
   readonly logs: () => string
@@ -106,7 +107,9 @@ export const startStack = async (): Promise<Stack> => {
   const databaseUrl = new URL(SERVER_URL)
   databaseUrl.pathname = `/${database}`
   const upstream = await startFakeOpenAI()
-  const [dashboardPort, controlPlanePort, routerPort, realtimePort] = [
+  const [dashboardPort, controlPlanePort, routerPort, realtimePort, vibePort, vibeAppsPort] = [
+    await freePort(),
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -116,6 +119,7 @@ export const startStack = async (): Promise<Stack> => {
   const controlPlaneUrl = `http://localhost:${controlPlanePort}`
   const routerUrl = `http://localhost:${routerPort}`
   const realtimeUrl = `http://localhost:${realtimePort}`
+  const vibeUrl = `http://localhost:${vibePort}`
   // The router publishes each usage event to the hub's broadcast API with this key.
   const broadcastKey = `broadcast-${crypto.randomUUID()}`
   const shared = {
@@ -126,10 +130,11 @@ export const startStack = async (): Promise<Stack> => {
   const apps = [
     start("dashboard", ["apps/dashboard/src/serve.ts"], {
       PORT: String(dashboardPort),
-      HOSTNAME: "127.0.0.1",
+      HOST: "127.0.0.1",
       CONTROL_PLANE_URL: controlPlaneUrl,
       ROUTER_URL: routerUrl,
-      REALTIME_URL: realtimeUrl
+      REALTIME_URL: realtimeUrl,
+      VIBE_URL: vibeUrl
     }),
     start("control-plane", ["apps/control-plane/src/main.ts"], {
       ...shared,
@@ -150,6 +155,16 @@ export const startStack = async (): Promise<Stack> => {
       PORT: String(realtimePort),
       HOST: "127.0.0.1",
       LARAVEL_API_KEY: broadcastKey
+    }),
+    start("vibe", ["apps/vibe/src/main.ts"], {
+      ...shared,
+      PORT: String(vibePort),
+      VIBE_APPS_PORT: String(vibeAppsPort),
+      VIBE_ROUTER_URL: `http://127.0.0.1:${routerPort}`,
+      // The mock model makes a small working app: no provider key needed.
+      VIBE_MODEL: "mock/vibe",
+      VIBE_EXPLAIN_MODEL: "off",
+      MODAL_VIBE_ALLOWED_ORIGINS: dashboardUrl
     })
   ]
   const stopAll = async () => {
@@ -161,7 +176,7 @@ export const startStack = async (): Promise<Stack> => {
     if (process.env.DEBUG_DASHBOARD) console.log(`stack: ${what} after ${Date.now() - began} ms`)
   }
   try {
-    await waitFor(apps[0]!, `http://127.0.0.1:${dashboardPort}/config.json`, 120_000)
+    await waitFor(apps[0]!, `http://127.0.0.1:${dashboardPort}/config.json`, 300_000) // includes building it: slow on a loaded 2-core machine
     log("dashboard ready")
     await waitFor(apps[1]!, `http://127.0.0.1:${controlPlanePort}/health`, 120_000)
     log("control plane ready")
@@ -169,6 +184,8 @@ export const startStack = async (): Promise<Stack> => {
     log("router ready")
     await waitFor(apps[3]!, `http://127.0.0.1:${realtimePort}/health`, 120_000)
     log("realtime hub ready")
+    await waitFor(apps[4]!, `http://127.0.0.1:${vibePort}/health`, 120_000)
+    log("vibe API ready")
   } catch (error) {
     await stopAll()
     throw error
@@ -178,6 +195,7 @@ export const startStack = async (): Promise<Stack> => {
     controlPlaneUrl,
     routerUrl,
     realtimeUrl,
+    vibeUrl,
     upstream,
     logs: () => apps.map((app) => `--- ${app.name}\n${app.output.join("")}`).join("\n"),
     stop: stopAll

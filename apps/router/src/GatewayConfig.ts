@@ -2,7 +2,7 @@
  * The router's own settings, read once at start-up.
  */
 import { EffectiveLimits } from "@switchyard/router-core"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer, Option, type Redacted } from "effect"
 
 /** Settings of the data plane. */
 export interface GatewaySettings {
@@ -17,6 +17,18 @@ export interface GatewaySettings {
   readonly upstreamIdleTimeoutMs: number
   /** Refuse lossy translations instead of dropping fields (`SWITCHYARD_STRICT`, default false). */
   readonly strict: boolean
+  /**
+   * User-supplied base URLs may point at private addresses (`ALLOW_PRIVATE_UPSTREAMS`, default:
+   * local mode); otherwise every call to one is checked at connect time (`UpstreamTarget`).
+   */
+  readonly allowPrivateUpstreams: boolean
+  /** Bearer token `GET /metrics` requires (`METRICS_TOKEN`); unset: see `metricsPublic`. */
+  readonly metricsToken: Redacted.Redacted<string> | undefined
+  /**
+   * Without a token, whether `/metrics` is served to anyone (`METRICS_PUBLIC`, default: local
+   * mode); otherwise it answers 404 (keep the port private or set a token).
+   */
+  readonly metricsPublic: boolean
   /** Serve `GET /v1/user/ai-keys` (`EXPOSE_USER_KEYS`, default false). */
   readonly exposeUserKeys: boolean
   /**
@@ -39,6 +51,16 @@ export const settingsConfig = Config.all({
   upstreamIdleTimeoutMs: Config.integer("UPSTREAM_IDLE_TIMEOUT_MS").pipe(Config.withDefault(300_000)),
   strict: Config.boolean("SWITCHYARD_STRICT").pipe(Config.withDefault(false)),
   exposeUserKeys: Config.boolean("EXPOSE_USER_KEYS").pipe(Config.withDefault(false)),
+  metricsToken: Config.option(Config.redacted("METRICS_TOKEN")).pipe(Config.map(Option.getOrUndefined)),
+  metricsPublic: Config.boolean("METRICS_PUBLIC").pipe(
+    Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
+    Config.withDefault(false)
+  ),
+  // As `UpstreamUrlGuard.layer` reads it: unset, local mode decides.
+  allowPrivateUpstreams: Config.boolean("ALLOW_PRIVATE_UPSTREAMS").pipe(
+    Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
+    Config.withDefault(false)
+  ),
   limitDefaults: EffectiveLimits.envDefaults
 })
 
@@ -55,6 +77,9 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       upstreamIdleTimeoutMs: 300_000,
       strict: false,
       exposeUserKeys: false,
+      allowPrivateUpstreams: false,
+      metricsToken: undefined,
+      metricsPublic: true,
       limitDefaults: {},
       ...overrides
     })

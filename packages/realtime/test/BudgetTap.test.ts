@@ -4,8 +4,7 @@
  * budget one at 100, each once per period.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { LimitExceeded } from "@switchyard/domain"
-import { type EffectiveLimits, Limiter } from "@switchyard/router-core"
+import { Limiter } from "@switchyard/router-core"
 import { Effect, Layer } from "effect"
 import { BudgetTap, PublishedEvents, Publisher } from "../src/index.ts"
 
@@ -14,19 +13,8 @@ const layer = BudgetTap.layer({ probeIntervalMs: 0 }).pipe(
 )
 
 const budget = { amountMicros: 1_000, period: "day" as const }
-const limits: EffectiveLimits.EffectiveLimits = { user: { budget }, key: {} }
+const limits = { user: { budget }, key: {} }
 const subject = { userId: "u1", keyId: "k1" }
-
-/** Admits through the limiter; fails with the refusal (the memory limiter answers at once). */
-const admit = (
-  limiter: Limiter.Limiter["Type"],
-  estimate: { tokens: number; costMicros: number },
-  by = limits
-) =>
-  Effect.flatMap(
-    Effect.promise(() => Promise.resolve(limiter.admit(subject, by, estimate))),
-    (result) => (result instanceof Error ? Effect.fail(result) : Effect.succeed(result))
-  )
 
 /** The alerts published so far, once the probes scheduled before now have run. */
 const alerts = Effect.gen(function* () {
@@ -41,21 +29,23 @@ describe("BudgetTap", () => {
   it.effect("announces 80 % once spent, and 100 % when a request is refused for the budget", () =>
     Effect.gen(function* () {
       const limiter = yield* Limiter.Limiter
-      const first = yield* admit(limiter, { tokens: 10, costMicros: 100 })
-      first.settle({ tokens: 10, costMicros: 700 })
+      const first = yield* Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 100 }))
+      yield* Effect.promise(async () => first.settle({ tokens: 10, costMicros: 700 }))
       expect(yield* alerts).toEqual([])
 
-      const second = yield* admit(limiter, { tokens: 10, costMicros: 100 })
-      second.settle({ tokens: 10, costMicros: 150 })
+      const second = yield* Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 100 }))
+      yield* Effect.promise(async () => second.settle({ tokens: 10, costMicros: 150 }))
       const at80 = yield* alerts
       expect(at80).toHaveLength(1)
       expect(at80[0]).toMatchObject({ threshold: 80, scope: "user", id: "u1", budgetMicros: 1_000 })
 
-      const refused = yield* Effect.flip(admit(limiter, { tokens: 10, costMicros: 200 }))
+      const refused = yield* Effect.flip(
+        Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 200 }))
+      )
       expect(refused).toMatchObject({ _tag: "LimitExceeded", kind: "budget" })
-      const third = yield* admit(limiter, { tokens: 1, costMicros: 10 })
-      third.settle({ tokens: 1, costMicros: 10 })
-      yield* Effect.flip(admit(limiter, { tokens: 10, costMicros: 200 }))
+      const third = yield* Limiter.asEffect(limiter.admit(subject, limits, { tokens: 1, costMicros: 10 }))
+      yield* Effect.promise(async () => third.settle({ tokens: 1, costMicros: 10 }))
+      yield* Effect.flip(Limiter.asEffect(limiter.admit(subject, limits, { tokens: 10, costMicros: 200 })))
       const all = yield* alerts
       expect(all.map((alert) => alert.threshold)).toEqual([80, 100])
       expect(all[1]).toMatchObject({ scope: "user", id: "u1" })
@@ -65,11 +55,10 @@ describe("BudgetTap", () => {
   it.effect("does nothing for callers without a budget", () =>
     Effect.gen(function* () {
       const limiter = yield* Limiter.Limiter
-      const rpm = { user: { rpm: 1 }, key: {} }
-      const admitted = limiter.admit(subject, rpm, { tokens: 1, costMicros: 1 })
+      const admitted = limiter.admit(subject, { user: { rpm: 1 }, key: {} }, { tokens: 1, costMicros: 1 })
       expect(admitted).not.toBeInstanceOf(Promise)
-      expect(yield* Effect.flip(admit(limiter, { tokens: 1, costMicros: 1 }, rpm))).toBeInstanceOf(
-        LimitExceeded
+      yield* Effect.flip(
+        Limiter.asEffect(limiter.admit(subject, { user: { rpm: 1 }, key: {} }, { tokens: 1, costMicros: 1 }))
       )
       expect(yield* alerts).toEqual([])
     }).pipe(Effect.provide(layer))

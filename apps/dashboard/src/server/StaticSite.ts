@@ -49,6 +49,11 @@ export const makeStaticSite = (distDir: string, config: RuntimeConfig) => {
     } catch {
       return new Response("Bad request", { status: 400, headers })
     }
+    if (pathname === "/health") {
+      return new Response('{"status":"ok"}', {
+        headers: { ...headers, "content-type": "application/json", "cache-control": "no-store" }
+      })
+    }
     if (pathname === "/config.json") {
       return new Response(configBody, {
         headers: { ...headers, "content-type": "application/json", "cache-control": "no-store" }
