@@ -10,7 +10,10 @@ import { Server } from "socket.io"
 const server = http.createServer(async (req, res) => {
   if (req.method === "GET" && req.url === "/health") {
     res.writeHead(200, { "content-type": "application/json" })
-    return res.end(JSON.stringify({ status: "healthy", memory: process.memoryUsage() }))
+    const active = io.of("/").sockets.size
+    return res.end(
+      JSON.stringify({ status: "healthy", memory: process.memoryUsage(), connections: { active } })
+    )
   }
   if (req.method === "POST" && req.url === "/api/broadcast") {
     const chunks = []

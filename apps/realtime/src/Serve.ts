@@ -88,7 +88,7 @@ const startNode = async (
   const server = http.createServer((req, res) => {
     // Socket.IO answers its own path (it registers before this listener runs for those requests).
     if (req.url?.startsWith(SOCKET_PATH)) return
-    void answer(routes, req, res)
+    void answer(routes, settings.maxBroadcastBytes, req, res)
   })
   hub.io.attach(server, { path: SOCKET_PATH, maxHttpBufferSize: 64 * 1024 })
   await new Promise<void>((resolve) => server.listen(settings.port, settings.hostname, resolve))
@@ -107,12 +107,18 @@ const startNode = async (
 /** Runs the web handler for a node:http request. */
 const answer = async (
   handler: (req: Request) => Promise<Response>,
+  maxBytes: number,
   req: http.IncomingMessage,
   res: http.ServerResponse
 ) => {
   try {
     const chunks: Array<Buffer> = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
+    let size = 0
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length
+      // Past the cap the rest is drained, not kept: the handler answers 413.
+      if (size <= maxBytes) chunks.push(chunk as Buffer)
+    }
     const headers = new Headers()
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === "string") headers.set(name, value)
@@ -123,7 +129,7 @@ const answer = async (
       new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
         method: req.method ?? "GET",
         headers,
-        ...(hasBody ? { body: Buffer.concat(chunks) } : {})
+        ...(hasBody ? { body: size > maxBytes ? Buffer.alloc(maxBytes + 1) : Buffer.concat(chunks) } : {})
       })
     )
     res.writeHead(response.status, Object.fromEntries(response.headers))

@@ -3,7 +3,8 @@
  * Socket.IO Redis adapter, under a channel prefix of this run's own: a broadcast posted to one
  * reaches sockets on the other and counts them; presence is right across both (online at the
  * first socket anywhere, offline after the last); an instance killed outright takes its sockets'
- * presence with it (announced by the survivor); the user limit counts both instances.
+ * presence with it (announced by the survivor, within TTL + heartbeat: 3.3 s here, 20 s by default);
+ * the user limit counts both instances.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
 import {
@@ -30,7 +31,7 @@ const pair = async (env: Record<string, string> = {}) => {
     REDIS_URL: redisUrl,
     REALTIME_REDIS_PREFIX: `sy-test-${crypto.randomUUID().slice(0, 8)}`,
     REALTIME_PRESENCE_HEARTBEAT_MS: "200",
-    REALTIME_PRESENCE_TTL_MS: "1000",
+    REALTIME_PRESENCE_TTL_MS: "3000",
     ...env
   }
   return Promise.all([startHub(shared), startHub(shared)])

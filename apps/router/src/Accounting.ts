@@ -75,7 +75,7 @@ export const makeAccounting = (
     const { costMicros } = pricing.cost(log.provider, log.upstreamModel, ending.usage)
     log.onFinish?.(ending.usage, costMicros)
     try {
-      recorder.recordNow({
+      recorder.record({
         requestId: log.requestId,
         userId: log.caller.userId,
         apiKeyId: log.caller.apiKeyId,

@@ -21,7 +21,7 @@ import {
   UsageMetrics,
   UsageRecorder
 } from "@switchyard/ledger"
-import { Publisher, UsageTap } from "@switchyard/realtime"
+import { BudgetTap, Publisher, UsageTap } from "@switchyard/realtime"
 import { Limiter, Providers, Routing } from "@switchyard/router-core"
 import { Vault, vaultMigrations } from "@switchyard/vault"
 import { Config, Effect, Layer, Option } from "effect"
@@ -50,10 +50,11 @@ const foundation = Layer.mergeAll(Vault.layerPg, ChangeFeed.layerFromConfig, mig
   Layer.provideMerge(Database.layer)
 )
 
+/** Live events to the realtime hub (one publisher: layers are shared by reference). */
+const publisher = Publisher.layerFromConfig
+
 /** The ledger's recorder, with each event also published to the user's live view. */
-const recorder = UsageTap.layer.pipe(
-  Layer.provide(Layer.merge(UsageRecorder.layerPg, Publisher.layerFromConfig))
-)
+const recorder = UsageTap.layer.pipe(Layer.provide(Layer.merge(UsageRecorder.layerPg, publisher)))
 
 const ledger = Layer.mergeAll(recorder, FailedRequests.layerPg).pipe(
   Layer.provideMerge(UsageMetrics.layer),
@@ -72,6 +73,7 @@ export const layer = Layer.mergeAll(
   Pricing.layer,
   Health.layer,
   GatewayConfig.layer,
-  // Limits in memory, or shared through Redis when REDIS_URL is set (its own connection).
-  Limiter.layer
+  // Limits in memory, or shared through Redis when REDIS_URL is set (its own connection); budget
+  // alerts at 80 % and 100 % published to the user's live view.
+  BudgetTap.layer().pipe(Layer.provide(Layer.merge(Limiter.layer, publisher)))
 ).pipe(Layer.provideMerge(ledger), Layer.provideMerge(foundation))

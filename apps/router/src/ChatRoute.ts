@@ -287,7 +287,18 @@ const forward = async (
           })
         }
         const sent = await Forward.send(ctx, request, planned, signal)
-        if (sent._tag === "Failed") throw sent.error
+        if (sent._tag === "Failed") {
+          // Refused by our own guard (a redirect, a non-public address): final, and the client
+          // gets exactly that error; anything else is a connection failure, retried.
+          if (Forward.isRefusal(sent.error)) {
+            throw new Fallbacks.AttemptFailure({
+              retryable: false,
+              message: sent.error.message,
+              cause: sent.error
+            })
+          }
+          throw sent.error
+        }
         sentBy.set(sent.response, sent)
         return sent.response
       }
@@ -300,14 +311,22 @@ const forward = async (
       ctx.accounting.finish(log, failed(refused.error))
       return errorResponse(format, refused.error, log.headers)
     }
+    const refusal =
+      cause instanceof Fallbacks.UpstreamUnavailable &&
+      cause.cause instanceof Fallbacks.AttemptFailure &&
+      cause.cause.cause instanceof GatewayError
+        ? cause.cause.cause
+        : undefined
     const error =
-      cause instanceof Fallbacks.UpstreamUnavailable
-        ? cause.reason === "cancelled"
-          ? clientGone
-          : cause.reason === "connection_error" || cause.reason === "failed"
-            ? UpstreamError.unreachable(route.provider, cause.message)
-            : Fallbacks.toGatewayError(cause)
-        : UpstreamError.unreachable(route.provider, cause)
+      refusal !== undefined
+        ? refusal
+        : cause instanceof Fallbacks.UpstreamUnavailable
+          ? cause.reason === "cancelled"
+            ? clientGone
+            : cause.reason === "connection_error" || cause.reason === "failed"
+              ? UpstreamError.unreachable(route.provider, cause.message)
+              : Fallbacks.toGatewayError(cause)
+          : UpstreamError.unreachable(route.provider, cause)
     ctx.accounting.finish(log, failed(error, error === clientGone ? "client_abort" : undefined))
     return errorResponse(format, error, log.headers)
   }

@@ -1,7 +1,8 @@
 /**
  * One upstream attempt of the hot path, in three steps kept apart so retries and fallbacks can wrap
- * them: `plan` (the bytes, URL and headers for one route), `send` (plain `fetch`, or the in-process
- * mock), `answer` (the client's response: bytes passed through, or translated; usage recorded).
+ * them: `plan` (the bytes, URL and headers for one route), `send` (plain `fetch`, or the
+ * provider's in-process transport: the mock), `answer` (the client's response: bytes passed
+ * through, or translated; usage recorded).
  */
 import { GatewayError } from "@switchyard/domain"
 import {
@@ -11,7 +12,6 @@ import {
   errorTypeForStatus,
   estimateInputTokens,
   jsonUsage,
-  Mock,
   makeStreamTranslator,
   makeUsageTap,
   NO_USAGE,
@@ -26,6 +26,7 @@ import { type Ending, failed, type RequestLog } from "./Accounting.ts"
 import { errorEvent, errorResponse } from "./ClientError.ts"
 import type { GatewayContext } from "./GatewayContext.ts"
 import { relay } from "./Relay.ts"
+import { exemptFromIdleTimeout } from "./Server.ts"
 import { UpstreamCall } from "./Upstream.ts"
 import * as UpstreamError from "./UpstreamError.ts"
 
@@ -126,6 +127,14 @@ export const plan = (
   }
 }
 
+/** An error of our SSRF guard (a redirect, a non-public address): not retried, sent as is. */
+export const isRefusal = (error: GatewayError): boolean =>
+  error.code === "upstream_redirect" || error.code === "upstream_address_refused"
+
+/** Whether the credential carries a base URL its user chose (the SSRF-guarded kind). */
+const userBaseUrl = (credential: Credentials.Credential) =>
+  credential.source === "user" && credential.provider.spec.id === "openai-compatible"
+
 /** The outcome of sending: the upstream's response (any status), or why there is none. */
 export type Sent =
   | { readonly _tag: "Response"; readonly response: Response; readonly call: UpstreamCall }
@@ -185,16 +194,33 @@ export const send = async (
     signal === undefined
       ? new UpstreamCall(request.signal, ctx.settings.upstreamTimeoutMs)
       : new UpstreamCall(signal, undefined)
-  if (route.provider === "mock") {
-    return { _tag: "Response", response: Mock.chat(planned.bodyObject, route.upstreamModel), call }
-  }
   const { spec } = credential.provider
+  const url = spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
+  // An in-process provider (the mock) answers the request as it would have been sent.
+  if (spec.transport !== undefined) {
+    return { _tag: "Response", response: spec.transport(url, planned.bodyObject), call }
+  }
+  const headers = upstreamHeaders(
+    spec.headers(Redacted.value(credential.apiKey)),
+    upstreamFormat,
+    request.headers
+  )
   try {
-    const response = await call.send(
-      spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream),
-      upstreamHeaders(spec.headers(Redacted.value(credential.apiKey)), upstreamFormat, request.headers),
-      planned.body
-    )
+    // The platform's and the operator's URLs are trusted; a user's base URL is checked per call.
+    if (!userBaseUrl(credential))
+      return { _tag: "Response", response: await call.send(url, headers, planned.body), call }
+    const target = await ctx.targets(url)
+    if (target instanceof GatewayError) {
+      call.answered()
+      return { _tag: "Failed", error: target, ending: failed(target) }
+    }
+    const response = await call.sendTo(target, headers, planned.body)
+    if (response.status >= 300 && response.status < 400) {
+      call.answered()
+      response.body?.cancel().catch(() => undefined)
+      const error = UpstreamError.redirected(route.provider, response.status)
+      return { _tag: "Failed", error, ending: failed(error) }
+    }
     return { _tag: "Response", response, call }
   } catch (error) {
     call.answered()
@@ -291,6 +317,16 @@ export const answer = async (
       onEnd: (end) => {
         // A translated stream reports upstream error events and truncation itself.
         const fault = translator?.error
+        if (end === "idle") {
+          // Cut by us: the ledger says why (504, upstream_idle_timeout), billed for what was sent.
+          ctx.accounting.finish(log, {
+            outcome: "timeout",
+            status: 504,
+            errorType: "upstream_idle_timeout",
+            usage: usage()
+          })
+          return
+        }
         const bad = end === "broken" || fault !== undefined
         ctx.accounting.finish(log, {
           outcome: end === "client_abort" ? "client_abort" : bad ? "provider_error" : "success",
@@ -299,7 +335,10 @@ export const answer = async (
           usage: usage()
         })
       },
-      brokenEvent: (error) => encoder.encode(errorEvent(format, UpstreamError.unreachable(provider, error)))
+      brokenEvent: (error) => encoder.encode(errorEvent(format, UpstreamError.unreachable(provider, error))),
+      idleEvent: () =>
+        encoder.encode(errorEvent(format, UpstreamError.idle(provider, ctx.settings.upstreamIdleTimeoutMs))),
+      idleMs: ctx.settings.upstreamIdleTimeoutMs
     })
     call.answered()
     if (primed._tag === "Failed") {
@@ -307,6 +346,7 @@ export const answer = async (
       return fail(why.error, { ...why.ending, usage: usage() })
     }
     log.ttftMs = performance.now() - log.startedAt
+    exemptFromIdleTimeout(request)
     return new Response(primed.stream, { status: 200, headers: { ...headers, ...SSE_HEADERS } })
   }
 

@@ -2,7 +2,7 @@
  * The router's own settings, read once at start-up.
  */
 import { EffectiveLimits } from "@switchyard/router-core"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context, Effect, Layer, Option, type Redacted } from "effect"
 
 /** Settings of the data plane. */
 export interface GatewaySettings {
@@ -10,8 +10,25 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number
   /** Time allowed for an upstream to start answering (`UPSTREAM_TIMEOUT_MS`, default 120 s) → 504. */
   readonly upstreamTimeoutMs: number
+  /**
+   * Longest silence of a streaming upstream after its first chunk (`UPSTREAM_IDLE_TIMEOUT_MS`,
+   * default 300 s: reasoning models think for minutes); then the stream is cut with an error event.
+   */
+  readonly upstreamIdleTimeoutMs: number
   /** Refuse lossy translations instead of dropping fields (`SWITCHYARD_STRICT`, default false). */
   readonly strict: boolean
+  /**
+   * User-supplied base URLs may point at private addresses (`ALLOW_PRIVATE_UPSTREAMS`, default:
+   * local mode); otherwise every call to one is checked at connect time (`UpstreamTarget`).
+   */
+  readonly allowPrivateUpstreams: boolean
+  /** Bearer token `GET /metrics` requires (`METRICS_TOKEN`); unset: see `metricsPublic`. */
+  readonly metricsToken: Redacted.Redacted<string> | undefined
+  /**
+   * Without a token, whether `/metrics` is served to anyone (`METRICS_PUBLIC`, default: local
+   * mode); otherwise it answers 404 (keep the port private or set a token).
+   */
+  readonly metricsPublic: boolean
   /** Serve `GET /v1/user/ai-keys` (`EXPOSE_USER_KEYS`, default false). */
   readonly exposeUserKeys: boolean
   /**
@@ -31,8 +48,19 @@ export class GatewayConfig extends Context.Tag("@switchyard/router/GatewayConfig
 export const settingsConfig = Config.all({
   maxBodyBytes: Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(10 * 1024 * 1024)),
   upstreamTimeoutMs: Config.integer("UPSTREAM_TIMEOUT_MS").pipe(Config.withDefault(120_000)),
+  upstreamIdleTimeoutMs: Config.integer("UPSTREAM_IDLE_TIMEOUT_MS").pipe(Config.withDefault(300_000)),
   strict: Config.boolean("SWITCHYARD_STRICT").pipe(Config.withDefault(false)),
   exposeUserKeys: Config.boolean("EXPOSE_USER_KEYS").pipe(Config.withDefault(false)),
+  metricsToken: Config.option(Config.redacted("METRICS_TOKEN")).pipe(Config.map(Option.getOrUndefined)),
+  metricsPublic: Config.boolean("METRICS_PUBLIC").pipe(
+    Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
+    Config.withDefault(false)
+  ),
+  // As `UpstreamUrlGuard.layer` reads it: unset, local mode decides.
+  allowPrivateUpstreams: Config.boolean("ALLOW_PRIVATE_UPSTREAMS").pipe(
+    Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
+    Config.withDefault(false)
+  ),
   limitDefaults: EffectiveLimits.envDefaults
 })
 
@@ -46,8 +74,12 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
     GatewayConfig.of({
       maxBodyBytes: 10 * 1024 * 1024,
       upstreamTimeoutMs: 120_000,
+      upstreamIdleTimeoutMs: 300_000,
       strict: false,
       exposeUserKeys: false,
+      allowPrivateUpstreams: false,
+      metricsToken: undefined,
+      metricsPublic: true,
       limitDefaults: {},
       ...overrides
     })

@@ -17,6 +17,7 @@ import { type Accounting, makeAccounting } from "./Accounting.ts"
 import { CallerAuth } from "./CallerAuth.ts"
 import { GatewayConfig, type GatewaySettings } from "./GatewayConfig.ts"
 import * as Reliability from "./Reliability.ts"
+import * as UpstreamTarget from "./UpstreamTarget.ts"
 
 /** The services of the hot path, unwrapped. */
 export interface GatewayContext {
@@ -35,6 +36,8 @@ export interface GatewayContext {
   readonly timers: Timers.Timers
   /** The circuit breakers of this instance, for the routing table in force. */
   readonly breaker: () => CircuitBreaker.CircuitBreaker["Type"]
+  /** Where a call to a user-supplied base URL goes, checked at connect time. */
+  readonly targets: UpstreamTarget.Targets
 }
 
 /** Builds the context from the running app's services. */
@@ -62,7 +65,12 @@ export const make = Effect.gen(function* () {
     return defaults
   }
   const timers = yield* Reliability.timers
+  const resolver = Option.getOrElse(
+    yield* Effect.serviceOption(UpstreamTarget.UpstreamResolver),
+    () => UpstreamTarget.UpstreamResolver.system
+  )
   const context: GatewayContext = {
+    targets: UpstreamTarget.make(resolver, settings.allowPrivateUpstreams),
     timers,
     breaker: Reliability.breakers(routing, timers),
     run: (effect) => runPromise(effect),

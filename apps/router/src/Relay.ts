@@ -5,11 +5,12 @@
  * The first chunk is awaited before the response is answered, so an upstream that fails before
  * its first byte still gets a proper error status (and a retry could happen there). After that,
  * a broken upstream ends the client's stream with an error event in its format, and a client that
- * goes away cancels the upstream read (which aborts the upstream request).
+ * goes away cancels the upstream read (which aborts the upstream request). An upstream silent for
+ * `idleMs` is cut by us, and the client gets an error event saying so.
  */
 
-/** How the relayed stream ended. */
-export type RelayEnd = "complete" | "client_abort" | "broken"
+/** How the relayed stream ended; `idle`: the upstream sent nothing for `idleMs` and we cut it. */
+export type RelayEnd = "complete" | "client_abort" | "broken" | "idle"
 
 /** Hooks of one relay. */
 export interface RelayOptions {
@@ -19,6 +20,10 @@ export interface RelayOptions {
   readonly onEnd: (end: RelayEnd, error?: unknown) => void
   /** The bytes that tell the client the stream broke (an SSE error event in its format). */
   readonly brokenEvent: (error: unknown) => Uint8Array
+  /** The bytes that tell the client we cut a stream that went idle. */
+  readonly idleEvent: () => Uint8Array
+  /** Longest silence from the upstream after the first chunk (`UPSTREAM_IDLE_TIMEOUT_MS`). */
+  readonly idleMs: number
 }
 
 /** The relay, once its first chunk arrived; or the error that came instead. */
@@ -43,6 +48,25 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
     options.onEnd(how, error)
   }
   const onChunk = options.onChunk
+  // One timer per stream, not per chunk: each chunk only notes the time, and the timer, when it
+  // fires early, re-arms itself for what is left of the silence.
+  const { idleMs } = options
+  let lastChunkAt = performance.now()
+  let idled = false
+  let idleTimer: ReturnType<typeof setTimeout> | undefined
+  const watch = (delay: number) => {
+    idleTimer = setTimeout(() => {
+      const silent = performance.now() - lastChunkAt
+      if (silent < idleMs) return watch(idleMs - silent)
+      idled = true
+      // The pending read then resolves as done; cancelling also aborts the upstream request.
+      reader.cancel(new Error(`no data from the upstream for ${idleMs} ms`)).catch(() => undefined)
+    }, delay)
+  }
+  const stopWatching = () => {
+    if (idleTimer !== undefined) clearTimeout(idleTimer)
+    idleTimer = undefined
+  }
   const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -53,25 +77,33 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
         }
         onChunk?.(first.value)
         controller.enqueue(first.value)
+        watch(idleMs)
       },
       async pull(controller) {
         try {
           const next = await reader.read()
           if (next.done) {
-            end("complete")
+            stopWatching()
+            if (idled) {
+              end("idle")
+              controller.enqueue(options.idleEvent())
+            } else end("complete")
             controller.close()
             return
           }
+          lastChunkAt = performance.now()
           onChunk?.(next.value)
           controller.enqueue(next.value)
         } catch (error) {
+          stopWatching()
           if (ended) return
-          end("broken", error)
-          controller.enqueue(options.brokenEvent(error))
+          end(idled ? "idle" : "broken", error)
+          controller.enqueue(idled ? options.idleEvent() : options.brokenEvent(error))
           controller.close()
         }
       },
       cancel(reason) {
+        stopWatching()
         end("client_abort", reason)
         return reader.cancel(reason).catch(() => undefined)
       }

@@ -4,6 +4,7 @@
  */
 import { GatewayError } from "@switchyard/domain"
 import { FailedRequests, UsageMetrics } from "@switchyard/ledger"
+import { Providers } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
 import { Effect } from "effect"
 import * as ChatRoute from "./ChatRoute.ts"
@@ -69,7 +70,11 @@ export const make = Effect.gen(function* () {
   const metrics = yield* UsageMetrics
   const vault = yield* Vault
   const failedRequests = yield* FailedRequests
-  yield* logUnpriced(ctx.routing.current(), ctx.pricing)
+  const table = ctx.routing.current()
+  yield* logUnpriced(table, ctx.pricing)
+  // Metric labels: the models the router knows (advertised, aliased); any other is `other`.
+  metrics.recognize(Object.values(Providers.specs).flatMap((spec) => spec.models))
+  metrics.recognize(table.aliases.flatMap(([alias, route]) => [alias, route.upstreamModel]))
   return dispatch(ctx, {
     "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
     "POST /api/chat": ApiChatRoute.make(ctx),

@@ -34,6 +34,27 @@ export interface Listening {
 /** The answer to an error no handler caught. */
 export const onError = unhandledError("openai")
 
+/**
+ * Bun closes a connection silent for `idleTimeout` (10 s by default), which would cut a stream
+ * whose upstream is thinking. A streamed answer is therefore exempt (`server.timeout(request, 0)`,
+ * called by whoever answers with a stream): the relay's own `UPSTREAM_IDLE_TIMEOUT_MS` governs it,
+ * and ends it with an error event the client can read. Everything else (reading requests: slow
+ * clients) keeps Bun's timeout.
+ */
+const bunServers = new Set<Bun.Server<unknown>>()
+
+/** Lifts Bun's idle timeout for a request whose answer is a stream (no-op under Node: none there). */
+export const exemptFromIdleTimeout = (request: Request): void => {
+  for (const server of bunServers) {
+    try {
+      server.timeout(request, 0)
+      return
+    } catch {
+      // Another server's request (tests run several): try the next.
+    }
+  }
+}
+
 const serveWithBun = (handler: (request: Request) => Promise<Response>, options: StartOptions): Listening => {
   const server = Bun.serve({
     fetch: handler,
@@ -42,7 +63,14 @@ const serveWithBun = (handler: (request: Request) => Promise<Response>, options:
     ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
     maxRequestBodySize: options.maxBodyBytes * 2 + 1
   })
-  return { url: server.url.href, close: (force) => server.stop(force) }
+  bunServers.add(server)
+  return {
+    url: server.url.href,
+    close: (force) => {
+      bunServers.delete(server)
+      return server.stop(force)
+    }
+  }
 }
 
 const serveWithSrvx = async (

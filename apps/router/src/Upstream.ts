@@ -3,6 +3,7 @@
  * has not started answering within the timeout. No HttpClient wrapper on the hot path (NOTES.md:
  * it costs throughput and its finaliser may cut a long stream whose body is passed on).
  */
+import type { Target } from "./UpstreamTarget.ts"
 
 /** Controls one upstream call's cancellation. */
 export class UpstreamCall {
@@ -42,5 +43,22 @@ export class UpstreamCall {
   /** Sends the request. Rejects on network errors, timeouts and client aborts. */
   send(url: string, headers: Record<string, string>, body: BodyInit): Promise<Response> {
     return fetch(url, { method: "POST", headers, body, signal: this.signal })
+  }
+
+  /**
+   * Sends to a user-supplied base URL's endpoint at a checked address (`UpstreamTarget`), never
+   * following a redirect: a 3xx comes back as it is, for the caller to refuse.
+   */
+  sendTo(target: Target, headers: Record<string, string>, body: BodyInit): Promise<Response> {
+    const init: RequestInit & { tls?: { serverName: string } } = {
+      method: "POST",
+      headers: target.host === undefined ? headers : { ...headers, host: target.host },
+      body,
+      signal: this.signal,
+      redirect: "manual"
+    }
+    // bun: SNI and the certificate check use the name, while the connection goes to the address.
+    if (target.serverName !== undefined) init.tls = { serverName: target.serverName }
+    return fetch(target.url, init)
   }
 }

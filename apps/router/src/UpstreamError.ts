@@ -32,6 +32,24 @@ export const timedOut = (provider: string, ms: number): GatewayError =>
     message: `The ${provider} provider did not answer within ${ms} ms`
   })
 
+/** A user's upstream answered with a redirect, which is never followed (it could point inside). */
+export const redirected = (provider: string, status: number): GatewayError =>
+  new GatewayError({
+    status: 502,
+    type: "api_error",
+    code: "upstream_redirect",
+    message: `The ${provider} provider answered with a redirect (status ${status}), which is not followed`
+  })
+
+/** A stream that went silent for longer than `UPSTREAM_IDLE_TIMEOUT_MS`, cut by us. */
+export const idle = (provider: string, ms: number): GatewayError =>
+  new GatewayError({
+    status: 504,
+    type: "timeout_error",
+    code: "upstream_idle_timeout",
+    message: `The ${provider} provider sent nothing for ${ms} ms (UPSTREAM_IDLE_TIMEOUT_MS): the stream was cut`
+  })
+
 const describe = (error: unknown): string => {
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ""

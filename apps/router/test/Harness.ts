@@ -17,6 +17,7 @@ import * as Health from "../src/Health.ts"
 import * as Router from "../src/Router.ts"
 import type { Listening as Server } from "../src/Server.ts"
 import * as AppServer from "../src/Server.ts"
+import { UpstreamResolver } from "../src/UpstreamTarget.ts"
 
 /** Users' own secrets, by `userId/provider` (stored in the in-memory vault at start). */
 export type SecretTable = ReadonlyMap<string, Credentials.UserSecret>
@@ -33,6 +34,8 @@ export interface HarnessOptions {
   readonly allowPrivateUpstreams?: boolean
   /** Replaces the static callers (e.g. the real verifiers over PostgreSQL). */
   readonly auth?: Layer.Layer<CallerAuth>
+  /** Replaces DNS for user-supplied base URLs (a rebinding DNS in SSRF tests). */
+  readonly resolver?: (host: string) => Promise<ReadonlyArray<string>>
 }
 
 /** A running test router. */
@@ -77,13 +80,20 @@ export const startRouter = async (options: HarnessOptions = {}): Promise<TestRou
       Layer.provide(
         Layer.succeed(
           UpstreamUrlGuard,
-          UpstreamUrlGuard.make({ allowPrivate: options.allowPrivateUpstreams ?? true })
+          UpstreamUrlGuard.make({
+            allowPrivate: options.allowPrivateUpstreams ?? true,
+            ...(options.resolver === undefined ? {} : { resolve: options.resolver })
+          })
         )
       )
     ),
     ledger,
     Health.layerStatic,
-    GatewayConfig.layerWith(options.settings ?? {})
+    GatewayConfig.layerWith({
+      allowPrivateUpstreams: options.allowPrivateUpstreams ?? true,
+      ...options.settings
+    }),
+    options.resolver === undefined ? Layer.empty : Layer.succeed(UpstreamResolver, options.resolver)
   ).pipe(Layer.provideMerge(stores), Layer.provide(config))
   const runtime = ManagedRuntime.make(layer)
   await runtime.runPromise(

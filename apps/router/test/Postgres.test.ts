@@ -191,7 +191,7 @@ describe("router over PostgreSQL", () => {
       Effect.flatMap(
         SqlClient.SqlClient,
         (sql) => sql`INSERT INTO "session" ("id", "expiresAt", "token", "updatedAt", "userId")
-                     VALUES ('s1', now() + interval '1 hour', 'desktopSessionToken123', now(), ${userId})`
+                     VALUES ('s1', now() + interval '1 hour', encode(sha256('desktopSessionToken123'), 'hex'), now(), ${userId})`
       )
     )
     const res = await fetch(`${url}/api/chat`, {

@@ -69,7 +69,7 @@ export const start = async (options: Options = {}): Promise<Running> => {
     ),
     ledger,
     Health.layerStatic,
-    GatewayConfig.layerWith(options.settings ?? {}),
+    GatewayConfig.layerWith({ allowPrivateUpstreams: true, ...options.settings }),
     options.limiter ?? Limiter.layerMemory(),
     options.timers === undefined ? Layer.empty : Reliability.layerTimers(options.timers)
   ).pipe(Layer.provideMerge(Layer.mergeAll(Vault.layerMemory, ChangeFeed.layerMemory)), Layer.provide(config))

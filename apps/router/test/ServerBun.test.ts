@@ -74,6 +74,12 @@ describe("Server under bun (Bun.serve)", () => {
     expect([...ids].sort()).toEqual(ids)
   })
 
+  it("keeps a stream open through a pause longer than Bun's 10 s idle timeout", async () => {
+    const url = await startUnderBun()
+    const res = await fetch(`${url}/pause`)
+    expect(await res.text()).toBe("data: first\n\ndata: after the pause\n\n")
+  }, 30_000)
+
   it("on SIGTERM lets the request in flight finish, then stops", async () => {
     const url = await startUnderBun()
     const slow = fetch(`${url}/slow`)

@@ -10,6 +10,7 @@ import { Publisher } from "@switchyard/realtime"
 import {
   AppStatusEvents,
   AppStore,
+  Generator,
   IdleSweep,
   RouterClient,
   VibeApps,
@@ -52,6 +53,7 @@ export const makeServices = (options: ServicesOptions = {}) => {
   const events =
     options.events ?? AppStatusEvents.layerRealtime.pipe(Layer.provide(Publisher.layerFromConfig))
   const operations = VibeApps.layer.pipe(
+    Layer.provide(Generator.layer),
     Layer.provide(RouterClient.layer.pipe(Layer.provide(FetchHttpClient.layer))),
     Layer.provideMerge(apps)
   )

@@ -5,8 +5,9 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Config, Effect, Layer, Logger, LogLevel } from "effect"
+import { Config, Effect, Layer } from "effect"
 import { ApiLive } from "./App.ts"
+import * as Logging from "./Logging.ts"
 import { ServicesLive } from "./Services.ts"
 
 const Server = Layer.unwrapEffect(
@@ -15,19 +16,7 @@ const Server = Layer.unwrapEffect(
   )
 )
 
-/** Seed 004's level names (DEBUG, INFO, WARNING, ERROR…), as Effect's. */
-const Logging = Layer.unwrapEffect(
-  Effect.map(
-    Config.string("MODAL_VIBE_LOG_LEVEL").pipe(
-      Config.withDefault("INFO"),
-      Config.map((name) => name.toUpperCase().replace(/^WARN$/, "WARNING")),
-      Config.map((name) => LogLevel.allLevels.find((level) => level.label === name) ?? LogLevel.Info)
-    ),
-    (level) => Layer.merge(Logger.json, Logger.minimumLogLevel(level))
-  )
-)
-
-const Main = ApiLive.pipe(Layer.provide(ServicesLive), Layer.provide(Server), Layer.provide(Logging))
+const Main = ApiLive.pipe(Layer.provide(ServicesLive), Layer.provide(Server), Layer.provide(Logging.layer))
 
 // JSON lines only: the pretty logger would print every line a second time.
 NodeRuntime.runMain(Layer.launch(Main), { disablePrettyLogger: true })

@@ -92,8 +92,11 @@ describe("generation failures", () => {
     expect(history.at(-1).content).toMatch(/^Generation failed: /)
   })
 
-  it("the router unreachable is a 502 too", async () => {
-    const broken = await startStack("vibe_failures_unreachable", { VIBE_ROUTER_URL: "http://127.0.0.1:9" })
+  it("the router unreachable is a 502 too; with no VIBE_ROUTER_KEY, service callers get a 503 naming it", async () => {
+    const broken = await startStack("vibe_failures_unreachable", {
+      VIBE_ROUTER_URL: "http://127.0.0.1:9",
+      VIBE_ROUTER_KEY: ""
+    })
     try {
       const other = await broken.newUser("lost")
       const reply = await broken.call("POST", "/api/create", {
@@ -102,6 +105,18 @@ describe("generation failures", () => {
       })
       expect(reply.status).toBe(502)
       expect(reply.body.message).toBe("Generating the app failed: the router could not be reached")
+      const service = await broken.call("POST", "/api/create", {
+        headers: { "x-api-key": SERVICE_KEY },
+        json: { prompt: "x" }
+      })
+      expect(service.status).toBe(503)
+      expect(service.body._tag).toBe("VibeUnavailable")
+      expect(service.body.message).toContain("VIBE_ROUTER_KEY")
+      // Nothing was created for it.
+      const rows = await broken.query<{ count: number }>(
+        "SELECT count(*)::int AS count FROM vibe_apps WHERE owner_id LIKE 'service:%'"
+      )
+      expect(rows[0]?.count).toBe(0)
     } finally {
       await broken.close()
     }

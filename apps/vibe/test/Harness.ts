@@ -83,7 +83,7 @@ const read = async (response: Response): Promise<Reply> => {
   return { status: response.status, headers: response.headers, text, body }
 }
 
-/** Starts the stack; `env` adds to or overrides the vibe service's settings, `routerEnv` the router's. */
+/** Starts the stack; `env` adds to or overrides the vibe service's settings ("" removes one), `routerEnv` the router's. */
 export const startStack = async (
   suite: string,
   env: Record<string, string> = {},
@@ -166,7 +166,7 @@ export const startStack = async (
       VIBE_EXPLAIN_MODEL: "claude-haiku-4-5",
       MODAL_VIBE_ALLOWED_ORIGINS: "http://dashboard.example.test",
       ...env
-    })
+    }).filter(([, value]) => value !== "")
   )
   // Two calls, two listeners: layers are shared by reference.
   const listener = () => NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })

@@ -226,6 +226,53 @@ describe("versions and revert", () => {
   })
 })
 
+describe("the apps origin", () => {
+  it("serves each app under a strict policy, with no cookie, and nothing else", async () => {
+    const headers = { "x-api-key": alice.key }
+    const appId = (await stack.call("POST", "/api/create", { headers, json: { prompt: "Headers" } })).body
+      .app_id
+    const page = await stack.viewApp(appId)
+    expect(page.status).toBe(200)
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8")
+    const csp = page.headers.get("content-security-policy") ?? ""
+    for (const directive of [
+      "default-src 'none'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'"
+    ])
+      expect(csp).toContain(directive)
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff")
+    expect(page.headers.get("set-cookie")).toBeNull()
+    expect(page.headers.get("access-control-allow-origin")).toBeNull()
+    // One document per app, at its root; no other path, no unknown or foreign host.
+    expect((await stack.viewApp(appId, "/index.html")).status).toBe(200)
+    expect((await stack.viewApp(appId, "/api/create")).status).toBe(404)
+    expect((await stack.viewApp("sb-zzzzzzzzzzzzzzzzzzzz")).status).toBe(404)
+    expect((await stack.viewApp("localhost")).status).toBe(404)
+  })
+
+  it("two edits at once both land, as versions 2 and 3", async () => {
+    const headers = { "x-api-key": alice.key }
+    const appId = (await stack.call("POST", "/api/create", { headers, json: { prompt: "Racing" } })).body
+      .app_id
+    const edits = await Promise.all(
+      ["left", "right"].map((text) =>
+        stack.call("POST", `/api/app/${appId}/write`, { headers, json: { text } })
+      )
+    )
+    expect(edits.map((edit) => edit.status)).toEqual([200, 200])
+    const versions = await stack.call("GET", `/api/app/${appId}/versions`, { headers })
+    expect(versions.body.versions.map((v: { version: number }) => v.version)).toEqual([1, 2, 3])
+    expect(
+      versions.body.versions
+        .slice(1)
+        .map((v: { prompt: string }) => v.prompt)
+        .sort()
+    ).toEqual(["left", "right"])
+  })
+})
+
 describe("health and docs", () => {
   it("GET / and /health answer healthy with the number of active apps", async () => {
     const count = await stack.query<{ count: number }>(

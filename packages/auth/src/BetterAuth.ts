@@ -16,8 +16,8 @@ import { APIError, createAuthMiddleware } from "better-auth/api"
 import { bearer } from "better-auth/plugins"
 import { Config, Context, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import pg from "pg"
-import { hash } from "./ApiKeyFormat.ts"
 import { ChangeFeed } from "./ChangeFeed.ts"
+import { hashedSessionAdapter, storedToken } from "./HashedSessionTokens.ts"
 import { type Admission, SignInLockout } from "./SignInLockout.ts"
 import { trustedOriginsConfig } from "./TrustedOrigins.ts"
 
@@ -88,7 +88,8 @@ const createAuth = (
 ) => {
   const credentialRule = options.credentialRateLimit ?? { window: 60, max: 5 }
   return betterAuth({
-    database: pool,
+    // Session tokens are stored as their SHA-256 (HashedSessionTokens.ts).
+    database: hashedSessionAdapter(pool),
     baseURL: options.baseUrl,
     basePath: AUTH_BASE_PATH,
     secret: Redacted.value(options.secret),
@@ -159,7 +160,9 @@ const createAuth = (
     // Messages only: better-auth's extra arguments can carry request data.
     logger: { level: "warn", log: (level, message) => bridge.log(level, message) },
     telemetry: { enabled: false },
-    plugins: [bearer()]
+    // Signed tokens only (what /auth/login and `set-auth-token` hand out): a bare token would let a
+    // stored hash, used as is by the adapter, stand in for a session token.
+    plugins: [bearer({ requireSignature: true })]
   })
 }
 
@@ -201,7 +204,12 @@ const make = (options: BetterAuthOptions) =>
     const auth = createAuth(options, pool, {
       sessionEnded: (session) =>
         Runtime.runPromise(runtime)(
-          feed.publish({ _tag: "SessionRevoked", tokenHash: hash(session.token), userId: session.userId })
+          // A row deleted by user id carries its stored hash, one deleted by token the token.
+          feed.publish({
+            _tag: "SessionRevoked",
+            tokenHash: storedToken(session.token),
+            userId: session.userId
+          })
         ),
       signInAttempt: (email) => Runtime.runPromise(runtime)(lockout.attempt(email)),
       signInSucceeded: (email) => Runtime.runPromise(runtime)(lockout.succeeded(email)),

@@ -2,16 +2,8 @@
  * Which providers the operator has a platform key for (seed 000's environment variables), so
  * users without their own key can still reach them.
  */
-import type { ProviderId } from "@switchyard/domain"
+import { PLATFORM_KEY_VARIABLES, type ProviderId } from "@switchyard/domain"
 import { Config, Context, Effect, Layer, Option } from "effect"
-
-/** Environment variable of each provider's platform key. */
-export const PLATFORM_KEY_VARIABLES = {
-  openai: "OPENAI_API_KEY",
-  anthropic: "ANTHROPIC_API_KEY",
-  google: "GOOGLE_AI_KEY",
-  xai: "XAI_API_KEY"
-} as const satisfies Partial<Record<ProviderId, string>>
 
 /** Providers with a platform key configured. */
 export class PlatformProviders extends Context.Tag("@switchyard/auth/PlatformProviders")<

@@ -4,9 +4,10 @@
  * is revoked (sign-out publishes `SessionRevoked`) or the feed resyncs.
  *
  * A token is what `/auth/login` returns (`<session token>.<signature>`, possibly URL-encoded) or
- * the bare session token; only the session token part is looked up. Its signature is not checked
- * here: the session token is itself 32 random characters, so knowing it is what proves the
- * client, and better-auth's bearer plugin accepts the bare token too.
+ * the bare session token; only the session token part is looked up, by its SHA-256: the database
+ * holds only hashes (`HashedSessionTokens.ts`), so reading it gives nothing to present here. The
+ * signature is not checked: the session token is itself 32 random characters, and knowing it is
+ * what proves the client.
  */
 import { SqlClient } from "@effect/sql"
 import { ServiceUnavailable } from "@switchyard/domain"
@@ -118,7 +119,7 @@ export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVe
         const sql = yield* SqlClient.SqlClient
         const lookup = (sessionToken: string) =>
           sql<LiveSession>`SELECT "userId", "expiresAt" FROM "session"
-                           WHERE "token" = ${sessionToken} AND "expiresAt" > now()`.pipe(
+                           WHERE "token" = ${hash(sessionToken)} AND "expiresAt" > now()`.pipe(
             Effect.map((rows) => Option.fromNullable(rows[0])),
             Effect.mapError(ServiceUnavailable.database)
           )

@@ -1,10 +1,14 @@
+import { createHash, createHmac } from "node:crypto"
+import { SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { TestDatabase } from "@switchyard/db/testing"
 import { getMigrations } from "better-auth/db/migration"
 import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
+import pg from "pg"
 import { authMigrations } from "../src/AuthMigrations.ts"
 import { AUTH_BASE_PATH, BetterAuth, optionsFromConfig } from "../src/BetterAuth.ts"
 import { ChangeFeed } from "../src/ChangeFeed.ts"
+import hashSessionTokens from "../src/migrations/0005_hashed_session_tokens.ts"
 import { SignInLockout } from "../src/SignInLockout.ts"
 import { trustedOriginsConfig } from "../src/TrustedOrigins.ts"
 import { UserTokenVerifier } from "../src/UserTokenVerifier.ts"
@@ -30,6 +34,12 @@ const stack = Layer.mergeAll(
   Layer.provideMerge(TestDatabase.layer("betterauth", [authMigrations]))
 )
 
+/** `value` signed as better-auth signs its cookies (HMAC-SHA256, base64), URL-encoded as it sends it. */
+const sign = (value: string) =>
+  encodeURIComponent(
+    createHmac("sha256", "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz").update(value).digest("base64")
+  )
+
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   Effect.flatMap(BetterAuth, ({ auth }) =>
     Effect.promise(() =>
@@ -45,10 +55,18 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
 
 describe("BetterAuth", () => {
   layer(stack, { excludeTestServices: true })((it) => {
-    it.effect("our migrations leave better-auth nothing to create or add", () =>
+    it.scoped("our migrations leave better-auth nothing to create or add", () =>
       Effect.gen(function* () {
         const { auth } = yield* BetterAuth
-        const pending = yield* Effect.promise(() => getMigrations(auth.options))
+        // better-auth's migrator wants the database itself, not our (hashing) adapter around it.
+        const pool = yield* Effect.acquireRelease(
+          Effect.map(
+            TestDatabase.TestDatabaseUrl,
+            (url) => new pg.Pool({ connectionString: Redacted.value(url) })
+          ),
+          (p) => Effect.promise(() => p.end())
+        )
+        const pending = yield* Effect.promise(() => getMigrations({ ...auth.options, database: pool }))
         expect(pending.toBeCreated).toEqual([])
         expect(pending.toBeAdded).toEqual([])
       })
@@ -91,6 +109,81 @@ describe("BetterAuth", () => {
           const taken = yield* Effect.flip(ba.register({ email, password, name: "T" }, "10.0.0.1"))
           expect(taken._tag).toBe("EmailTaken")
         })
+    )
+
+    it.effect("session tokens are stored hashed: a database read gives nothing that signs in", () =>
+      Effect.gen(function* () {
+        const ba = yield* BetterAuth
+        const verifier = yield* UserTokenVerifier
+        const sql = yield* SqlClient.SqlClient
+        const email = `h-${crypto.randomUUID().slice(0, 8)}@example.com`
+        const password = Redacted.make("correct-horse-battery")
+        yield* ba.register({ email, password, name: "H" }, "10.0.0.2")
+        const signed = Redacted.value(yield* ba.login({ email, password }, "10.0.0.2"))
+        const token = signed.split(".")[0]!
+        const user = Option.getOrThrow(yield* ba.getUser(new Headers({ authorization: `Bearer ${signed}` })))
+
+        const stored = yield* sql<{
+          token: string
+        }>`SELECT "token" FROM "session" WHERE "userId" = ${user.id}`
+        expect(stored).toHaveLength(2)
+        for (const row of stored) expect(row.token).toMatch(/^[0-9a-f]{64}$/)
+        expect(stored.map((r) => r.token)).toContain(createHash("sha256").update(token).digest("hex"))
+        expect(JSON.stringify(stored)).not.toContain(token)
+
+        // What a database read alone gives, presented every way a client can: refused everywhere.
+        // (Signing it needs BETTER_AUTH_SECRET as well; the router refuses even that.)
+        for (const { token: leaked } of stored) {
+          for (const headers of [
+            { authorization: `Bearer ${leaked}` },
+            { authorization: `Bearer ${leaked}.forged` },
+            { cookie: `better-auth.session_token=${leaked}` },
+            { cookie: `better-auth.session_token=${leaked}.forged` }
+          ]) {
+            expect(yield* ba.getUser(new Headers(headers))).toEqual(Option.none())
+          }
+          expect(yield* verifier.verify(leaked)).toEqual(Option.none())
+          expect(yield* verifier.verify(`${leaked}.${sign(leaked)}`)).toEqual(Option.none())
+        }
+        // The token the client holds still works, signed (better-auth) or bare (router).
+        expect(yield* verifier.verify(token)).toEqual(Option.some({ userId: user.id }))
+        const cookie = `better-auth.session_token=${encodeURIComponent(signed)}`
+        expect(Option.isSome(yield* ba.getUser(new Headers({ cookie })))).toBe(true)
+
+        // Listing shows stored hashes; revoking one of them by that value still works.
+        const listed = yield* Effect.promise(() =>
+          ba.auth.api.listSessions({ headers: new Headers({ cookie }) })
+        )
+        const other = listed.map((s) => s.token).find((t) => t !== token)!
+        expect(other).toMatch(/^[0-9a-f]{64}$/)
+        yield* Effect.promise(() =>
+          ba.auth.api.revokeSession({ headers: new Headers({ cookie }), body: { token: other } })
+        )
+        expect(yield* sql`SELECT 1 FROM "session" WHERE "userId" = ${user.id}`).toHaveLength(1)
+      })
+    )
+
+    it.effect("sessions stored before the upgrade are hashed by the migration and keep working", () =>
+      Effect.gen(function* () {
+        const ba = yield* BetterAuth
+        const verifier = yield* UserTokenVerifier
+        const sql = yield* SqlClient.SqlClient
+        const email = `legacy-${crypto.randomUUID().slice(0, 8)}@example.com`
+        yield* ba.register({ email, password: Redacted.make("correct-horse-battery"), name: "L" }, "10.0.0.3")
+        const [{ id: userId }] = yield* sql<{ id: string }>`SELECT "id" FROM "user" WHERE "email" = ${email}`
+        // A row as the previous version wrote it: the token itself.
+        const legacy = `Legacy${crypto.randomUUID().replaceAll("-", "").slice(0, 26)}`
+        yield* sql`INSERT INTO "session" ("id", "expiresAt", "token", "updatedAt", "userId")
+                   VALUES (${crypto.randomUUID()}, now() + interval '1 hour', ${legacy}, now(), ${userId})`
+        yield* hashSessionTokens
+        yield* hashSessionTokens // idempotent
+        const stored = yield* sql<{ token: string }>`SELECT "token" FROM "session" WHERE "userId" = ${userId}`
+        expect(stored.map((r) => r.token)).toContain(createHash("sha256").update(legacy).digest("hex"))
+        expect(JSON.stringify(stored)).not.toContain(legacy)
+        expect(yield* verifier.verify(legacy)).toEqual(Option.some({ userId }))
+        const user = yield* ba.getUser(new Headers({ authorization: `Bearer ${legacy}.${sign(legacy)}` }))
+        expect(Option.map(user, (u) => u.id)).toEqual(Option.some(userId))
+      })
     )
 
     it.effect("better-auth's own Origin check trusts exactly the configured origins on cookie changes", () =>

@@ -62,7 +62,7 @@ export const drain = (count: number, options: WriterOptions) =>
       const recorder = yield* UsageRecorder
       const start = performance.now()
       const recordStart = performance.now()
-      for (const e of events) yield* recorder.record(e)
+      for (const e of events) recorder.record(e)
       const recordNs = ((performance.now() - recordStart) * 1e6) / count
       while ((yield* recorder.stats).written < count) yield* Effect.sleep("5 millis")
       const seconds = (performance.now() - start) / 1000
@@ -85,7 +85,7 @@ export const paced = (rate: number, seconds: number, options: WriterOptions) =>
       while (offered < total) {
         // Catch up to the schedule (timers are coarse), never run ahead of it.
         const due = Math.min(total, Math.floor(((performance.now() - start) / tickMs) * perTick))
-        while (offered < due) yield* recorder.record(event(offered++))
+        while (offered < due) recorder.record(event(offered++))
         maxQueued = Math.max(maxQueued, (yield* recorder.stats).queued)
         yield* Effect.sleep(`${tickMs} millis`)
       }

@@ -9,6 +9,7 @@
 import type { UsageEvent } from "@switchyard/domain"
 import { Context, Effect, Layer } from "effect"
 import { LATENCY_BUCKET_BOUNDS_MS } from "./LatencyBuckets.ts"
+import { SHIPPED_PRICES } from "./PriceTable.ts"
 import {
   Counter,
   type CounterSeries,
@@ -45,6 +46,12 @@ export class UsageMetrics extends Context.Tag("@switchyard/ledger/UsageMetrics")
     readonly observe: (event: UsageEvent) => void
     /** Lets the ledger writer expose its counters (called once by the recorder's layer). */
     readonly attachLedger: (read: () => LedgerStats) => void
+    /**
+     * Adds model names that may be label values (the router's advertised models and aliases; the
+     * shipped price list's are known from the start). Any other model is counted under its known
+     * family (`gpt-4o-2024-08-06` → `gpt-4o`) or as `other`: a client cannot mint series.
+     */
+    readonly recognize: (models: Iterable<string>) => void
     /** The Prometheus text exposition. */
     readonly render: Effect.Effect<string>
   }
@@ -243,12 +250,36 @@ export const make = (): Context.Tag.Service<UsageMetrics> => {
     return bound
   }
 
+  // Model label values: known names as themselves, a known family's members as the family, the
+  // rest as `other`. Cached per name (bounded: names are validated but unlimited in number).
+  const known = new Set<string>()
+  for (const models of Object.values(SHIPPED_PRICES)) for (const name of Object.keys(models)) known.add(name)
+  const labels = new Map<string, string>()
+  const labelOf = (model: string): string => {
+    const hit = labels.get(model)
+    if (hit !== undefined) return hit
+    let label = "other"
+    if (known.has(model)) label = model
+    else {
+      let best = 0
+      for (const family of known) {
+        if (family.length > best && model.startsWith(`${family}-`)) {
+          label = family
+          best = family.length
+        }
+      }
+    }
+    if (labels.size >= 10_000) labels.clear()
+    labels.set(model, label)
+    return label
+  }
+
   return {
     observe: (event) => {
-      // Only resolved models become label values: a requested model name is client input and
-      // would let any client create series at will.
+      // Only resolved models become label values, and only known ones (`labelOf`): a requested
+      // model name is client input and would let any client create series at will.
       const provider = event.provider ?? "none"
-      const model = event.provider === null ? "none" : (event.upstreamModel ?? event.requestedModel)
+      const model = event.provider === null ? "none" : labelOf(event.upstreamModel ?? event.requestedModel)
       const series = modelSeries(provider, model)
       requestSeries(series, provider, model, event.status, event.outcome).inc()
       series.latency.observe(event.latencyMs / 1000)
@@ -265,6 +296,10 @@ export const make = (): Context.Tag.Service<UsageMetrics> => {
     },
     attachLedger: (read) => {
       ledger = read
+    },
+    recognize: (models) => {
+      for (const model of models) known.add(model)
+      labels.clear()
     },
     render: Effect.sync(() => registry.render())
   }

@@ -17,10 +17,12 @@ import * as UsageWriter from "./UsageWriter.ts"
 export class UsageRecorder extends Context.Tag("@switchyard/ledger/UsageRecorder")<
   UsageRecorder,
   {
-    /** Accepts one event; returns at once. Idempotent on `requestId` once written. */
-    readonly record: (event: UsageEvent) => Effect.Effect<void>
-    /** `record` as plain code, for the router's hot path (no effect to run per request). */
-    readonly recordNow: (event: UsageEvent) => void
+    /**
+     * Accepts one event and returns at once: plain code, so the router's hot path runs no effect
+     * per request (in an effect: `Effect.sync(() => recorder.record(event))`). Idempotent on
+     * `requestId` once written.
+     */
+    readonly record: (event: UsageEvent) => void
     /** The writer's counters (also in `/metrics` and `/health`). */
     readonly stats: Effect.Effect<LedgerStats>
   }
@@ -52,13 +54,12 @@ export class UsageRecorder extends Context.Tag("@switchyard/ledger/UsageRecorder
           lastError: null
         })
         metrics.attachLedger(stats)
-        const recordNow = (event: UsageEvent) => {
+        const record = (event: UsageEvent) => {
           metrics.observe(event)
           if (!events.has(event.requestId)) events.set(event.requestId, event)
         }
         return Context.make(UsageRecorder, {
-          record: (event) => Effect.sync(() => recordNow(event)),
-          recordNow,
+          record,
           stats: Effect.sync(stats)
         }).pipe(Context.add(RecordedUsage, { events: Effect.sync(() => [...events.values()]) }))
       })

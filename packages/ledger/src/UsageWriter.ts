@@ -234,7 +234,7 @@ export const make = (options: WriterOptions) =>
       })
     )
 
-    // Refusals are logged on the writer's runtime: `recordNow` is plain code on the hot path.
+    // Refusals are logged on the writer's runtime: `record` is plain code on the hot path.
     const log = Runtime.runFork(yield* Effect.runtime<never>())
     const refuse = (event: UsageEvent, reason: string): void => {
       dropped++
@@ -251,7 +251,7 @@ export const make = (options: WriterOptions) =>
       )
     }
 
-    const recordNow = (event: UsageEvent): void => {
+    const record = (event: UsageEvent): void => {
       metrics.observe(event)
       if (closed) {
         refuse(event, "ledger closed")
@@ -269,8 +269,7 @@ export const make = (options: WriterOptions) =>
     }
 
     const service: Context.Tag.Service<UsageRecorder> = {
-      record: (event) => Effect.sync(() => recordNow(event)),
-      recordNow,
+      record,
       stats: Effect.sync(stats)
     }
     return service

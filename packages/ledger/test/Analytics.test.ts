@@ -307,7 +307,7 @@ describe("Analytics (memory layer)", () => {
         const pg = yield* Analytics
         const memory = yield* Effect.gen(function* () {
           const recorder = yield* UsageRecorder
-          for (const e of all) yield* recorder.record(e)
+          for (const e of all) recorder.record(e)
           return yield* Analytics
         }).pipe(Effect.provide(Memory))
         for (const interval of INTERVALS) {

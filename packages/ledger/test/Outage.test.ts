@@ -59,7 +59,7 @@ describe("UsageWriter with PostgreSQL stopped and restarted", () => {
             const producer = yield* Effect.fork(
               Effect.gen(function* () {
                 for (let i = 0; i < total; i++) {
-                  yield* recorder.record(makeEvent({ costMicros: 3, userId: `user-${i % 7}` }))
+                  recorder.record(makeEvent({ costMicros: 3, userId: `user-${i % 7}` }))
                   if (i % 40 === 39) yield* Effect.sleep("10 millis")
                 }
               })
@@ -100,7 +100,7 @@ describe("UsageWriter with PostgreSQL stopped and restarted", () => {
             const recorder = yield* UsageRecorder
             const metrics = yield* UsageMetrics
             yield* server.stop
-            for (let i = 0; i < 80; i++) yield* recorder.record(makeEvent())
+            for (let i = 0; i < 80; i++) recorder.record(makeEvent())
             const stats = yield* recorder.stats
             const metricsText = yield* metrics.render
             yield* server.start

@@ -44,8 +44,8 @@ describe("UsageWriter against poisoned events", () => {
           Effect.gen(function* () {
             const recorder = yield* UsageRecorder
             // The poison first, then the others' later events, interleaved over two batches.
-            for (const event of poisoned) yield* recorder.record(event)
-            for (const event of good) yield* recorder.record(event)
+            for (const event of poisoned) recorder.record(event)
+            for (const event of good) recorder.record(event)
             return yield* Effect.flatMap(UsageMetrics, (m) => m.render)
           }).pipe(Effect.provide(writer.pipe(Layer.provideMerge(UsageMetrics.layer))))
         )
@@ -82,9 +82,9 @@ describe("UsageWriter against poisoned events", () => {
         const stats = yield* Effect.scoped(
           Effect.gen(function* () {
             const recorder = yield* UsageRecorder
-            yield* recorder.record(makeEvent({ userId: "victim" }))
-            yield* recorder.record(makeEvent({ userId: "attacker", usage: { reasoningTokens: 0.25 } }))
-            yield* recorder.record(makeEvent({ userId: "victim" }))
+            recorder.record(makeEvent({ userId: "victim" }))
+            recorder.record(makeEvent({ userId: "attacker", usage: { reasoningTokens: 0.25 } }))
+            recorder.record(makeEvent({ userId: "victim" }))
             return recorder.stats
           }).pipe(Effect.provide(writer.pipe(Layer.provideMerge(UsageMetrics.layer))))
         )

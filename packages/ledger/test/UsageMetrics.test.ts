@@ -8,6 +8,9 @@ import { makeEvent } from "./events.ts"
 
 const Memory = UsageRecorder.layerMemory.pipe(Layer.provideMerge(UsageMetrics.layer))
 
+/** Made-up model names these tests label, made known (other names count as `other`). */
+const testModels = ["asked", "early", 'we"ird\\model\nx', ...Array.from({ length: 2200 }, (_, i) => `m-${i}`)]
+
 /** The value of one sample line, e.g. `name{a="b"}`. */
 const sample = (text: string, series: string) => {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `))
@@ -108,9 +111,9 @@ describe("UsageMetrics", () => {
         estimated: false
       }
       const ok = makeEvent({ usage, costMicros: 1234, latencyMs: 80, ttftMs: 40, stream: true })
-      yield* recorder.record(ok)
-      yield* recorder.record(makeEvent({ usage, costMicros: 1, latencyMs: 3000 }))
-      yield* recorder.record(
+      recorder.record(ok)
+      recorder.record(makeEvent({ usage, costMicros: 1, latencyMs: 3000 }))
+      recorder.record(
         makeEvent({
           status: 502,
           outcome: "provider_error",
@@ -120,7 +123,7 @@ describe("UsageMetrics", () => {
         })
       )
       // A request refused before routing: its (client-chosen) model name is not a label.
-      yield* recorder.record(
+      recorder.record(
         makeEvent({
           provider: null,
           upstreamModel: null,
@@ -172,13 +175,34 @@ describe("UsageMetrics", () => {
     }).pipe(Effect.provide(Memory))
   )
 
+  it.effect("labels only known models: a made-up name is its known family, else `other`", () =>
+    Effect.gen(function* () {
+      const metrics = yield* UsageMetrics
+      metrics.observe(makeEvent({ provider: "openai", upstreamModel: "gpt-4o-2024-08-06" }))
+      metrics.observe(makeEvent({ provider: "openai", upstreamModel: "made-up-by-a-client" }))
+      metrics.recognize(["house-model"])
+      metrics.observe(makeEvent({ provider: "openai", upstreamModel: "house-model" }))
+      const text = yield* metrics.render
+      expect(text).not.toContain("made-up-by-a-client")
+      expect(text).not.toContain("2024-08-06")
+      expect(text).toContain(
+        'switchyard_requests_total{provider="openai",model="gpt-4o",status="200",outcome="success"} 1'
+      )
+      expect(text).toContain(
+        'switchyard_requests_total{provider="openai",model="other",status="200",outcome="success"} 1'
+      )
+      expect(text).toContain('model="house-model"')
+    }).pipe(Effect.provide(UsageMetrics.layer))
+  )
+
   it.effect("escapes label values and folds label sets beyond the cap into `other`", () =>
     Effect.gen(function* () {
       const metrics = yield* UsageMetrics
+      metrics.recognize(testModels)
       const recorder = yield* UsageRecorder
-      yield* recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: 'we"ird\\model\nx' }))
+      recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: 'we"ird\\model\nx' }))
       for (let i = 0; i < 2100; i++) {
-        yield* recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: `m-${i}` }))
+        recorder.record(makeEvent({ provider: "openai-compatible", upstreamModel: `m-${i}` }))
       }
       const text = yield* metrics.render
       expect(text).toContain('model="we\\"ird\\\\model\\nx"')
@@ -197,6 +221,7 @@ describe("UsageMetrics", () => {
   it.effect("renders what per-call label lookups render, for a mixed sequence that crosses every cap", () =>
     Effect.gen(function* () {
       const metrics = yield* UsageMetrics
+      metrics.recognize(testModels)
       const reference = lookupEveryTime()
       const random = lcg(7)
       // 4 providers × 800 models: past the cap of every metric and of the cached bound series.
@@ -217,6 +242,7 @@ describe("UsageMetrics", () => {
   it.effect("folds a token class first seen after the cap into `other`, for a model seen before it", () =>
     Effect.gen(function* () {
       const metrics = yield* UsageMetrics
+      metrics.recognize(testModels)
       const early = (usage: Partial<UsageEvent["usage"]>) =>
         makeEvent({ provider: "openai", upstreamModel: "early", usage })
       // `early` is observed (and its series bound) with no reasoning tokens: no reasoning series.

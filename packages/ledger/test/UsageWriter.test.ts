@@ -161,9 +161,9 @@ describe("UsageWriter", () => {
           const stats = yield* Effect.scoped(
             Effect.gen(function* () {
               const recorder = yield* UsageRecorder
-              for (const event of events) yield* recorder.record(event)
+              for (const event of events) recorder.record(event)
               // Recording the same request twice does not write it twice.
-              for (const event of events.slice(0, 40)) yield* recorder.record(event)
+              for (const event of events.slice(0, 40)) recorder.record(event)
               return recorder.stats
             }).pipe(
               Effect.provide(

@@ -46,13 +46,8 @@ export const layer: Layer.Layer<UsageRecorder, never, UsageRecorder | Publisher>
       }
     }
     return {
-      record: (event) =>
-        Effect.zipRight(
-          Effect.sync(() => tap(event)),
-          inner.record(event)
-        ),
-      recordNow: (event) => {
-        inner.recordNow(event)
+      record: (event) => {
+        inner.record(event)
         tap(event)
       },
       stats: inner.stats

@@ -4,6 +4,7 @@
  * event schemas, the broadcast API's body, room naming, token verification and the publisher.
  */
 export * from "./Broadcast.ts"
+export * as BudgetTap from "./BudgetTap.ts"
 export * from "./Events.ts"
 export * as KeyChangeTap from "./KeyChangeTap.ts"
 export * from "./Publisher.ts"

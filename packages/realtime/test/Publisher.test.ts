@@ -41,7 +41,8 @@ const options = {
   capacity: 5,
   batchSize: 3,
   interval: Duration.millis(10),
-  timeout: Duration.seconds(2)
+  // Bounds each send and the drain at close: generous, so a loaded machine does not look like loss.
+  timeout: Duration.seconds(30)
 }
 
 describe("over HTTP", () => {

@@ -45,8 +45,8 @@ describe("UsageTap", () => {
   it.effect("records the event in the ledger and publishes it to the user's room", () =>
     Effect.gen(function* () {
       const recorder = yield* UsageRecorder
-      recorder.recordNow(event)
-      yield* recorder.record({ ...event, requestId: "req-2" })
+      recorder.record(event)
+      recorder.record({ ...event, requestId: "req-2" })
       const recorded = yield* (yield* RecordedUsage).events
       expect(recorded.map((e) => e.requestId)).toEqual(["req-1", "req-2"])
       const published = (yield* PublishedEvents).all()

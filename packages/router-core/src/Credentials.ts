@@ -1,7 +1,7 @@
 /**
  * Which key a request is sent upstream with: the user's own secret from the vault (BYOK) when they
- * stored one and it is enabled, else the platform's key from the environment (`OPENAI_API_KEY`,
- * `ANTHROPIC_API_KEY`, `GOOGLE_AI_KEY`, `XAI_API_KEY`), else a 401 naming the provider (seed 000).
+ * stored one and it is enabled, else the platform's key from the environment
+ * (`PLATFORM_KEY_VARIABLES`), else a 401 naming the provider (seed 000).
  *
  * Users' secrets are cached in memory (no database read per request in steady state) and dropped
  * as soon as the control plane publishes a change for that user and provider. The cache is an LRU
@@ -13,11 +13,12 @@
 import {
   type DecryptionError,
   GatewayError,
+  PLATFORM_KEY_VARIABLES,
   type ProviderId,
   type RouteProviderId,
   type ServiceUnavailable
 } from "@switchyard/domain"
-import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Record, Redacted, Schedule, Stream } from "effect"
 import { LRUCache } from "lru-cache"
 import { Providers, type ResolvedProvider } from "./providers/Providers.ts"
 
@@ -98,13 +99,10 @@ export const noKey = (provider: string) =>
     message: `No API key configured for provider: ${provider}`
   })
 
-/** The platform keys, read once from the environment (empty values count as absent). */
-export const platformKeysConfig = Config.all({
-  openai: Config.option(Config.redacted("OPENAI_API_KEY")),
-  anthropic: Config.option(Config.redacted("ANTHROPIC_API_KEY")),
-  google: Config.option(Config.redacted("GOOGLE_AI_KEY")),
-  xai: Config.option(Config.redacted("XAI_API_KEY"))
-}).pipe(
+/** The platform keys, read once from the environment (`PLATFORM_KEY_VARIABLES`; empty values count as absent). */
+export const platformKeysConfig = Config.all(
+  Record.map(PLATFORM_KEY_VARIABLES, (variable) => Config.option(Config.redacted(variable)))
+).pipe(
   Config.map((keys) => {
     const present: Partial<Record<ProviderId, Redacted.Redacted<string>>> = {}
     for (const [provider, key] of Object.entries(keys)) {

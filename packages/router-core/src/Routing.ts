@@ -229,9 +229,6 @@ export const mockEnabledConfig = Config.all({
   mock: Config.option(Config.boolean("MOCK_PROVIDER"))
 }).pipe(Config.map(({ local, mock }) => Option.getOrElse(mock, () => local)))
 
-/** A fixed table (tests, and callers that build their own). */
-export const layerTable = (table: RoutingTable) => Layer.succeed(Routing, { current: () => table })
-
 /**
  * The table from `SWITCHYARD_CONFIG` (optional), `DEFAULT_MODEL`, `SWITCHYARD_LOCAL`,
  * `MOCK_PROVIDER`. An invalid file stops start-up (the error names the line). While running, the

@@ -5,6 +5,7 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { type VibeAppStatus, VibeUnavailable } from "@switchyard/domain"
 import { Context, Effect, Layer, Option } from "effect"
+import * as AppStoreMemory from "./AppStoreMemory.ts"
 
 /** An app as stored. */
 export interface AppRecord {
@@ -97,6 +98,9 @@ export class AppStore extends Context.Tag("@switchyard/vibe/AppStore")<
     readonly touch: (id: string) => Effect.Effect<void, VibeUnavailable>
   }
 >() {
+  /** In process memory (tests). */
+  static readonly layerMemory = Layer.sync(AppStore, AppStoreMemory.make)
+
   /** PostgreSQL (tables from `vibeMigrations`). */
   static readonly layerPg = Layer.effect(
     AppStore,

@@ -18,24 +18,18 @@ import {
   VibeRateLimited,
   VibeUnavailable
 } from "@switchyard/domain"
-import { Context, Effect, Either, Layer, Option, type Redacted } from "effect"
+import { Context, Effect, Layer, Option, type Redacted } from "effect"
 import * as AppIds from "./AppIds.ts"
 import { AppStatusEvents } from "./AppStatusEvents.ts"
 import { type AppRecord, AppStore } from "./AppStore.ts"
 import { AppUrls } from "./AppUrls.ts"
-import * as HtmlDocument from "./HtmlDocument.ts"
+import { type GenerationRejected, Generator } from "./Generator.ts"
 import * as Prompts from "./Prompts.ts"
-import { type RouterCallFailed, RouterClient, sanitize } from "./RouterClient.ts"
+import type { RouterCallFailed } from "./RouterClient.ts"
 import { VibeSettings } from "./VibeSettings.ts"
 
 /** Seconds a caller is told to wait when every generation slot is taken. */
 const BUSY_RETRY_SECONDS = 5
-
-/** What a generation produced. */
-interface Generated {
-  readonly html: string
-  readonly model: string
-}
 
 /** The vibe-apps operations. */
 export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
@@ -82,7 +76,7 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
     VibeApps,
     Effect.gen(function* () {
       const store = yield* AppStore
-      const router = yield* RouterClient
+      const generator = yield* Generator
       const settings = yield* VibeSettings
       const urls = yield* AppUrls
       const events = yield* AppStatusEvents
@@ -136,54 +130,8 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
           })
         )
 
-      /** Asks the router for a document and checks it. Fails with the reason, said for a user. */
-      const generate = (
-        messages: ReadonlyArray<Prompts.ChatMessage>,
-        credential: Redacted.Redacted<string>
-      ): Effect.Effect<
-        Generated,
-        RouterCallFailed | { readonly _tag: "Rejected"; readonly reason: string }
-      > =>
-        Effect.flatMap(
-          router.chat({ model: settings.model, messages, maxTokens: settings.maxTokens, credential }),
-          (answer) =>
-            Either.match(HtmlDocument.fromAnswer(answer.text, settings.maxHtmlBytes), {
-              onLeft: (rejection) =>
-                Effect.fail({ _tag: "Rejected", reason: HtmlDocument.describe(rejection) } as const),
-              onRight: (html) => Effect.succeed({ html, model: answer.model })
-            })
-        )
-
-      /** The assistant's history message: from the explain model, else a plain sentence. */
-      const explanation = (
-        request: string,
-        isEdit: boolean,
-        version: number,
-        credential: Redacted.Redacted<string>
-      ) => {
-        const fallback = isEdit ? `Done: version ${version} of your app is live.` : "Your app is ready."
-        return Option.match(settings.explainModel, {
-          onNone: () => Effect.succeed(fallback),
-          onSome: (model) =>
-            router
-              .chat({ model, messages: Prompts.explain(request, isEdit), maxTokens: 120, credential })
-              .pipe(
-                Effect.map((answer) => sanitize(answer.text, 600) || fallback),
-                Effect.catchAll((failure) =>
-                  Effect.as(
-                    Effect.logWarning("vibe: explanation failed; using a plain sentence", failure.reason),
-                    fallback
-                  )
-                )
-              )
-        })
-      }
-
       /** A failed generation, for the caller: 429 when the router refused for a limit, else 502. */
-      const failureOf = (
-        appId: string,
-        failure: RouterCallFailed | { readonly _tag: "Rejected"; readonly reason: string }
-      ) =>
+      const failureOf = (appId: string, failure: RouterCallFailed | GenerationRejected) =>
         failure._tag === "RouterCallFailed" && failure.retryAfterSeconds !== undefined
           ? new VibeRateLimited({
               message: `Generation was refused by the router's limits: ${failure.reason}`,
@@ -208,7 +156,7 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
         isEdit: boolean,
         fallbackStatus: AppRecord["status"]
       ) =>
-        generate(messages, credential).pipe(
+        generator.document(messages, credential).pipe(
           Effect.matchEffect({
             onFailure: (failure) =>
               Effect.gen(function* () {
@@ -234,7 +182,7 @@ export class VibeApps extends Context.Tag("@switchyard/vibe/VibeApps")<
                   prompt: request,
                   model: generated.model
                 })
-                const message = yield* explanation(request, isEdit, version, credential)
+                const message = yield* generator.explanation({ text: request, isEdit, version }, credential)
                 yield* store.addMessage(app.id, { type: "assistant", content: message })
                 yield* events.publish({
                   ownerId,

@@ -1,10 +1,10 @@
 /**
- * `POST /v1/embeddings` (OpenAI format) to OpenAI, any OpenAI-compatible server, Google (translated
- * to `:batchEmbedContents` and back) and the mock. Other providers have no embeddings API here: 400.
- * One usage event per authenticated request, as for chat.
+ * `POST /v1/embeddings` (OpenAI format) to any provider whose spec has `embeddings` (OpenAI,
+ * OpenAI-compatible servers, Google, the mock; the translation is the provider's). Other providers
+ * have no embeddings API here: 400. One usage event per authenticated request, as for chat.
  */
 import { GatewayError, modelNameProblem, type TokenUsage } from "@switchyard/domain"
-import { estimateTokens, Mock, NO_USAGE, tokenCount, translateError } from "@switchyard/router-core"
+import { EmbeddingsRefusal, NO_USAGE, tokenCount, translateError } from "@switchyard/router-core"
 import { Redacted } from "effect"
 import { failed, RequestLog } from "../Accounting.ts"
 import { missingKey, verifyNow } from "../Authenticate.ts"
@@ -48,33 +48,6 @@ export const validate = (body: unknown): { model: string; input: unknown } | Gat
     return invalid("dimensions", "'dimensions' must be an integer")
   }
   return { model: body.model, input }
-}
-
-/** OpenAI embeddings request → Gemini `batchEmbedContents`. */
-const toGemini = (body: Json, upstreamModel: string): Json | GatewayError => {
-  const inputs = typeof body.input === "string" ? [body.input] : (body.input as Array<unknown>)
-  if (!inputs.every((i) => typeof i === "string")) {
-    return invalid("input", "The google provider embeds text only, not token arrays")
-  }
-  return {
-    requests: inputs.map((text) => ({
-      model: `models/${upstreamModel}`,
-      content: { parts: [{ text }] },
-      ...(typeof body.dimensions === "number" ? { outputDimensionality: body.dimensions } : {})
-    }))
-  }
-}
-
-/** Gemini `batchEmbedContents` answer → OpenAI's list. */
-const fromGemini = (answer: unknown, model: string, chars: number) => {
-  if (!isObject(answer) || !Array.isArray(answer.embeddings)) return undefined
-  const data = answer.embeddings.map((e: unknown, index: number) => ({
-    object: "embedding",
-    index,
-    embedding: isObject(e) && Array.isArray(e.values) ? e.values : []
-  }))
-  const tokens = estimateTokens(chars)
-  return { object: "list", data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } }
 }
 
 const usageOf = (answer: unknown, estimated: boolean): TokenUsage => {
@@ -122,24 +95,24 @@ export const make =
       return errorResponse("openai", error, { "x-request-id": requestId })
     }
     const { spec } = credential.provider
-    if (spec.embeddingsUrl === undefined) {
+    const embeddings = spec.embeddings
+    if (embeddings === undefined) {
       return fail(invalid("model", `The ${route.provider} provider offers no embeddings through Switchyard`))
     }
-    const google = spec.format === "gemini"
-    const upstreamBody = google
-      ? toGemini(body, route.upstreamModel)
-      : { ...body, model: route.upstreamModel }
-    if (upstreamBody instanceof GatewayError) return fail(upstreamBody)
+    const upstreamBody = embeddings.request(body, route.upstreamModel)
+    if (upstreamBody instanceof EmbeddingsRefusal)
+      return fail(invalid(upstreamBody.field, upstreamBody.message))
+    const url = embeddings.url(credential.baseUrl, route.upstreamModel)
 
     const call = new UpstreamCall(request.signal, ctx.settings.upstreamTimeoutMs)
     let text: string
     let status: number
     try {
       const response =
-        route.provider === "mock"
-          ? Mock.embeddings(upstreamBody, route.upstreamModel)
+        spec.transport !== undefined
+          ? spec.transport(url, upstreamBody)
           : await call.send(
-              spec.embeddingsUrl(credential.baseUrl, route.upstreamModel),
+              url,
               spec.headers(Redacted.value(credential.apiKey)),
               JSON.stringify(upstreamBody)
             )
@@ -171,21 +144,17 @@ export const make =
     } catch {
       return fail(UpstreamError.malformed(route.provider, "the body is not JSON"))
     }
-    if (google) {
-      const chars = (typeof body.input === "string" ? [body.input] : (body.input as Array<string>)).reduce(
-        (sum, s) => sum + s.length,
-        0
-      )
-      const translated = fromGemini(answer, model, chars)
+    if (embeddings.response !== undefined) {
+      const translated = embeddings.response(answer, model, body)
       if (translated === undefined)
         return fail(UpstreamError.malformed(route.provider, "no embeddings in the answer"))
       ctx.accounting.finish(log, {
         outcome: "success",
         status: 200,
         errorType: null,
-        usage: usageOf(translated, true)
+        usage: usageOf(translated.body, translated.estimated)
       })
-      return jsonResponse(200, translated, headers)
+      return jsonResponse(200, translated.body, headers)
     }
     ctx.accounting.finish(log, { outcome: "success", status, errorType: null, usage: usageOf(answer, false) })
     return new Response(text, { status, headers: { ...headers, "content-type": "application/json" } })

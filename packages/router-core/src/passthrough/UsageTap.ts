@@ -10,11 +10,11 @@
 import type { TokenUsage } from "@switchyard/domain"
 import { Either } from "effect"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
+import type { AnthropicUsage } from "../providers/anthropic/wire.ts"
+import type { OpenAIUsage } from "../providers/openai/wire.ts"
 import { type InputEstimate, responseUsage } from "../translate/Response.ts"
 import { stringLength } from "../translate/stream/scan.ts"
 import { fromAnthropicUsage, fromOpenAIUsage, UsageMeter } from "../translate/Usage.ts"
-import type { AnthropicUsage } from "../wire/Anthropic.ts"
-import type { OpenAIUsage } from "../wire/OpenAI.ts"
 
 /** The same-format paths the tap understands. */
 export type PassthroughFormat = "openai" | "anthropic"

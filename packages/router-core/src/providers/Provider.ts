@@ -3,6 +3,7 @@
  * (overridable per deployment), how to authenticate, and which URL serves which operation.
  */
 import type { RouteProviderId } from "@switchyard/domain"
+import type { Embeddings } from "./Embeddings.ts"
 
 /** The wire formats upstreams speak (xAI and OpenAI-compatible servers speak `openai`). */
 export type WireFormat = "openai" | "anthropic" | "gemini"
@@ -15,17 +16,23 @@ export interface ProviderSpec {
   readonly defaultBaseUrl: string
   /** Environment variable overriding the base URL (e.g. `OPENAI_BASE_URL`). */
   readonly baseUrlEnv: string | undefined
-  /** Environment variable holding the platform's own key (e.g. `OPENAI_API_KEY`). */
-  readonly platformKeyEnv: string | undefined
   /** Chat endpoint for a model, streaming or not. */
   readonly chatUrl: (baseUrl: string, model: string, stream: boolean) => string
-  /** Embeddings endpoint, when the provider has one the router supports. */
-  readonly embeddingsUrl: ((baseUrl: string, model: string) => string) | undefined
+  /** OpenAI-format embeddings through this provider, when it has an embeddings API. */
+  readonly embeddings: Embeddings | undefined
+  /**
+   * Answers in process instead of over the network (the mock): the request as it would be sent,
+   * the upstream's response. Absent: `fetch`.
+   */
+  readonly transport?: Transport
   /** Request headers carrying the credential (plus the fixed ones the provider requires). */
   readonly headers: (apiKey: string) => Record<string, string>
   /** Models advertised by `GET /v1/models` (the provider serves more). */
   readonly models: ReadonlyArray<string>
 }
+
+/** An in-process upstream: a request's URL and body (as the object that would be sent) in, its response out. */
+export type Transport = (url: string, body: Record<string, unknown>) => Response
 
 /** Base URLs are stored without a trailing slash so endpoint paths can be appended. */
 export const normalizeBaseUrl = (url: string): string => (url.endsWith("/") ? url.replace(/\/+$/, "") : url)

@@ -1,16 +1,17 @@
 /**
- * The provider registry: every provider's static spec plus its base URL as configured for this
- * deployment (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GOOGLE_AI_BASE_URL`, `XAI_BASE_URL`).
+ * The provider registry: every provider's folder contributes its spec here, one line each, and
+ * this process's base URL for it (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GOOGLE_AI_BASE_URL`,
+ * `XAI_BASE_URL`) is read once at start-up.
  */
 import type { RouteProviderId } from "@switchyard/domain"
-import { Config, Context, Effect, Layer } from "effect"
-import { anthropic } from "./anthropic.ts"
-import { google } from "./google.ts"
-import { mock } from "./mock.ts"
-import { openai } from "./openai.ts"
-import { openaiCompatible } from "./openaiCompatible.ts"
+import { Config, Context, Effect, Layer, Record } from "effect"
+import { anthropic } from "./anthropic/spec.ts"
+import { google } from "./google/spec.ts"
+import { mock } from "./mock/spec.ts"
+import { openai } from "./openai/spec.ts"
+import { openaiCompatible } from "./openai-compatible/spec.ts"
 import { normalizeBaseUrl, type ProviderSpec } from "./Provider.ts"
-import { xai } from "./xai.ts"
+import { xai } from "./xai/spec.ts"
 
 /** Every provider's spec, by id. */
 export const specs: Readonly<Record<RouteProviderId, ProviderSpec>> = {
@@ -41,14 +42,4 @@ const resolve = (spec: ProviderSpec) =>
   ).pipe(Effect.map((url): ResolvedProvider => ({ spec, baseUrl: normalizeBaseUrl(url) })))
 
 /** Reads the base URL overrides from configuration once, at start-up. */
-export const layer = Layer.effect(
-  Providers,
-  Effect.all({
-    openai: resolve(openai),
-    anthropic: resolve(anthropic),
-    google: resolve(google),
-    xai: resolve(xai),
-    "openai-compatible": resolve(openaiCompatible),
-    mock: resolve(mock)
-  })
-)
+export const layer = Layer.effect(Providers, Effect.all(Record.map(specs, resolve)))

@@ -9,8 +9,8 @@
  */
 import { InvalidRequestField, modelNameProblem } from "@switchyard/domain"
 import { Either } from "effect"
-import type { AnthropicRequest } from "../wire/Anthropic.ts"
-import type { OpenAIChatRequest } from "../wire/OpenAI.ts"
+import type { AnthropicRequest } from "../providers/anthropic/wire.ts"
+import type { OpenAIChatRequest } from "../providers/openai/wire.ts"
 import type { ClientFormat } from "./Formats.ts"
 
 interface ClientRequestBase {

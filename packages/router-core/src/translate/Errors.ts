@@ -2,8 +2,8 @@
  * Error bodies in the client's format, and upstream error answers translated into them.
  */
 import { withoutControlCharacters } from "@switchyard/domain"
-import type { AnthropicErrorBody } from "../wire/Anthropic.ts"
-import type { OpenAIErrorBody } from "../wire/OpenAI.ts"
+import type { AnthropicErrorBody } from "../providers/anthropic/wire.ts"
+import type { OpenAIErrorBody } from "../providers/openai/wire.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
 
 /** OpenAI error type → Anthropic's (same meaning, Anthropic's spelling). */

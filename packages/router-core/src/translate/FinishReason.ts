@@ -2,7 +2,7 @@
  * Why generation stopped, in OpenAI's vocabulary (the neutral one), read from and written to each
  * format.
  */
-import type { AnthropicStopReason } from "../wire/Anthropic.ts"
+import type { AnthropicStopReason } from "../providers/anthropic/wire.ts"
 
 /** Neutral finish reason. */
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter"

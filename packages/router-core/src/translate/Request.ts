@@ -4,14 +4,14 @@
  */
 import { StrictModeViolation } from "@switchyard/domain"
 import { Either } from "effect"
+import { fromAnthropic } from "../providers/anthropic/fromAnthropic.ts"
+import { toAnthropic } from "../providers/anthropic/toAnthropic.ts"
+import { toGemini } from "../providers/google/toGemini.ts"
+import { fromOpenAI } from "../providers/openai/fromOpenAI.ts"
+import { toOpenAI } from "../providers/openai/toOpenAI.ts"
 import { type CanonicalRequest, Dropped } from "./Canonical.ts"
 import type { ClientRequest } from "./ClientRequest.ts"
 import type { UpstreamFormat } from "./Formats.ts"
-import { fromAnthropic } from "./request/fromAnthropic.ts"
-import { fromOpenAI } from "./request/fromOpenAI.ts"
-import { toAnthropic } from "./request/toAnthropic.ts"
-import { toGemini } from "./request/toGemini.ts"
-import { toOpenAI } from "./request/toOpenAI.ts"
 
 /** Options of `translateRequest`. */
 export interface TranslateRequestOptions {

@@ -11,13 +11,15 @@
  */
 import type { TokenUsage } from "@switchyard/domain"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
-import type { OpenAIChunk } from "../wire/OpenAI.ts"
+import { anthropicDecoder } from "../providers/anthropic/streamDecoder.ts"
+import { AnthropicEncoder } from "../providers/anthropic/streamEncoder.ts"
+import { geminiDecoder } from "../providers/google/streamDecoder.ts"
+import { openaiDecoder } from "../providers/openai/streamDecoder.ts"
+import { OpenAIEncoder, openaiUsageChunk } from "../providers/openai/streamEncoder.ts"
+import type { OpenAIChunk } from "../providers/openai/wire.ts"
 import { formatError } from "./Errors.ts"
 import type { FinishReason } from "./FinishReason.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
-import { AnthropicEncoder } from "./stream/anthropicEncoder.ts"
-import { anthropicDecoder, geminiDecoder, openaiDecoder } from "./stream/decoders.ts"
-import { OpenAIEncoder, openaiUsageChunk } from "./stream/openaiEncoder.ts"
 import { anthropicPassthroughDecoder, openaiPassthroughDecoder } from "./stream/passthroughDecoders.ts"
 import {
   type ClientSink,

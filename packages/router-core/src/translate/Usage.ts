@@ -4,9 +4,9 @@
  * format. `UsageMeter` merges what a stream reports across its events.
  */
 import type { TokenUsage } from "@switchyard/domain"
-import type { AnthropicUsage } from "../wire/Anthropic.ts"
-import type { GeminiUsageMetadata } from "../wire/Gemini.ts"
-import type { OpenAIUsage } from "../wire/OpenAI.ts"
+import type { AnthropicUsage } from "../providers/anthropic/wire.ts"
+import type { GeminiUsageMetadata } from "../providers/google/wire.ts"
+import type { OpenAIUsage } from "../providers/openai/wire.ts"
 
 /**
  * Most tokens one count may report: far above any model's context, far below where sums of

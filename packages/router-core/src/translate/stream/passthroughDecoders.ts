@@ -3,9 +3,11 @@
  * only for accounting. Content events are scanned for their text length instead of parsed; the
  * few events that report usage, errors or the end go to the full decoder.
  */
-import type { OpenAIChunk } from "../../wire/OpenAI.ts"
+
+import { anthropicDecoder } from "../../providers/anthropic/streamDecoder.ts"
+import { openaiDecoder } from "../../providers/openai/streamDecoder.ts"
+import type { OpenAIChunk } from "../../providers/openai/wire.ts"
 import { fromOpenAIFinish } from "../FinishReason.ts"
-import { anthropicDecoder, openaiDecoder } from "./decoders.ts"
 import type { ClientSink, StreamDecoder, StreamState } from "./Sink.ts"
 import { isObjectValue, plainString, stringLength } from "./scan.ts"
 

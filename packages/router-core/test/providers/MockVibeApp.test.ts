@@ -3,7 +3,7 @@
  * escaped, the same way every time.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Mock from "../../src/mock/Mock.ts"
+import * as Mock from "../../src/providers/mock/Mock.ts"
 
 const ask = async (content: string) => {
   const response = Mock.chat({ messages: [{ role: "user", content }] }, "vibe")

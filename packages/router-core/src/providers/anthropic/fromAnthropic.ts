@@ -1,7 +1,7 @@
 /**
  * Reads an Anthropic messages request into the neutral form.
  */
-import type { AnthropicBlock, AnthropicCacheControl, AnthropicRequest } from "../../wire/Anthropic.ts"
+
 import type {
   CacheMark,
   CanonicalRequest,
@@ -12,7 +12,8 @@ import type {
   ToolChoice,
   ToolDef,
   Turn
-} from "../Canonical.ts"
+} from "../../translate/Canonical.ts"
+import type { AnthropicBlock, AnthropicCacheControl, AnthropicRequest } from "./wire.ts"
 
 /** Top-level fields the neutral form carries; any other non-empty field is reported as dropped. */
 const KNOWN = new Set([

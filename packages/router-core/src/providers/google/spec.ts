@@ -3,7 +3,8 @@
  * and `:batchEmbedContents`, key in `x-goog-api-key`. The base URL includes the API version
  * (`GOOGLE_AI_BASE_URL`, default `…/v1beta`).
  */
-import type { ProviderSpec } from "./Provider.ts"
+import type { ProviderSpec } from "../Provider.ts"
+import { geminiEmbeddings } from "./embeddings.ts"
 
 /** The Google provider. */
 export const google: ProviderSpec = {
@@ -11,12 +12,11 @@ export const google: ProviderSpec = {
   format: "gemini",
   defaultBaseUrl: "https://generativelanguage.googleapis.com/v1beta",
   baseUrlEnv: "GOOGLE_AI_BASE_URL",
-  platformKeyEnv: "GOOGLE_AI_KEY",
   chatUrl: (baseUrl, model, stream) =>
     stream
       ? `${baseUrl}/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
       : `${baseUrl}/models/${encodeURIComponent(model)}:generateContent`,
-  embeddingsUrl: (baseUrl, model) => `${baseUrl}/models/${encodeURIComponent(model)}:batchEmbedContents`,
+  embeddings: geminiEmbeddings,
   headers: (apiKey) => ({ "content-type": "application/json", "x-goog-api-key": apiKey }),
   models: ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash", "text-embedding-004"]
 }

@@ -2,7 +2,8 @@
  * OpenAI: chat completions and embeddings, bearer key. The base URL includes `/v1`, as in the
  * official SDK (`OPENAI_BASE_URL`).
  */
-import type { ProviderSpec } from "./Provider.ts"
+import type { ProviderSpec } from "../Provider.ts"
+import { openAIEmbeddings } from "./embeddings.ts"
 
 /** Headers for any OpenAI-shaped upstream. */
 export const bearerHeaders = (apiKey: string): Record<string, string> => ({
@@ -13,18 +14,14 @@ export const bearerHeaders = (apiKey: string): Record<string, string> => ({
 /** OpenAI's chat endpoint is the same for streaming and not (`stream` is in the body). */
 export const openAIChatUrl = (baseUrl: string) => `${baseUrl}/chat/completions`
 
-/** OpenAI's embeddings endpoint. */
-export const openAIEmbeddingsUrl = (baseUrl: string) => `${baseUrl}/embeddings`
-
 /** The OpenAI provider. */
 export const openai: ProviderSpec = {
   id: "openai",
   format: "openai",
   defaultBaseUrl: "https://api.openai.com/v1",
   baseUrlEnv: "OPENAI_BASE_URL",
-  platformKeyEnv: "OPENAI_API_KEY",
   chatUrl: openAIChatUrl,
-  embeddingsUrl: openAIEmbeddingsUrl,
+  embeddings: openAIEmbeddings,
   headers: bearerHeaders,
   models: ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "text-embedding-3-small"]
 }

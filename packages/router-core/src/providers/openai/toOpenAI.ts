@@ -1,21 +1,17 @@
 /**
  * Writes the neutral form as an OpenAI chat completions request (OpenAI, xAI, compatible servers).
  */
-import type {
-  OpenAIChatRequest,
-  OpenAIContentPart,
-  OpenAIMessage,
-  OpenAIToolCall
-} from "../../wire/OpenAI.ts"
+
 import {
   type CanonicalRequest,
   type Dropped,
   effortForBudget,
   type Part,
   type TextPart
-} from "../Canonical.ts"
-import type { ClientFormat } from "../Formats.ts"
-import { splitSignature } from "../ToolCallId.ts"
+} from "../../translate/Canonical.ts"
+import type { ClientFormat } from "../../translate/Formats.ts"
+import { splitSignature } from "../../translate/ToolCallId.ts"
+import type { OpenAIChatRequest, OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from "./wire.ts"
 
 /** Options of the OpenAI writer. */
 export interface ToOpenAIOptions {

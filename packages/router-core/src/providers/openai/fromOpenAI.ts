@@ -1,7 +1,7 @@
 /**
  * Reads an OpenAI chat completions request into the neutral form.
  */
-import type { OpenAIChatRequest, OpenAIContentPart, OpenAIMessage } from "../../wire/OpenAI.ts"
+
 import {
   type CacheMark,
   type CanonicalRequest,
@@ -14,7 +14,8 @@ import {
   type ToolChoice,
   type ToolDef,
   type Turn
-} from "../Canonical.ts"
+} from "../../translate/Canonical.ts"
+import type { OpenAIChatRequest, OpenAIContentPart, OpenAIMessage } from "./wire.ts"
 
 /** Top-level fields the neutral form carries; any other non-empty field is reported as dropped. */
 const KNOWN = new Set([

@@ -3,10 +3,10 @@
  * `content_block_start` / `_delta`… / `_stop` run per text, thinking or tool-use block, then
  * `message_delta` (stop reason and usage) and `message_stop`.
  */
-import { formatError } from "../Errors.ts"
-import { type FinishReason, toAnthropicStop } from "../FinishReason.ts"
-import { toAnthropicUsage, type UsageMeter } from "../Usage.ts"
-import type { ClientSink } from "./Sink.ts"
+import { formatError } from "../../translate/Errors.ts"
+import { type FinishReason, toAnthropicStop } from "../../translate/FinishReason.ts"
+import type { ClientSink } from "../../translate/stream/Sink.ts"
+import { toAnthropicUsage, type UsageMeter } from "../../translate/Usage.ts"
 
 type BlockKind = "text" | "thinking" | "tool_use"
 

@@ -1,22 +1,23 @@
 /**
  * Writes the neutral form as an Anthropic messages request.
  */
-import type {
-  AnthropicBlock,
-  AnthropicMessage,
-  AnthropicRequest,
-  AnthropicTextBlock,
-  AnthropicTool
-} from "../../wire/Anthropic.ts"
+
 import {
   budgetForEffort,
   type CanonicalRequest,
   type Dropped,
   type Part,
   type TextPart
-} from "../Canonical.ts"
-import type { ClientFormat } from "../Formats.ts"
-import { splitSignature } from "../ToolCallId.ts"
+} from "../../translate/Canonical.ts"
+import type { ClientFormat } from "../../translate/Formats.ts"
+import { splitSignature } from "../../translate/ToolCallId.ts"
+import type {
+  AnthropicBlock,
+  AnthropicMessage,
+  AnthropicRequest,
+  AnthropicTextBlock,
+  AnthropicTool
+} from "./wire.ts"
 
 /** Options of the Anthropic writer. */
 export interface ToAnthropicOptions {

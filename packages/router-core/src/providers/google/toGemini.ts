@@ -2,16 +2,17 @@
  * Writes the neutral form as a Gemini `generateContent` request (the same body serves
  * `streamGenerateContent?alt=sse`: streaming is chosen by the URL, not the body).
  */
-import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from "../../wire/Gemini.ts"
+
 import {
   budgetForEffort,
   type CanonicalRequest,
   type Dropped,
   mediaTypeFromUrl,
   type Part
-} from "../Canonical.ts"
-import type { ClientFormat } from "../Formats.ts"
-import { splitSignature } from "../ToolCallId.ts"
+} from "../../translate/Canonical.ts"
+import type { ClientFormat } from "../../translate/Formats.ts"
+import { splitSignature } from "../../translate/ToolCallId.ts"
+import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from "./wire.ts"
 
 /** Options of the Gemini writer. */
 export interface ToGeminiOptions {

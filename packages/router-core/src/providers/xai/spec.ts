@@ -1,8 +1,8 @@
 /**
  * xAI: OpenAI-shaped chat completions at `XAI_BASE_URL` (default `https://api.x.ai/v1`).
  */
-import { bearerHeaders, openAIChatUrl } from "./openai.ts"
-import type { ProviderSpec } from "./Provider.ts"
+import { bearerHeaders, openAIChatUrl } from "../openai/spec.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** The xAI provider (embeddings are not routed to xAI). */
 export const xai: ProviderSpec = {
@@ -10,9 +10,8 @@ export const xai: ProviderSpec = {
   format: "openai",
   defaultBaseUrl: "https://api.x.ai/v1",
   baseUrlEnv: "XAI_BASE_URL",
-  platformKeyEnv: "XAI_API_KEY",
   chatUrl: openAIChatUrl,
-  embeddingsUrl: undefined,
+  embeddings: undefined,
   headers: bearerHeaders,
   models: ["grok-4", "grok-3", "grok-3-mini"]
 }

@@ -2,7 +2,7 @@
  * Anthropic: the Messages API with `x-api-key` and a pinned `anthropic-version`. The base URL has
  * no `/v1`, as in the official SDK (`ANTHROPIC_BASE_URL`).
  */
-import type { ProviderSpec } from "./Provider.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** The API version every request is sent with. */
 export const ANTHROPIC_VERSION = "2023-06-01"
@@ -13,9 +13,8 @@ export const anthropic: ProviderSpec = {
   format: "anthropic",
   defaultBaseUrl: "https://api.anthropic.com",
   baseUrlEnv: "ANTHROPIC_BASE_URL",
-  platformKeyEnv: "ANTHROPIC_API_KEY",
   chatUrl: (baseUrl) => `${baseUrl}/v1/messages`,
-  embeddingsUrl: undefined,
+  embeddings: undefined,
   headers: (apiKey) => ({
     "content-type": "application/json",
     "x-api-key": apiKey,

@@ -2,10 +2,10 @@
  * Writes a translated stream as OpenAI chat completion chunks. The part of every chunk that never
  * changes (id, created, model) is serialised once; each delta adds only its own JSON.
  */
-import { formatError } from "../Errors.ts"
-import type { FinishReason } from "../FinishReason.ts"
-import { toOpenAIUsage, type UsageMeter } from "../Usage.ts"
-import type { ClientSink } from "./Sink.ts"
+import { formatError } from "../../translate/Errors.ts"
+import type { FinishReason } from "../../translate/FinishReason.ts"
+import type { ClientSink } from "../../translate/stream/Sink.ts"
+import { toOpenAIUsage, type UsageMeter } from "../../translate/Usage.ts"
 
 /** The usage-only chunk that closes an OpenAI stream for clients that asked for usage. */
 export const openaiUsageChunk = (id: string, created: number, model: string, meter: UsageMeter): string =>

@@ -3,8 +3,9 @@
  * There is no platform default: the base URL comes from the user's stored secret (`baseUrl`,
  * including `/v1` as these servers expect), checked against SSRF when it was stored.
  */
-import { bearerHeaders, openAIChatUrl, openAIEmbeddingsUrl } from "./openai.ts"
-import type { ProviderSpec } from "./Provider.ts"
+import { openAIEmbeddings } from "../openai/embeddings.ts"
+import { bearerHeaders, openAIChatUrl } from "../openai/spec.ts"
+import type { ProviderSpec } from "../Provider.ts"
 
 /** The OpenAI-compatible provider. */
 export const openaiCompatible: ProviderSpec = {
@@ -12,9 +13,8 @@ export const openaiCompatible: ProviderSpec = {
   format: "openai",
   defaultBaseUrl: "",
   baseUrlEnv: undefined,
-  platformKeyEnv: undefined,
   chatUrl: openAIChatUrl,
-  embeddingsUrl: openAIEmbeddingsUrl,
+  embeddings: openAIEmbeddings,
   headers: bearerHeaders,
   models: []
 }
