@@ -5,6 +5,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // The browser journey starts a whole stack and builds the dashboard first.
     testTimeout: 120_000,
-    hookTimeout: 400_000
+    hookTimeout: 900_000
   }
 })

@@ -176,15 +176,15 @@ export const startStack = async (): Promise<Stack> => {
     if (process.env.DEBUG_DASHBOARD) console.log(`stack: ${what} after ${Date.now() - began} ms`)
   }
   try {
-    await waitFor(apps[0]!, `http://127.0.0.1:${dashboardPort}/config.json`, 300_000) // includes building it: slow on a loaded 2-core machine
+    await waitFor(apps[0]!, `http://127.0.0.1:${dashboardPort}/config.json`, 300_000)
     log("dashboard ready")
-    await waitFor(apps[1]!, `http://127.0.0.1:${controlPlanePort}/health`, 120_000)
+    await waitFor(apps[1]!, `http://127.0.0.1:${controlPlanePort}/health`, 300_000)
     log("control plane ready")
-    await waitFor(apps[2]!, `http://127.0.0.1:${routerPort}/health`, 120_000)
+    await waitFor(apps[2]!, `http://127.0.0.1:${routerPort}/health`, 300_000)
     log("router ready")
-    await waitFor(apps[3]!, `http://127.0.0.1:${realtimePort}/health`, 120_000)
+    await waitFor(apps[3]!, `http://127.0.0.1:${realtimePort}/health`, 300_000)
     log("realtime hub ready")
-    await waitFor(apps[4]!, `http://127.0.0.1:${vibePort}/health`, 120_000)
+    await waitFor(apps[4]!, `http://127.0.0.1:${vibePort}/health`, 300_000)
     log("vibe API ready")
   } catch (error) {
     await stopAll()
