@@ -11,6 +11,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { accessibilityViolations } from "./Accessibility.ts"
 import { hasChromium, launch, photograph } from "./Browser.ts"
 import { type Stack, startStack } from "./Stack.ts"
 
@@ -52,6 +53,12 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     throw new Error(`never answered ${status}; saw ${seen.join(", ")}`)
   }
 
+  /** Photographs the page at both widths, after checking it with axe at 1280 px. */
+  const checkAndPhotograph = async (name: string) => {
+    expect(await accessibilityViolations(page), `${name}: accessibility`).toEqual([])
+    await photograph(page, name)
+  }
+
   const go = async (hash: string) => {
     await page.goto(`${stack.dashboardUrl}/#${hash}`)
   }
@@ -88,7 +95,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
   it("signs up, and the sign-in and sign-up pages are labelled and usable by keyboard", async () => {
     await go("/")
     await page.getByRole("heading", { name: "Sign in" }).waitFor()
-    await photograph(page, "sign-in")
+    await checkAndPhotograph("sign-in")
     // Keyboard only: tab from the email field reaches the password field.
     await page.getByLabel("Email").focus()
     await page.keyboard.press("Tab")
@@ -96,7 +103,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
 
     await page.getByRole("link", { name: "Create one" }).click()
     await page.getByRole("heading", { name: "Create your account" }).waitFor()
-    await photograph(page, "sign-up")
+    await checkAndPhotograph("sign-up")
     await page.getByLabel("Name").fill("Ada")
     await page.getByLabel("Email").fill(email)
     await page.getByLabel(/^Password/).fill("short")
@@ -111,7 +118,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
   })
 
   it("onboarding creates the key, whose copied value works against the router, and makes a first call", async () => {
-    await photograph(page, "onboarding")
+    await checkAndPhotograph("onboarding")
     await page.getByRole("button", { name: "Create my API key" }).click()
     const shown = await page.getByTestId("full-key").textContent()
     await page.getByRole("button", { name: "Copy API key" }).click()
@@ -135,7 +142,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     const masked = await page.getByTestId("masked-key").textContent()
     expect(masked).toContain(key.slice(-4))
     expect(await page.content()).not.toContain(key)
-    await photograph(page, "api-key")
+    await checkAndPhotograph("api-key")
 
     await page.getByRole("button", { name: "Regenerate key" }).click()
     const dialog = page.getByRole("dialog", { name: "Regenerate your API key?" })
@@ -165,7 +172,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
       `…${PROVIDER_SECRET.slice(-4)}`
     )
     expect(await page.content()).not.toContain(PROVIDER_SECRET)
-    await photograph(page, "providers")
+    await checkAndPhotograph("providers")
   })
 
   it("calls through the router use the stored credential, and the live table shows each as it ends", async () => {
@@ -188,7 +195,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
       expect(await row.textContent()).toContain("12 / 5")
     }
     expect(stack.upstream.authorizations).toEqual(Array(3).fill(`Bearer ${PROVIDER_SECRET}`))
-    await photograph(page, "live")
+    await checkAndPhotograph("live")
   })
 
   it("the analytics charts show those calls", async () => {
@@ -203,7 +210,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await page.getByTestId("chart-cost").locator(".recharts-bar-rectangle path").first().waitFor()
     expect(await page.getByTestId("chart-cost").textContent()).toContain("openai/gpt-4o-mini")
     expect(await page.getByTestId("overview-error-rate-value").textContent()).toBe("0%")
-    await photograph(page, "analytics")
+    await checkAndPhotograph("analytics")
   })
 
   it("an RPM limit: the API's message for a bad value, then calls are refused and the error rate shows it", async () => {
@@ -224,7 +231,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await go("/analytics")
     await page.getByTestId("chart-errors-status").getByText("429").first().waitFor()
     expect(await page.getByTestId("overview-error-rate-value").textContent()).not.toBe("0%")
-    await photograph(page, "analytics-errors")
+    await checkAndPhotograph("analytics-errors")
   })
 
   it("a disabled key is refused by the router", async () => {
@@ -254,7 +261,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     expect(await page.getByTestId("playground-usage").textContent()).toMatch(
       /\d+ prompt \+ \d+ completion tokens/
     )
-    await photograph(page, "playground")
+    await checkAndPhotograph("playground")
 
     await go("/vibe")
     await page.getByRole("heading", { name: "Vibe apps" }).waitFor()
@@ -272,7 +279,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
       .getByTestId("vibe-last-edit")
       .filter({ hasText: "Make the button green" })
       .waitFor({ timeout: 90_000 })
-    await photograph(page, "vibe")
+    await checkAndPhotograph("vibe")
     await card.getByRole("button", { name: "Delete app" }).click()
     await card.getByRole("button", { name: "Delete", exact: true }).click()
     await page.getByText("No apps yet.").waitFor()

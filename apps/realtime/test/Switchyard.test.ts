@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import { SqlClient } from "@effect/sql"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
-import { ApiKeys, authMigrations, ChangeFeed } from "@switchyard/auth"
+import { ApiKeyFormat, ApiKeys, authMigrations, ChangeFeed } from "@switchyard/auth"
 import { TestDatabase } from "@switchyard/db/testing"
 import { ledgerMigrations } from "@switchyard/ledger"
 import type { UsageLive } from "@switchyard/realtime"
@@ -50,9 +50,9 @@ beforeAll(async () => {
       const sql = yield* SqlClient.SqlClient
       yield* sql`INSERT INTO "user" ("id", "name", "email", "emailVerified") VALUES (${USER}, 'Live', 'live@example.com', true)`
       yield* sql`INSERT INTO "session" ("id", "expiresAt", "token", "updatedAt", "userId")
-                 VALUES ('s-live', now() + interval '1 hour', 'liveSessionToken0123456789abcdef', now(), ${USER})`
+                 VALUES ('s-live', now() + interval '1 hour', ${ApiKeyFormat.hash("liveSessionToken0123456789abcdef")}, now(), ${USER})`
       yield* sql`INSERT INTO "session" ("id", "expiresAt", "token", "updatedAt", "userId")
-                 VALUES ('s-old', now() - interval '1 hour', 'expiredSessionToken0123456789abc', now(), ${USER})`
+                 VALUES ('s-old', now() - interval '1 hour', ${ApiKeyFormat.hash("expiredSessionToken0123456789abc")}, now(), ${USER})`
       const issued = yield* (yield* ApiKeys).create(USER)
       return {
         databaseUrl: Redacted.value(yield* TestDatabase.TestDatabaseUrl),

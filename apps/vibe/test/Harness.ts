@@ -9,7 +9,7 @@ import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { ApiKeys, authMigrations, ChangeFeed } from "@switchyard/auth"
+import { ApiKeyFormat, ApiKeys, authMigrations, ChangeFeed } from "@switchyard/auth"
 import { Database } from "@switchyard/db"
 import { TestDatabase } from "@switchyard/db/testing"
 import { ledgerMigrations } from "@switchyard/ledger"
@@ -115,10 +115,11 @@ export const startStack = async (
       `${userId}@example.com`
     )
     const session = crypto.randomUUID().replace(/-/g, "")
+    // Stored as the auth package stores sessions: the token's SHA-256, never the token.
     await query(
       `INSERT INTO "session" ("id", "token", "userId", "expiresAt", "updatedAt") VALUES ($1, $2, $3, now() + interval '1 day', now())`,
       `s-${userId}`,
-      session,
+      ApiKeyFormat.hash(session),
       userId
     )
     const issued = await control.runPromise(

@@ -30,7 +30,7 @@ export const GitHubButton = () => {
         Continue with GitHub
       </Button>
       {error && (
-        <div role="alert" style={{ color: "var(--mantine-color-red-8)" }}>
+        <div role="alert" style={{ color: "var(--mantine-color-red-9)" }}>
           {error}
         </div>
       )}

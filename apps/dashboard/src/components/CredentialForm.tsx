@@ -104,7 +104,7 @@ export const CredentialForm = () => {
             </Alert>
           )}
           {saved && (
-            <Text size="sm" c="green.9" role="status">
+            <Text size="sm" c="teal.9" role="status">
               {saved} credential saved.
             </Text>
           )}

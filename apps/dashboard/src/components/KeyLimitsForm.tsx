@@ -145,7 +145,7 @@ export const KeyLimitsForm = ({ view }: { readonly view: ApiKeyView }) => {
             </Alert>
           )}
           {saved && (
-            <Text size="sm" c="green.9" role="status">
+            <Text size="sm" c="teal.9" role="status">
               Limits saved.
             </Text>
           )}

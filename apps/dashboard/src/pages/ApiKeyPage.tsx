@@ -109,7 +109,7 @@ const KeyCard = (props: { readonly view: ApiKeyView; readonly onRegenerated: (ke
           <Text ff="monospace" fw={600} data-testid="masked-key" style={{ wordBreak: "break-all" }}>
             {view.maskedKey}
           </Text>
-          <Badge color={view.enabled ? "green.9" : "gray.8"} variant="filled">
+          <Badge color={view.enabled ? "teal.9" : "gray.8"} variant="filled">
             {view.enabled ? "Enabled" : "Disabled"}
           </Badge>
         </Group>
@@ -130,7 +130,7 @@ const KeyCard = (props: { readonly view: ApiKeyView; readonly onRegenerated: (ke
           </Alert>
         )}
         <Group>
-          <Button variant="outline" color="red.8" onClick={confirm.open}>
+          <Button variant="outline" color="red.9" onClick={confirm.open}>
             Regenerate key
           </Button>
         </Group>
@@ -150,7 +150,7 @@ const KeyCard = (props: { readonly view: ApiKeyView; readonly onRegenerated: (ke
             <Button variant="default" onClick={confirm.close}>
               Cancel
             </Button>
-            <Button color="red.8" onClick={() => regenerate.mutate()} loading={regenerate.isPending}>
+            <Button color="red.9" onClick={() => regenerate.mutate()} loading={regenerate.isPending}>
               Regenerate
             </Button>
           </Group>

@@ -9,7 +9,7 @@ export const LivePage = () => {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>Live requests</Title>
-        <Badge color={live.connected ? "green.9" : "gray.8"} variant="filled" role="status">
+        <Badge color={live.connected ? "teal.9" : "gray.8"} variant="filled" role="status">
           {live.connected ? "Connected" : "Not connected"}
         </Badge>
       </Group>
@@ -43,7 +43,7 @@ export const LivePage = () => {
                       {event.upstreamModel ?? event.model}
                     </Table.Td>
                     <Table.Td>
-                      <Badge color={event.status < 400 ? "green.9" : "red.9"} variant="filled">
+                      <Badge color={event.status < 400 ? "teal.9" : "red.9"} variant="filled">
                         {event.status}
                       </Badge>
                     </Table.Td>

@@ -123,8 +123,8 @@ const CredentialsTable = ({ secrets }: { readonly secrets: ReadonlyArray<SecretV
                 <Table.Td>
                   <Button
                     size="xs"
-                    variant="subtle"
-                    color="red.8"
+                    variant="outline"
+                    color="red.9"
                     onClick={() => setDeleting(secret.provider)}
                     aria-label={`Delete the ${providerLabel(secret.provider)} credential`}
                   >
@@ -162,7 +162,7 @@ const CredentialsTable = ({ secrets }: { readonly secrets: ReadonlyArray<SecretV
               Cancel
             </Button>
             <Button
-              color="red.8"
+              color="red.9"
               loading={remove.isPending}
               onClick={() => deleting && remove.mutate(deleting)}
             >

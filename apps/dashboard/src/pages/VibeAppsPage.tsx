@@ -31,7 +31,7 @@ import { formatDateTime } from "../format.ts"
 
 const statusColor: Record<VibeAppStatus, string> = {
   creating: "blue.8",
-  active: "green.9",
+  active: "teal.9",
   failed: "red.9",
   stopped: "gray.8"
 }
@@ -238,7 +238,7 @@ const VibeAppCard = ({ app, onDeleted }: { readonly app: AppView; readonly onDel
           {confirming ? (
             <>
               <Text size="sm">Delete this app and its history?</Text>
-              <Button size="xs" color="red.8" loading={remove.isPending} onClick={() => remove.mutate()}>
+              <Button size="xs" color="red.9" loading={remove.isPending} onClick={() => remove.mutate()}>
                 Delete
               </Button>
               <Button size="xs" variant="default" onClick={() => setConfirming(false)}>
@@ -246,7 +246,7 @@ const VibeAppCard = ({ app, onDeleted }: { readonly app: AppView; readonly onDel
               </Button>
             </>
           ) : (
-            <Button size="xs" variant="subtle" color="red.8" onClick={() => setConfirming(true)}>
+            <Button size="xs" variant="outline" color="red.9" onClick={() => setConfirming(true)}>
               Delete app
             </Button>
           )}
