@@ -83,6 +83,7 @@ const stop = (child: ChildProcess) =>
 const hubEnv = (engine: "bun" | "node", redis?: string): Record<string, string> => ({
   PORT: "0",
   HOST: "127.0.0.1",
+  REALTIME_EXIT_WITH_PARENT: "1",
   REALTIME_ENGINE: engine,
   LARAVEL_API_KEY: API_KEY,
   JWT_SECRET,

@@ -4,6 +4,7 @@
  * API on the configured engine, and on SIGTERM/SIGINT withdraws its presence, closes the sockets,
  * disposes of the runtime and exits 0.
  */
+import { readFileSync } from "node:fs"
 import { TokenVerifier } from "@switchyard/realtime"
 import { type Effect, ManagedRuntime, Option } from "effect"
 import * as Serve from "./Serve.ts"
@@ -38,6 +39,24 @@ const main = async () => {
   }
   process.once("SIGTERM", () => void stop("SIGTERM"))
   process.once("SIGINT", () => void stop("SIGINT"))
+  // Test harnesses and benchmarks set this: a hub whose parent died (a killed test run) must not
+  // linger as an orphan holding a port and, with Redis, beating its heartbeat.
+  if (process.env.REALTIME_EXIT_WITH_PARENT === "1") {
+    const parent = parentPid()
+    setInterval(() => {
+      if (parentPid() !== parent) void stop("parent gone")
+    }, 1000).unref()
+  }
+}
+
+/** The parent's pid as the kernel has it now (bun's `process.ppid` is read once, at start). */
+const parentPid = (): number => {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8")
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+  } catch {
+    return process.ppid
+  }
 }
 
 main().catch(async (error: unknown) => {

@@ -39,6 +39,7 @@ export const startHub = (env: Record<string, string> = {}): Promise<HubProcess> 
         HOME: process.env.HOME ?? "/tmp",
         PORT: "0",
         HOST: "127.0.0.1",
+        REALTIME_EXIT_WITH_PARENT: "1",
         LARAVEL_API_KEY: API_KEY,
         JWT_SECRET,
         // Generous limits unless a test is about them.
