@@ -108,8 +108,8 @@ describe("Pricing", () => {
     expect(key("gemini", "gemini-2.5-flash-lite-preview-06-17")).toBe("google/gemini-2.5-flash-lite")
     expect(key("xai", "grok-4-fast-reasoning")).toBe("xai/grok-4-fast")
     expect(key("xai", "grok-4-0709")).toBe("xai/grok-4")
-    // A dot is not a family boundary: gpt-4.5-preview is not gpt-4.
-    expect(key("openai", "gpt-4.5-preview")).toBeUndefined()
+    // A dot is not a family boundary: gpt-4.5-preview is priced as itself, never as gpt-4.
+    expect(key("openai", "gpt-4.5-preview")).toBe("openai/gpt-4.5-preview")
     expect(shipped.cost("openai-compatible", "llama-3.1-70b", usage({ inputTokens: 5 }))).toEqual({
       costMicros: 0,
       priced: false
