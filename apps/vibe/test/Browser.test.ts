@@ -128,7 +128,8 @@ describe.skipIf(!hasChromium)("generated apps in Chromium", () => {
     await page.waitForLoadState("load")
     const frame = page.frames().find((f) => f !== page.mainFrame())
     // Chromium replaces a refused frame with its error page: the app's document never loads there.
-    expect(frame?.url()).toMatch(/^chrome-error:/)
+    // The frame exists before its navigation settles: wait for where it ends up.
+    await expect.poll(() => frame?.url() ?? "", { timeout: 30_000 }).toMatch(/^chrome-error:/)
     const appLoaded = await frame?.evaluate(() => document.body?.dataset.ready === "yes").catch(() => false)
     expect(appLoaded ?? false).toBe(false)
     await page.screenshot({ path: path.join(SCREENSHOTS, "framing-refused.png") })
