@@ -5,6 +5,7 @@
  * wrongly would otherwise win the benchmark.
  */
 
+import type { Mode } from "./Report.ts"
 import type { Target } from "./Target.ts"
 import { contentOf } from "./upstream/OpenAiWire.ts"
 
@@ -29,7 +30,7 @@ interface ChatCompletionChunk {
 /** Throws with the reason when the target does not answer as OpenAI would. */
 export const checkTarget = async (
   target: Target,
-  bodies: { readonly json: string; readonly stream: string },
+  bodies: Readonly<Record<Mode, string>>,
   chunks: number
 ): Promise<void> => {
   const expected = contentOf(chunks)
@@ -49,31 +50,34 @@ export const checkTarget = async (
     fail("limits", "no x-ratelimit-limit-requests header: the limiter did not run")
   }
 
-  const stream = await post(target, bodies.stream)
-  const streamText = await stream.text()
-  if (stream.status !== 200) fail("stream", `status ${stream.status}: ${streamText.slice(0, 300)}`)
-  if (!(stream.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
-    fail("stream", `content-type ${stream.headers.get("content-type")}`)
-  }
-  let content = ""
-  let usage = false
-  let done = false
-  for (const line of streamText.split("\n")) {
-    if (!line.startsWith("data:")) continue
-    const data = line.slice(5).trim()
-    if (data === "[DONE]") {
-      done = true
-      continue
+  // Both stream shapes: a proxy must reassemble events the network cut in two.
+  for (const mode of ["stream", "stream-split"] as const) {
+    const stream = await post(target, bodies[mode])
+    const streamText = await stream.text()
+    if (stream.status !== 200) fail(mode, `status ${stream.status}: ${streamText.slice(0, 300)}`)
+    if (!(stream.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+      fail(mode, `content-type ${stream.headers.get("content-type")}`)
     }
-    const chunk = JSON.parse(data) as ChatCompletionChunk
-    const delta = chunk.choices?.[0]?.delta?.content
-    if (typeof delta === "string") content += delta
-    if (typeof chunk.usage?.total_tokens === "number") usage = true
+    let content = ""
+    let usage = false
+    let done = false
+    for (const line of streamText.split("\n")) {
+      if (!line.startsWith("data:")) continue
+      const data = line.slice(5).trim()
+      if (data === "[DONE]") {
+        done = true
+        continue
+      }
+      const chunk = JSON.parse(data) as ChatCompletionChunk
+      const delta = chunk.choices?.[0]?.delta?.content
+      if (typeof delta === "string") content += delta
+      if (typeof chunk.usage?.total_tokens === "number") usage = true
+    }
+    if (content !== expected)
+      fail(mode, `content ${JSON.stringify(content)} instead of ${JSON.stringify(expected)}`)
+    if (!usage) fail(mode, "no usage chunk")
+    if (!done) fail(mode, "no [DONE]")
   }
-  if (content !== expected)
-    fail("stream", `content ${JSON.stringify(content)} instead of ${JSON.stringify(expected)}`)
-  if (!usage) fail("stream", "no usage chunk")
-  if (!done) fail("stream", "no [DONE]")
 
   if (target.name === "switchyard") {
     const refused = await post(target, bodies.json, {

@@ -2,7 +2,7 @@
  * Command-line options of `bun run bench:gateway`. The defaults are the published run.
  */
 import { parseArgs } from "node:util"
-import type { Mode } from "./Report.ts"
+import { type Mode, modeNames } from "./Report.ts"
 import { type TargetName, targetNames } from "./Target.ts"
 
 /** What to run and how hard. */
@@ -12,6 +12,12 @@ export interface Options {
   readonly targets: ReadonlyArray<TargetName>
   readonly modes: ReadonlyArray<Mode>
   readonly connections: ReadonlyArray<number>
+  /** Offered rates (req/s) of the paced runs; empty: none. */
+  readonly rates: ReadonlyArray<number>
+  /** Connections the paced load is spread over. */
+  readonly pacedConnections: number
+  /** Modes of the paced runs. */
+  readonly pacedModes: ReadonlyArray<Mode>
   readonly durationSeconds: number
   readonly warmupSeconds: number
   readonly rounds: number
@@ -42,8 +48,13 @@ usage recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --l
   --soak                   instead: a 60 s soak of the router (RSS at start and end, errors)
   --profile                instead: CPU profile of the router under load (bun --cpu-prof)
   --targets LIST           direct,switchyard,portkey (default: all three)
-  --modes LIST             json,stream (default: both)
+  --modes LIST             json,stream,stream-split (default: all three; stream-split = each SSE
+                           event cut in two at an odd offset, as real networks deliver it)
   --connections LIST       wrk connections per cell (default: 1,16,64)
+  --rates LIST             paced runs at these offered req/s, each connection pausing between
+                           requests (default: 2000,8000; "" for none)
+  --paced-connections N    connections the paced load is spread over (default: 64)
+  --paced-modes LIST       modes of the paced runs (default: json,stream-split)
   --duration SECONDS       per cell (default: 10)
   --warmup SECONDS         per target and mode, before measuring (default: 5)
   --rounds N               repeat every cell N times, alternating targets; medians reported (default: 1)
@@ -88,8 +99,11 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
       soak: { type: "boolean" },
       profile: { type: "boolean" },
       targets: { type: "string", default: targetNames.join(",") },
-      modes: { type: "string", default: "json,stream" },
+      modes: { type: "string", default: modeNames.join(",") },
       connections: { type: "string", default: "1,16,64" },
+      rates: { type: "string", default: "2000,8000" },
+      "paced-connections": { type: "string", default: "64" },
+      "paced-modes": { type: "string", default: "json,stream-split" },
       duration: { type: "string", default: "10" },
       warmup: { type: "string", default: "5" },
       rounds: { type: "string", default: "1" },
@@ -113,15 +127,24 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
     if (!targetNames.includes(t as TargetName))
       throw new Error(`unknown target ${t} (use ${targetNames.join(",")})`)
   }
-  const modes = list(values.modes)
-  for (const m of modes)
-    if (m !== "json" && m !== "stream") throw new Error(`unknown mode ${m} (use json,stream)`)
+  const modesOf = (name: string, text: string): Array<Mode> => {
+    const named = list(text)
+    for (const m of named)
+      if (!modeNames.includes(m as Mode))
+        throw new Error(`--${name}: unknown mode ${m} (use ${modeNames.join(",")})`)
+    return named as Array<Mode>
+  }
+  const modes = modesOf("modes", values.modes)
+  const pacedModes = modesOf("paced-modes", values["paced-modes"])
   return {
     task: values.soak === true ? "soak" : values.profile === true ? "profile" : "compare",
     // Tables list targets in a fixed order whatever order they were given in.
     targets: targetNames.filter((t) => targets.includes(t)),
-    modes: modes as Array<Mode>,
+    modes,
     connections: list(values.connections).map((c) => positive("connections", c)),
+    rates: list(values.rates).map((r) => positive("rates", r)),
+    pacedConnections: positive("paced-connections", values["paced-connections"]),
+    pacedModes,
     durationSeconds: positive("duration", values.duration),
     warmupSeconds: positive("warmup", values.warmup, true),
     rounds: positive("rounds", values.rounds),

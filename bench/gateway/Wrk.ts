@@ -45,6 +45,8 @@ export interface WrkRun {
   readonly altBodyFile?: string
   readonly connections: number
   readonly durationSeconds: number
+  /** Pause each connection takes between an answer and its next request (paced runs). */
+  readonly delayMs?: number
 }
 
 /** Total errors of a run: non-2xx answers plus socket errors and timeouts. */
@@ -71,6 +73,7 @@ export const runWrk = async (processes: Processes, run: WrkRun): Promise<WrkResu
       .join("\n")
   }
   if (run.altBodyFile !== undefined) env.BENCH_ALT_BODY_FILE = run.altBodyFile
+  if (run.delayMs !== undefined) env.BENCH_DELAY_MS = String(run.delayMs)
   const { stdout, stderr, code } = await processes.run(
     [
       requireWrk(),

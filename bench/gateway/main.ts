@@ -28,7 +28,11 @@ import {
   goalsTable,
   loadTable,
   type Mode,
+  modeNames,
+  modeTitle,
   noiseNote,
+  type PacedCell,
+  pacedTable,
   type SoakResult,
   soakTable,
   summarize,
@@ -69,6 +73,14 @@ const requestBodies = (): Record<Mode, string> => {
       messages,
       stream: true,
       stream_options: { include_usage: true }
+    }),
+    // The fake upstream cuts each event of this one in two (see upstream/main.ts).
+    "stream-split": JSON.stringify({
+      model: "gpt-4o-mini",
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+      user: "bench-split"
     })
   }
 }
@@ -105,14 +117,50 @@ const describe = (r: WrkResult) =>
     r.latencyUs.p99 / 1000
   ).toFixed(3)} ms, errors ${errorCount(r.errors)}`
 
-const load = (run: Run, target: Target, mode: Mode, connections: number, durationSeconds: number) =>
+const load = (
+  run: Run,
+  target: Target,
+  mode: Mode,
+  connections: number,
+  durationSeconds: number,
+  delayMs?: number
+) =>
   runWrk(run.processes, {
     url: target.url,
     headers: target.headers,
     bodyFile: run.bodyFiles[mode],
     connections,
-    durationSeconds
+    durationSeconds,
+    ...(delayMs === undefined ? {} : { delayMs })
   })
+
+/**
+ * Paced runs: every connection waits between an answer and its next request so that the offered
+ * load is a fixed rate, well under what every target can serve: the latency then shows what a
+ * proxy adds at that rate, not how it queues at saturation. Targets alternate at each rate.
+ */
+const paced = async (run: Run, targets: ReadonlyArray<Target>): Promise<Array<PacedCell>> => {
+  const { options } = run
+  const connections = options.pacedConnections
+  const out: Array<PacedCell> = []
+  let turn = 0
+  for (const mode of options.pacedModes) {
+    for (const rate of options.rates) {
+      const delayMs = Math.max(1, Math.round((connections * 1000) / rate))
+      const order = targets.map((_, i) => targets[(i + turn) % targets.length]!)
+      turn++
+      for (const target of order) {
+        await quietMachine(run)
+        const r = await load(run, target, mode, connections, options.durationSeconds, delayMs)
+        out.push({ mode, rate, connections, target: target.name, run: r })
+        log(
+          `paced ${mode} ${rate} req/s (c${connections}, ${delayMs} ms apart) ${target.name}: ${describe(r)}`
+        )
+      }
+    }
+  }
+  return out
+}
 
 /** Waits (within the options' limits) for other work to leave the CPU before a measurement. */
 const quietMachine = (run: Run): Promise<Quiet> => {
@@ -224,7 +272,7 @@ const compare = async (run: Run): Promise<boolean> => {
   for (const target of targets) {
     await checkTarget(target, run.bodies, options.chunks)
     log(
-      `${target.name}: answers correctly (JSON, stream${target.name === "switchyard" ? ", wrong key refused" : ""})`
+      `${target.name}: answers correctly (JSON, both stream shapes${target.name === "switchyard" ? ", wrong key refused" : ""})`
     )
   }
 
@@ -266,6 +314,8 @@ const compare = async (run: Run): Promise<boolean> => {
     }
   }
 
+  const pacedCells = options.rates.length > 0 ? await paced(run, targets) : []
+
   let ttfb: Record<string, TtfbResult> | undefined
   if (options.modes.includes("stream") && options.ttfbSamples > 0) {
     log(`time to first chunk: ${options.ttfbSamples} sequential streamed requests per target…`)
@@ -290,13 +340,12 @@ const compare = async (run: Run): Promise<boolean> => {
 wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-up per target and mode, ${options.rounds} round(s) (medians), targets alternating; ${options.chunks} content chunks per stream; latencies in ms; "added" = minus direct at the same concurrency.`
   const sections = [header]
   for (const mode of options.modes) {
+    sections.push(`### ${modeTitle(mode)}\n\n${loadTable(cells, mode, options.connections, options.targets)}`)
+  }
+  for (const mode of options.pacedModes) {
+    if (!pacedCells.some((c) => c.mode === mode)) continue
     sections.push(
-      `### ${mode === "json" ? "Non-streaming (JSON)" : "Streaming (SSE, wrk latency = whole stream)"}\n\n${loadTable(
-        cells,
-        mode,
-        options.connections,
-        options.targets
-      )}`
+      `### Paced load, ${modeTitle(mode)}: ${options.pacedConnections} connections each pausing between requests to offer a fixed rate\n\n${pacedTable(pacedCells, mode)}`
     )
   }
   if (ttfb !== undefined) {
@@ -309,7 +358,7 @@ wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-
   }
   sections.push(noiseNote(cells, options.quietThreshold))
   const goalList = goals(cells, options.modes, options.connections)
-  if (goalList.length > 0) sections.push(`### Goals (issue 6)\n\n${goalsTable(goalList)}`)
+  if (goalList.length > 0) sections.push(`### Goals (issue 22)\n\n${goalsTable(goalList)}`)
   if (accounting !== undefined) {
     sections.push(
       `Accounting check: the upstream answered ${accounting.forwarded} requests forwarded by Switchyard; its ledger holds ${
@@ -325,6 +374,7 @@ wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-
     environment: env,
     options,
     cells: cells.map((c) => ({ ...c, summary: summarize(c) })),
+    paced: pacedCells,
     ttfb,
     goals: goalList,
     upstream: stats,
@@ -332,7 +382,9 @@ wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-
     report
   })
   log(`results: ${path}`)
-  const errors = cells.reduce((sum, c) => sum + summarize(c).errors, 0)
+  const errors =
+    cells.reduce((sum, c) => sum + summarize(c).errors, 0) +
+    pacedCells.reduce((sum, c) => sum + errorCount(c.run.errors), 0)
   return errors === 0
 }
 
@@ -478,12 +530,10 @@ const main = async (): Promise<number> => {
     const scripts = await buildNodeScripts(workDir)
     const upstream = await startUpstream(processes, scripts, await freePort(), options.chunks)
     const bodies = requestBodies()
-    const bodyFiles: Record<Mode, string> = {
-      json: join(workDir, "body-json.json"),
-      stream: join(workDir, "body-stream.json")
-    }
-    writeFileSync(bodyFiles.json, bodies.json)
-    writeFileSync(bodyFiles.stream, bodies.stream)
+    const bodyFiles = Object.fromEntries(
+      modeNames.map((mode) => [mode, join(workDir, `body-${mode}.json`)])
+    ) as Record<Mode, string>
+    for (const mode of modeNames) writeFileSync(bodyFiles[mode], bodies[mode])
     const run: Run = { options, workDir, stamp, processes, scripts, upstream, bodyFiles, bodies }
     const ok =
       options.task === "soak"

@@ -4,6 +4,9 @@
 --   BENCH_BODY_FILE      JSON body of every request (POST, Content-Type: application/json)
 --   BENCH_HEADERS        extra headers, one "Name: value" per line
 --   BENCH_ALT_BODY_FILE  optional second body; requests then alternate between the two (soak)
+--   BENCH_DELAY_MS       optional pause (ms) each connection takes after an answer before its next
+--                        request: paces the load to a fixed rate (connections × 1000 / delay per
+--                        second, less the time answers take); wrk's latency excludes the pause
 --
 -- With no BENCH_ALT_BODY_FILE the script defines no request() function, so wrk sends one
 -- pre-built request over and over, its fastest path: the load generator stays out of the figures.
@@ -37,6 +40,13 @@ if alt_path then
   function request()
     turn = turn % 2 + 1
     return prepared[turn]
+  end
+end
+
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if delay_ms then
+  function delay()
+    return delay_ms
   end
 end
 

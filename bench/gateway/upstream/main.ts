@@ -7,6 +7,12 @@
  * Arguments: `<port> <chunks>`: it listens on 127.0.0.1 only; `chunks` is the number of content
  * chunks per streamed answer, and of completion tokens per answer (default 4).
  *
+ * Two stream shapes: by default each event leaves in one write. A request whose `user` is
+ * `bench-split` gets the shape real networks deliver (NOTES.md, "Streaming benchmarks"): each
+ * event written in two pieces cut at an odd byte offset, the second on the next turn of the event
+ * loop so that they reach the proxy in separate reads. The `user` field rides in the body, which
+ * every proxy forwards as it is.
+ *
  * Bench-only control routes: `GET /__bench/stats` (counters, and completions per bearer
  * credential: each target sends its own, so they count what each proxy forwarded) and `POST /__bench/config` `{"chunkDelayMs": n}` (pause between streamed content chunks,
  * used by the time-to-first-chunk sampler so that a buffering proxy shows).
@@ -59,14 +65,41 @@ interface ChatRequest {
   readonly model?: unknown
   readonly stream?: unknown
   readonly stream_options?: { readonly include_usage?: unknown } | null
+  readonly user?: unknown
 }
 
-const stream = (res: ServerResponse, events: Array<string>): void => {
+/** The `user` value that asks for the split stream shape. */
+const SPLIT_SHAPE = "bench-split"
+
+/** Where an event is cut: near its middle, at an odd offset (inside a JSON token, as networks do). */
+const cutOf = (event: string): number => (Math.floor(event.length / 2) | 1) % event.length
+
+/** Writes every event in two pieces, the second one event-loop turn after the first. */
+const writeSplit = (res: ServerResponse, events: Array<string>): void => {
+  let i = 0
+  const next = (): void => {
+    const event = events[i++]!
+    const cut = cutOf(event)
+    res.write(event.slice(0, cut))
+    setImmediate(() => {
+      res.write(event.slice(cut))
+      if (i === events.length) res.end()
+      else setImmediate(next)
+    })
+  }
+  next()
+}
+
+const stream = (res: ServerResponse, events: Array<string>, split: boolean): void => {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "x-request-id": `req_bench${sequence}`,
     "openai-processing-ms": "0"
   })
+  if (split && chunkDelayMs === 0) {
+    writeSplit(res, events)
+    return
+  }
   if (chunkDelayMs === 0) {
     for (const event of events) res.write(event)
     res.end()
@@ -124,7 +157,7 @@ const chatCompletions = (req: IncomingMessage, res: ServerResponse): void => {
     if (request.stream === true) {
       stats.streamed++
       const includeUsage = request.stream_options?.include_usage === true
-      return stream(res, completionEvents(completion, chunks, includeUsage))
+      return stream(res, completionEvents(completion, chunks, includeUsage), request.user === SPLIT_SHAPE)
     }
     json(res, 200, completionJson(completion, chunks))
   })
