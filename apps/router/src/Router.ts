@@ -47,8 +47,18 @@ const failedAnthropic = unhandledError("anthropic")
 /** Routes beside the model routes, by `METHOD path`. */
 export type ExtraRoutes = Readonly<Record<string, Handler>>
 
-/** The handler: model routes first, then the others, else a JSON 404. */
-export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes): Handler => {
+/** The answer to a request no route takes: a JSON 404. */
+const noRoute: Handler = (request) => Promise.resolve(notFound(request.method, pathOf(request.url)))
+
+/**
+ * The handler: model routes first, then the others, else `fallback` (a JSON 404; in the serving
+ * thread, the owning thread's listener).
+ */
+export const dispatch = (
+  ctx: GatewayContext.GatewayContext,
+  extra: ExtraRoutes,
+  fallback: Handler = noRoute
+): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
   return (request) => {
     const path = pathOf(request.url)
@@ -59,9 +69,18 @@ export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes)
     }
     const route = routes.get(`${method} ${path}`)
     if (route !== undefined) return route(request).catch(failedOpenAI)
-    return Promise.resolve(notFound(method, path))
+    return fallback(request)
   }
 }
+
+/**
+ * The routes beside chat that need nothing but the hot path's services: served by the serving
+ * thread too (see serving/).
+ */
+export const servingRoutes = (ctx: GatewayContext.GatewayContext): ExtraRoutes => ({
+  "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
+  "POST /api/chat": ApiChatRoute.make(ctx)
+})
 
 /** Builds the router's web handler from the app's services (once, at start-up). */
 export const make = Effect.gen(function* () {
@@ -76,8 +95,7 @@ export const make = Effect.gen(function* () {
   metrics.recognize(Object.values(Providers.specs).flatMap((spec) => spec.models))
   metrics.recognize(table.aliases.flatMap(([alias, route]) => [alias, route.upstreamModel]))
   return dispatch(ctx, {
-    "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
-    "POST /api/chat": ApiChatRoute.make(ctx),
+    ...servingRoutes(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
