@@ -23,10 +23,17 @@ const listenConfig = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
   graceMs: Config.integer("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000)),
   corsOrigin: Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000")),
-  servingThread: Config.literal("worker", "main")("SERVING_THREAD").pipe(Config.withDefault("worker" as const))
+  servingThread: Config.literal(
+    "worker",
+    "main"
+  )("SERVING_THREAD").pipe(Config.withDefault("worker" as const))
 })
 
-const fail = async (what: string, error: unknown, runtime?: ManagedRuntime.ManagedRuntime<never, unknown>) => {
+const fail = async (
+  what: string,
+  error: unknown,
+  runtime?: ManagedRuntime.ManagedRuntime<never, unknown>
+) => {
   console.error(`router: ${what}:`, error instanceof Error ? error.message : error)
   await runtime?.dispose().catch(() => undefined)
   process.exit(1)
@@ -54,7 +61,10 @@ const serveHere = async (port: number, graceMs: number, corsOrigin: string) => {
   const { settings, handler } = await runtime
     .runPromise(Effect.all({ settings: GatewayConfig, handler: Router.make }))
     .catch((error: unknown) => fail("could not start", error, runtime as never))
-  const server = await Server.start(withCors(handler, corsOrigin), { port, maxBodyBytes: settings.maxBodyBytes })
+  const server = await Server.start(withCors(handler, corsOrigin), {
+    port,
+    maxBodyBytes: settings.maxBodyBytes
+  })
   console.log(`router: listening on ${server.url ?? `:${port}`}`)
   onSignal(async () => {
     const drained = await Server.drain(server, graceMs)
@@ -68,13 +78,21 @@ const serveHere = async (port: number, graceMs: number, corsOrigin: string) => {
 const serveFromWorker = async (port: number, graceMs: number, corsOrigin: string) => {
   const ownerSocket = path.join(os.tmpdir(), `switchyard-router-${process.pid}.sock`)
   fs.rmSync(ownerSocket, { force: true })
-  const runtime = ManagedRuntime.make(AppLayer.layerWithServingThread({ port, hostname: undefined, ownerSocket, corsOrigin }))
+  const runtime = ManagedRuntime.make(
+    AppLayer.layerWithServingThread({ port, hostname: undefined, ownerSocket, corsOrigin })
+  )
   const { settings, handler, serving } = await runtime
     .runPromise(Effect.all({ settings: GatewayConfig, handler: Router.make, serving: ServingThread }))
     .catch((error: unknown) => fail("could not start", error, runtime as never))
   // CORS is the serving thread's: it answers the browser for both threads.
-  const owner = await Server.start(handler, { port: 0, unix: ownerSocket, maxBodyBytes: settings.maxBodyBytes })
-  const url = await serving.listen().catch((error: unknown) => fail("could not listen", error, runtime as never))
+  const owner = await Server.start(handler, {
+    port: 0,
+    unix: ownerSocket,
+    maxBodyBytes: settings.maxBodyBytes
+  })
+  const url = await serving
+    .listen()
+    .catch((error: unknown) => fail("could not listen", error, runtime as never))
   console.log(`router: listening on ${url} (serving thread)`)
   onSignal(async () => {
     // The serving thread drains first: requests it passed here are among its own in flight.
@@ -89,7 +107,8 @@ const serveFromWorker = async (port: number, graceMs: number, corsOrigin: string
 
 const main = async () => {
   const { port, graceMs, corsOrigin, servingThread } = await Effect.runPromise(listenConfig)
-  if (typeof Bun !== "undefined" && servingThread === "worker") await serveFromWorker(port, graceMs, corsOrigin)
+  if (typeof Bun !== "undefined" && servingThread === "worker")
+    await serveFromWorker(port, graceMs, corsOrigin)
   else await serveHere(port, graceMs, corsOrigin)
 }
 

@@ -9,7 +9,9 @@ import { GatewayError } from "@switchyard/domain"
 import { type CrossingError, decodeError, type EncodedError, encodeError, type Reply } from "./Protocol.ts"
 
 /** A settled question: its value, or the error it failed with. */
-export type Answer<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: CrossingError }
+export type Answer<A> =
+  | { readonly ok: true; readonly value: A }
+  | { readonly ok: false; readonly error: CrossingError }
 
 /** The asking side of a link. */
 export interface Asker<Q> {
@@ -35,7 +37,9 @@ export const makeAsker = <Q>(post: (message: { _tag: "Ask"; id: number; question
       if (resolve === undefined) return
       waiting.delete(reply.id)
       resolve(
-        reply.ok ? { ok: true, value: reply.value } : { ok: false, error: decodeError(reply.value as EncodedError) }
+        reply.ok
+          ? { ok: true, value: reply.value }
+          : { ok: false, error: decodeError(reply.value as EncodedError) }
       )
     },
     abandon: (message) => {

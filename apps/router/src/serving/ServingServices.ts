@@ -13,7 +13,7 @@ import { ApiKeyRepo, ApiKeyVerifier, ChangeFeed, type LiveSession, UserTokenVeri
 import type { ServiceUnavailable, UsageEvent } from "@switchyard/domain"
 import { Pricing, UsageRecorder } from "@switchyard/ledger"
 import { BudgetTap, Publisher } from "@switchyard/realtime"
-import { Credentials, Limiter, Providers, Routing } from "@switchyard/router-core"
+import { type Credentials, Limiter, Providers, Routing } from "@switchyard/router-core"
 import { Effect, Layer, Option, Redacted } from "effect"
 import * as CallerAuth from "../CallerAuth.ts"
 import * as CredentialsLive from "../CredentialsLive.ts"
@@ -34,7 +34,8 @@ const ask = <K extends ServingAsks["_tag"], E>(
 ): Effect.Effect<Answers[K], E> =>
   Effect.flatMap(
     Effect.promise(() => owner.asker.ask<Answers[K]>(question)),
-    (answer: Answer<Answers[K]>) => (answer.ok ? Effect.succeed(answer.value) : Effect.fail(answer.error as E))
+    (answer: Answer<Answers[K]>) =>
+      answer.ok ? Effect.succeed(answer.value) : Effect.fail(answer.error as E)
   )
 
 const notHere = (what: string) => Effect.dieMessage(`${what} is not available in the serving thread`)
@@ -43,7 +44,10 @@ const notHere = (what: string) => Effect.dieMessage(`${what} is not available in
 const remoteKeys = (owner: Owner) =>
   Layer.succeed(ApiKeyRepo, {
     findByHash: (keyHash) =>
-      Effect.map(ask<"FindKey", ServiceUnavailable>(owner, { _tag: "FindKey", keyHash }), Option.fromNullable),
+      Effect.map(
+        ask<"FindKey", ServiceUnavailable>(owner, { _tag: "FindKey", keyHash }),
+        Option.fromNullable
+      ),
     findByUser: () => notHere("ApiKeyRepo.findByUser"),
     insert: () => notHere("ApiKeyRepo.insert"),
     replace: () => notHere("ApiKeyRepo.replace"),
@@ -124,7 +128,9 @@ export const make = (owner: Owner) => {
   )
   const layer = Layer.mergeAll(
     auth,
-    CredentialsLive.layerWithLookup(Effect.succeed(remoteSecrets(owner))).pipe(Layer.provide(Providers.layer)),
+    CredentialsLive.layerWithLookup(Effect.succeed(remoteSecrets(owner))).pipe(
+      Layer.provide(Providers.layer)
+    ),
     Routing.layer,
     Pricing.layer,
     GatewayConfig.layer,

@@ -17,9 +17,9 @@
  * worker listens on the public port: nothing is answered before both sides are ready.
  */
 import {
+  type ApiKeyRecord,
   ApiKeyRepo,
   ChangeFeed,
-  type ApiKeyRecord,
   type LiveSession,
   UserTokenVerifier
 } from "@switchyard/auth"
@@ -30,7 +30,16 @@ import { Limiter } from "@switchyard/router-core"
 import { Context, Deferred, Effect, Layer, Option, Queue, Redacted, Runtime } from "effect"
 import { vaultLookup } from "../CredentialsLive.ts"
 import { type Answer, answer, makeAsker } from "./Link.ts"
-import type { Answers, FromServing, OwnerAsks, RemoteAdmission, SecretData, ServingAsks, ToServing, WorkerData } from "./Protocol.ts"
+import type {
+  Answers,
+  FromServing,
+  OwnerAsks,
+  RemoteAdmission,
+  SecretData,
+  ServingAsks,
+  ToServing,
+  WorkerData
+} from "./Protocol.ts"
 
 /** The controls main.ts needs. */
 export class ServingThread extends Context.Tag("@switchyard/router/ServingThread")<
@@ -182,8 +191,9 @@ export const layer = (options: StartOptions) =>
       })
       const limiter = Limiter.Limiter.of({
         admit: (subject, limits, estimate) =>
-          asker.ask<Answers["Admit"]>({ _tag: "Admit", subject, limits, estimate }).then(
-            (answered): Limiter.AdmitResult => {
+          asker
+            .ask<Answers["Admit"]>({ _tag: "Admit", subject, limits, estimate })
+            .then((answered): Limiter.AdmitResult => {
               if (!answered.ok) {
                 const error = answered.error
                 return error._tag === "LimitExceeded" || error._tag === "LimitsUnavailable"
@@ -201,14 +211,18 @@ export const layer = (options: StartOptions) =>
                   post({ _tag: "Settle", id: admitted.id, actual })
                 }
               }
-            }
-          ),
+            }),
         health: Effect.flatMap(
           Effect.promise(() => asker.ask<Answers["LimiterHealth"]>({ _tag: "LimiterHealth" })),
           (answered): Effect.Effect<Limiter.LimiterHealth> =>
             answered.ok
               ? Effect.succeed(answered.value)
-              : Effect.succeed({ backend: "memory", status: "unreachable", failureMode: "open", message: "the serving thread did not answer" })
+              : Effect.succeed({
+                  backend: "memory",
+                  status: "unreachable",
+                  failureMode: "open",
+                  message: "the serving thread did not answer"
+                })
         )
       })
       return Context.make(ServingThread, controls).pipe(Context.add(Limiter.Limiter, limiter))

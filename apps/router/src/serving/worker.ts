@@ -6,7 +6,7 @@
  */
 import { ChangeFeed } from "@switchyard/auth"
 import { GatewayError, LimitExceeded, LimitsUnavailable } from "@switchyard/domain"
-import { Limiter } from "@switchyard/router-core"
+import type { Limiter } from "@switchyard/router-core"
 import { Effect, ManagedRuntime } from "effect"
 import { errorResponse } from "../ClientError.ts"
 import { withCors } from "../Cors.ts"
@@ -44,11 +44,15 @@ const toOwner =
         unix: socket
       })
       // A streamed answer (SSE) may pause longer than Bun's idle timeout.
-      if (answered.headers.get("content-type")?.startsWith("text/event-stream")) Server.exemptFromIdleTimeout(request)
+      if (answered.headers.get("content-type")?.startsWith("text/event-stream"))
+        Server.exemptFromIdleTimeout(request)
       return answered
     } catch (cause) {
       if (request.signal.aborted) return errorResponse("openai", ownerUnreachable)
-      console.error("router: the owning thread did not answer:", cause instanceof Error ? cause.message : cause)
+      console.error(
+        "router: the owning thread did not answer:",
+        cause instanceof Error ? cause.message : cause
+      )
       return errorResponse("openai", ownerUnreachable)
     }
   }
@@ -57,7 +61,9 @@ interface Started {
   readonly runtime: ManagedRuntime.ManagedRuntime<unknown, unknown>
   readonly handler: Router.Handler
   readonly limiter: Limiter.Limiter["Type"]
-  readonly publishChange: (change: ChangeFeed["Type"] extends { publish: (c: infer C) => unknown } ? C : never) => void
+  readonly publishChange: (
+    change: ChangeFeed["Type"] extends { publish: (c: infer C) => unknown } ? C : never
+  ) => void
   readonly outbox: ServingServices.UsageOutbox
   readonly data: WorkerData
   readonly maxBodyBytes: number
@@ -126,7 +132,8 @@ self.onmessage = (event: MessageEvent<ToServing>) => {
     case "Start":
       start(message.data).then(
         () => post({ _tag: "Prepared" }),
-        (error: unknown) => post({ _tag: "StartFailed", message: error instanceof Error ? error.message : String(error) })
+        (error: unknown) =>
+          post({ _tag: "StartFailed", message: error instanceof Error ? error.message : String(error) })
       )
       return
     case "Listen": {
@@ -141,7 +148,8 @@ self.onmessage = (event: MessageEvent<ToServing>) => {
           server = listening
           post({ _tag: "Listening", url: listening.url })
         },
-        (error: unknown) => post({ _tag: "StartFailed", message: error instanceof Error ? error.message : String(error) })
+        (error: unknown) =>
+          post({ _tag: "StartFailed", message: error instanceof Error ? error.message : String(error) })
       )
       return
     }
