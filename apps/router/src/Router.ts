@@ -17,6 +17,7 @@ import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
 import * as HealthRoute from "./routes/HealthRoute.ts"
 import * as MetricsRoute from "./routes/MetricsRoute.ts"
 import * as ModelsRoute from "./routes/ModelsRoute.ts"
+import * as SeedApiRoutes from "./routes/SeedApiRoutes.ts"
 import * as UserKeysRoute from "./routes/UserKeysRoute.ts"
 import { logUnpriced } from "./UnpricedModels.ts"
 
@@ -102,6 +103,8 @@ export const make = Effect.gen(function* () {
     "GET /health": HealthRoute.make(ctx, health),
     // Seed 000 served its health check under its API prefix.
     "GET /v1/health": HealthRoute.make(ctx, health),
-    "GET /metrics": MetricsRoute.make(ctx, metrics)
+    "GET /metrics": MetricsRoute.make(ctx, metrics),
+    // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health })
   })
 })
