@@ -80,7 +80,8 @@ export const dispatch = (
  */
 export const servingRoutes = (ctx: GatewayContext.GatewayContext): ExtraRoutes => ({
   "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
-  "POST /api/chat": ApiChatRoute.make(ctx)
+  "POST /api/chat": ApiChatRoute.make(ctx),
+  ...SeedApiRoutes.servingRoutes(ctx)
 })
 
 /** Builds the router's web handler from the app's services (once, at start-up). */
