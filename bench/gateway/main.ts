@@ -202,7 +202,8 @@ const measureCell = async (run: Run, target: Target, mode: Mode, connections: nu
 const startSwitchyard = async (
   run: Run,
   bunFlags: ReadonlyArray<string> = [],
-  routerEnv: Record<string, string> = {}
+  routerEnv: Record<string, string> = {},
+  prepared?: Switchyard.Deployment
 ) => {
   const database = Switchyard.databaseFromEnv()
   const options: Switchyard.SwitchyardOptions = {
@@ -215,16 +216,17 @@ const startSwitchyard = async (
     bunFlags,
     routerEnv
   }
-  log(
-    `switchyard: database ${database.url}${database.recreate ? " (created fresh)" : ""}; creating a user and key`
-  )
-  const deployment = await Switchyard.prepare(run.processes, options, await freePort())
+  if (prepared === undefined)
+    log(
+      `switchyard: database ${database.url}${database.recreate ? " (created fresh)" : ""}; creating a user and key`
+    )
+  const deployment = prepared ?? (await Switchyard.prepare(run.processes, options, await freePort()))
   const target = await Switchyard.startRouter(run.processes, options, deployment, await freePort())
   log(`switchyard: router pid ${target.child?.pid} on ${target.url}, key ${deployment.key.slice(0, 7)}…`)
   return { target, deployment }
 }
 
-const startTarget = async (run: Run, name: TargetName) => {
+const startTarget = async (run: Run, name: TargetName, deployment?: Switchyard.Deployment) => {
   switch (name) {
     case "direct":
       return { target: direct(run.upstream.url), deployment: undefined }
@@ -234,7 +236,16 @@ const startTarget = async (run: Run, name: TargetName) => {
         deployment: undefined
       }
     case "switchyard":
-      return startSwitchyard(run)
+      return startSwitchyard(run, [], {}, deployment)
+    case "switchyard-main": {
+      const started = await startSwitchyard(
+        run,
+        [],
+        { SERVING_THREAD: "main", OPENAI_API_KEY: upstreamKeys["switchyard-main"] },
+        deployment
+      )
+      return { ...started, target: { ...started.target, name: "switchyard-main" as const } }
+    }
   }
 }
 
@@ -273,7 +284,11 @@ const forwarded = (stats: UpstreamStats, name: TargetName) =>
 const compare = async (run: Run): Promise<boolean> => {
   const { options } = run
   const started = new Map<TargetName, Awaited<ReturnType<typeof startTarget>>>()
-  for (const name of options.targets) started.set(name, await startTarget(run, name))
+  for (const name of options.targets) {
+    // Both routers serve the same deployment (database, key): prepared once.
+    const deployment = started.get("switchyard")?.deployment ?? started.get("switchyard-main")?.deployment
+    started.set(name, await startTarget(run, name, deployment))
+  }
   const targets = [...started.values()].map((s) => s.target)
   for (const target of targets) {
     await checkTarget(target, run.bodies, options.chunks)
@@ -332,12 +347,17 @@ const compare = async (run: Run): Promise<boolean> => {
   // Stop the router so its ledger flushes, then count what it recorded.
   const stats = await upstreamStats(run.upstream)
   let accounting: { usageRows: number | undefined; forwarded: number } | undefined
-  const sy = started.get("switchyard")
-  if (sy?.target.child !== undefined && sy.deployment !== undefined) {
-    await run.processes.stop(sy.target.child, 15_000)
+  const routers = (["switchyard", "switchyard-main"] as const).flatMap((name) => {
+    const found = started.get(name)
+    return found?.target.child !== undefined && found.deployment !== undefined
+      ? [{ name, child: found.target.child, deployment: found.deployment }]
+      : []
+  })
+  if (routers.length > 0) {
+    for (const router of routers) await run.processes.stop(router.child, 15_000)
     accounting = {
-      usageRows: await Switchyard.usageRows(sy.deployment.databaseUrl),
-      forwarded: forwarded(stats, "switchyard")
+      usageRows: await Switchyard.usageRows(routers[0]!.deployment.databaseUrl),
+      forwarded: routers.reduce((sum, router) => sum + forwarded(stats, router.name), 0)
     }
   }
 
