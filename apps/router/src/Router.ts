@@ -2,15 +2,18 @@
  * The router's web handler `(Request) => Promise<Response>`: the model routes first (plain
  * functions over the app's services, see ChatRoute.ts), then the few other routes.
  */
+import { ResponseStore } from "@switchyard/db"
 import { GatewayError } from "@switchyard/domain"
 import { FailedRequests, UsageMetrics } from "@switchyard/ledger"
 import { Providers } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
+import * as ResponsesRoute from "./responses/ResponsesRoute.ts"
+import * as StoredResponsesRoute from "./responses/StoredResponsesRoute.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
@@ -44,12 +47,15 @@ export const pathOf = (url: string): string => {
 const failedOpenAI = unhandledError("openai")
 const failedAnthropic = unhandledError("anthropic")
 
-/** Routes beside the model routes, by `METHOD path`. */
+/** Routes beside the model routes, by `METHOD path`; `METHOD /prefix/*` takes every path under it. */
 export type ExtraRoutes = Readonly<Record<string, Handler>>
 
 /** The handler: model routes first, then the others, else a JSON 404. */
 export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
+  const prefixed = Object.entries(extra)
+    .filter(([key]) => key.endsWith("/*"))
+    .map(([key, handler]) => [key.slice(0, -1), handler] as const)
   return (request) => {
     const path = pathOf(request.url)
     const method = request.method
@@ -59,6 +65,9 @@ export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes)
     }
     const route = routes.get(`${method} ${path}`)
     if (route !== undefined) return route(request).catch(failedOpenAI)
+    const key = `${method} ${path}`
+    for (const [prefix, handler] of prefixed)
+      if (key.startsWith(prefix)) return handler(request).catch(failedOpenAI)
     return Promise.resolve(notFound(method, path))
   }
 }
@@ -70,6 +79,10 @@ export const make = Effect.gen(function* () {
   const metrics = yield* UsageMetrics
   const vault = yield* Vault
   const failedRequests = yield* FailedRequests
+  // The app's layer stores responses in PostgreSQL; a test that builds its own layer gets memory.
+  const responses = Option.getOrElse(yield* Effect.serviceOption(ResponseStore), () =>
+    Effect.runSync(Effect.provide(ResponseStore, ResponseStore.layerMemory()))
+  )
   const table = ctx.routing.current()
   yield* logUnpriced(table, ctx.pricing)
   // Metric labels: the models the router knows (advertised, aliased); any other is `other`.
@@ -77,6 +90,9 @@ export const make = Effect.gen(function* () {
   metrics.recognize(table.aliases.flatMap(([alias, route]) => [alias, route.upstreamModel]))
   return dispatch(ctx, {
     "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
+    "POST /v1/responses": ResponsesRoute.make(ctx, responses),
+    "GET /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
+    "DELETE /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
     "POST /api/chat": ApiChatRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
