@@ -91,6 +91,8 @@ export const finishStream = (state: ClientState, keep: Keep): TransformStream<Ui
         continue
       }
       withResponsesState(data.response, state)
+      // OpenAI sends `usage: null` until the Response is done; its spec has usage an object or absent.
+      if (data.response.usage === null) delete data.response.usage
       if (FINAL_EVENTS.has(data.type) && state.store !== false) {
         // What came before goes out first; the final event only once the Response is kept.
         if (out !== "") controller.enqueue(encoder.encode(out))
