@@ -13,7 +13,7 @@ import {
   UpstreamUrlGuard,
   UserTokenVerifier
 } from "@switchyard/auth"
-import { Database, Migrations } from "@switchyard/db"
+import { Database, Migrations, ResponseStore, responsesMigrations } from "@switchyard/db"
 import {
   FailedRequests,
   LedgerDatabase,
@@ -40,17 +40,20 @@ export const migrated = Layer.effectDiscard(
   Effect.gen(function* () {
     const ownLedger = yield* Config.option(Config.string("LEDGER_PG_CONNECTION_STRING"))
     const packages = Option.isSome(ownLedger)
-      ? [authMigrations, vaultMigrations]
-      : [authMigrations, vaultMigrations, ledgerMigrations]
+      ? [authMigrations, vaultMigrations, responsesMigrations]
+      : [authMigrations, vaultMigrations, responsesMigrations, ledgerMigrations]
     const applied = yield* Migrations.run(packages)
     if (applied.length > 0) yield* Effect.logInfo(`applied migrations: ${applied.join(", ")}`)
   })
 )
 
 /** Storage and feeds every service builds on, migrations done. */
-const foundation = Layer.mergeAll(Vault.layerPg, ChangeFeed.layerFromConfig, migrated).pipe(
-  Layer.provideMerge(Database.layer)
-)
+const foundation = Layer.mergeAll(
+  Vault.layerPg,
+  ChangeFeed.layerFromConfig,
+  migrated,
+  ResponseStore.layerPg
+).pipe(Layer.provideMerge(Database.layer))
 
 /** Live events to the realtime hub (one publisher: layers are shared by reference). */
 const publisher = Publisher.layerFromConfig

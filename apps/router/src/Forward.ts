@@ -15,6 +15,7 @@ import {
   makeStreamTranslator,
   makeUsageTap,
   NO_USAGE,
+  type ProviderSpec,
   type Routing,
   translateError,
   translateRequest,
@@ -67,7 +68,7 @@ export const plan = (
   route: Routing.Route,
   credential: Credentials.Credential
 ): Plan | Refused => {
-  const upstreamFormat = credential.provider.spec.format
+  const upstreamFormat = upstreamFormatOf(format, credential.provider.spec)
   const upstreamModel = route.upstreamModel
   const stream = req.stream
   const passthrough = upstreamFormat === format && (!stream || format !== "openai" || req.includeUsage)
@@ -126,6 +127,10 @@ export const plan = (
     dropped: translated.right.dropped
   }
 }
+
+/** What the upstream is sent: its chat format, or the Responses API when both sides speak it. */
+const upstreamFormatOf = (format: ClientFormat, spec: ProviderSpec): UpstreamFormat =>
+  format === "responses" && spec.responsesUrl !== undefined ? "responses" : spec.format
 
 /** An error of our SSRF guard (a redirect, a non-public address): not retried, sent as is. */
 export const isRefusal = (error: GatewayError): boolean =>
@@ -195,7 +200,10 @@ export const send = async (
       ? new UpstreamCall(request.signal, ctx.settings.upstreamTimeoutMs)
       : new UpstreamCall(signal, undefined)
   const { spec } = credential.provider
-  const url = spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
+  const url =
+    upstreamFormat === "responses"
+      ? spec.responsesUrl!(credential.baseUrl)
+      : spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
   // An in-process provider (the mock) answers the request as it would have been sent.
   if (spec.transport !== undefined) {
     return { _tag: "Response", response: spec.transport(url, planned.bodyObject), call }
@@ -307,7 +315,8 @@ export const answer = async (
       : makeStreamTranslator(upstreamFormat, format, {
           requestedModel: req.model,
           clientWantsUsage: req.includeUsage,
-          estimatedInputTokens: () => estimateInputTokens(req)
+          estimatedInputTokens: () => estimateInputTokens(req),
+          request: req.body
         })
     const tap = translator === undefined ? makeUsageTap(format, () => estimateInputTokens(req)) : undefined
     const usage = () => (translator !== undefined ? translator.usage() : tap!.usage())
@@ -370,7 +379,8 @@ export const answer = async (
   if (!passthrough) {
     const translated = translateResponse(json, upstreamFormat, format, {
       requestedModel: req.model,
-      estimatedInputTokens: () => estimateInputTokens(req)
+      estimatedInputTokens: () => estimateInputTokens(req),
+      request: req.body
     })
     if (Either.isLeft(translated)) return fail(UpstreamError.malformed(provider, translated.left.message))
     out = JSON.stringify(translated.right.body)

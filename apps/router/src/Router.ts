@@ -2,15 +2,18 @@
  * The router's web handler `(Request) => Promise<Response>`: the model routes first (plain
  * functions over the app's services, see ChatRoute.ts), then the few other routes.
  */
+import { ResponseStore } from "@switchyard/db"
 import { GatewayError } from "@switchyard/domain"
 import { FailedRequests, UsageMetrics } from "@switchyard/ledger"
 import { Providers } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
+import * as ResponsesRoute from "./responses/ResponsesRoute.ts"
+import * as StoredResponsesRoute from "./responses/StoredResponsesRoute.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
@@ -45,7 +48,7 @@ export const pathOf = (url: string): string => {
 const failedOpenAI = unhandledError("openai")
 const failedAnthropic = unhandledError("anthropic")
 
-/** Routes beside the model routes, by `METHOD path`. */
+/** Routes beside the model routes, by `METHOD path`; `METHOD /prefix/*` takes every path under it. */
 export type ExtraRoutes = Readonly<Record<string, Handler>>
 
 /** The answer to a request no route takes: a JSON 404. */
@@ -61,6 +64,9 @@ export const dispatch = (
   fallback: Handler = noRoute
 ): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
+  const prefixed = Object.entries(extra)
+    .filter(([key]) => key.endsWith("/*"))
+    .map(([key, handler]) => [key.slice(0, -1), handler] as const)
   return (request) => {
     const path = pathOf(request.url)
     const method = request.method
@@ -70,6 +76,9 @@ export const dispatch = (
     }
     const route = routes.get(`${method} ${path}`)
     if (route !== undefined) return route(request).catch(failedOpenAI)
+    const key = `${method} ${path}`
+    for (const [prefix, handler] of prefixed)
+      if (key.startsWith(prefix)) return handler(request).catch(failedOpenAI)
     return fallback(request)
   }
 }
@@ -91,6 +100,10 @@ export const make = Effect.gen(function* () {
   const metrics = yield* UsageMetrics
   const vault = yield* Vault
   const failedRequests = yield* FailedRequests
+  // The app's layer stores responses in PostgreSQL; a test that builds its own layer gets memory.
+  const responses = Option.getOrElse(yield* Effect.serviceOption(ResponseStore), () =>
+    Effect.runSync(Effect.provide(ResponseStore, ResponseStore.layerMemory()))
+  )
   const table = ctx.routing.current()
   yield* logUnpriced(table, ctx.pricing)
   // Metric labels: the models the router knows (advertised, aliased); any other is `other`.
@@ -98,6 +111,10 @@ export const make = Effect.gen(function* () {
   metrics.recognize(table.aliases.flatMap(([alias, route]) => [alias, route.upstreamModel]))
   return dispatch(ctx, {
     ...servingRoutes(ctx),
+    // The Responses API keeps conversations in PostgreSQL: served by the owning thread.
+    "POST /v1/responses": ResponsesRoute.make(ctx, responses),
+    "GET /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
+    "DELETE /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),

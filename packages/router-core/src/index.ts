@@ -17,6 +17,10 @@ export * as Mock from "./providers/mock/Mock.ts"
 export type * from "./providers/openai/wire.ts"
 export * from "./providers/Provider.ts"
 export * as Providers from "./providers/Providers.ts"
+// The Responses API (issue 16): a client format, and OpenAI's Responses endpoint upstream.
+export { withState as withResponsesState } from "./providers/responses/echo.ts"
+export { fromResponsesUsage, toResponsesUsage } from "./providers/responses/usage.ts"
+export type * from "./providers/responses/wire.ts"
 export * as Routing from "./Routing.ts"
 export * as RoutingConfig from "./RoutingConfig.ts"
 // Reliability (issue 7): retries with backoff, weighted fallbacks, circuit breaking, timeouts.

@@ -97,9 +97,10 @@ export class ResponseStore extends Context.Tag("@switchyard/db/ResponseStore")<
     ResponseStore,
     Effect.gen(function* () {
       const store = yield* make(yield* settingsConfig)
+      // The first sweep an hour after start-up: never before the migrations ran.
       yield* store.sweep.pipe(
         Effect.catchAll(() => Effect.void),
-        Effect.repeat(Schedule.spaced(Duration.hours(1))),
+        Effect.schedule(Schedule.spaced(Duration.hours(1))),
         Effect.forkScoped
       )
       return store

@@ -9,6 +9,7 @@ import { toAnthropic } from "../providers/anthropic/toAnthropic.ts"
 import { toGemini } from "../providers/google/toGemini.ts"
 import { fromOpenAI } from "../providers/openai/fromOpenAI.ts"
 import { toOpenAI } from "../providers/openai/toOpenAI.ts"
+import { fromResponses } from "../providers/responses/fromResponses.ts"
 import { type CanonicalRequest, Dropped } from "./Canonical.ts"
 import type { ClientRequest } from "./ClientRequest.ts"
 import type { UpstreamFormat } from "./Formats.ts"
@@ -33,9 +34,18 @@ export interface TranslatedRequest {
 
 const NOTHING_DROPPED: ReadonlyArray<string> = []
 
+/** Responses upstreams take only Responses clients' requests, which are never translated. */
+const unreachable = (to: UpstreamFormat): never => {
+  throw new Error(`no translation into the ${to} format`)
+}
+
 /** Reads any client request into the neutral form. */
 const toCanonical = (req: ClientRequest, dropped: Dropped): CanonicalRequest =>
-  req.format === "openai" ? fromOpenAI(req.body, dropped) : fromAnthropic(req.body, dropped)
+  req.format === "openai"
+    ? fromOpenAI(req.body, dropped)
+    : req.format === "anthropic"
+      ? fromAnthropic(req.body, dropped)
+      : fromResponses(req.body, dropped)
 
 /**
  * Translates a client request for an upstream format. Same format: the client's body with the
@@ -73,7 +83,9 @@ export const translateRequest = (
             { origin: req.format, defaultMaxTokens: opts.anthropicDefaultMaxTokens ?? 8192 },
             dropped
           )
-        : toGemini(c, { origin: req.format }, dropped)
+        : to === "gemini"
+          ? toGemini(c, { origin: req.format }, dropped)
+          : unreachable(to)
   const fields = dropped.fields
   if (opts.strict && fields.length > 0) {
     return Either.left(

@@ -1,6 +1,6 @@
 /**
- * OpenAI: chat completions and embeddings, bearer key. The base URL includes `/v1`, as in the
- * official SDK (`OPENAI_BASE_URL`).
+ * OpenAI: chat completions, the Responses API and embeddings, bearer key. The base URL includes
+ * `/v1`, as in the official SDK (`OPENAI_BASE_URL`).
  */
 import type { ProviderSpec } from "../Provider.ts"
 import { openAIEmbeddings } from "./embeddings.ts"
@@ -21,6 +21,7 @@ export const openai: ProviderSpec = {
   defaultBaseUrl: "https://api.openai.com/v1",
   baseUrlEnv: "OPENAI_BASE_URL",
   chatUrl: openAIChatUrl,
+  responsesUrl: (baseUrl) => `${baseUrl}/responses`,
   embeddings: openAIEmbeddings,
   headers: bearerHeaders,
   models: ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "text-embedding-3-small"]
