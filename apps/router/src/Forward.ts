@@ -14,6 +14,7 @@ import {
   jsonUsage,
   makeStreamTranslator,
   makeUsageTap,
+  mustTranslateSameFormat,
   NO_USAGE,
   type Routing,
   translateError,
@@ -45,6 +46,8 @@ export interface Plan {
   readonly bodyObject: Record<string, unknown>
   /** Client fields the upstream cannot carry (`x-switchyard-dropped`). */
   readonly dropped: ReadonlyArray<string>
+  /** Structured output emulated with this forced tool: its call is the answer's text. */
+  readonly outputTool?: string | undefined
 }
 
 /** Strict mode refused to translate with loss: the fields that could not be carried. */
@@ -67,10 +70,15 @@ export const plan = (
   route: Routing.Route,
   credential: Credentials.Credential
 ): Plan | Refused => {
-  const upstreamFormat = credential.provider.spec.format
+  const { spec } = credential.provider
+  const upstreamFormat = spec.format
   const upstreamModel = route.upstreamModel
   const stream = req.stream
-  const passthrough = upstreamFormat === format && (!stream || format !== "openai" || req.includeUsage)
+  const capabilities = () => spec.capabilities(upstreamModel)
+  const passthrough =
+    upstreamFormat === format &&
+    (!stream || format !== "openai" || req.includeUsage) &&
+    !mustTranslateSameFormat(req, capabilities)
   if (passthrough) {
     const original = req.body as unknown as Record<string, unknown>
     if (upstreamModel === req.model && bytes !== undefined) {
@@ -99,7 +107,11 @@ export const plan = (
       dropped: []
     }
   }
-  const translated = translateRequest(req, upstreamFormat, { upstreamModel, strict: ctx.settings.strict })
+  const translated = translateRequest(req, upstreamFormat, {
+    upstreamModel,
+    strict: ctx.settings.strict,
+    capabilities: capabilities()
+  })
   if (Either.isLeft(translated)) {
     const violation = translated.left
     return {
@@ -123,7 +135,8 @@ export const plan = (
     stream,
     body: JSON.stringify(bodyObject),
     bodyObject,
-    dropped: translated.right.dropped
+    dropped: translated.right.dropped,
+    outputTool: translated.right.outputTool
   }
 }
 
@@ -307,7 +320,8 @@ export const answer = async (
       : makeStreamTranslator(upstreamFormat, format, {
           requestedModel: req.model,
           clientWantsUsage: req.includeUsage,
-          estimatedInputTokens: () => estimateInputTokens(req)
+          estimatedInputTokens: () => estimateInputTokens(req),
+          outputTool: planned.outputTool
         })
     const tap = translator === undefined ? makeUsageTap(format, () => estimateInputTokens(req)) : undefined
     const usage = () => (translator !== undefined ? translator.usage() : tap!.usage())
@@ -370,7 +384,8 @@ export const answer = async (
   if (!passthrough) {
     const translated = translateResponse(json, upstreamFormat, format, {
       requestedModel: req.model,
-      estimatedInputTokens: () => estimateInputTokens(req)
+      estimatedInputTokens: () => estimateInputTokens(req),
+      outputTool: planned.outputTool
     })
     if (Either.isLeft(translated)) return fail(UpstreamError.malformed(provider, translated.left.message))
     out = JSON.stringify(translated.right.body)

@@ -10,6 +10,7 @@ import { readGemini } from "../providers/google/response.ts"
 import { readOpenAI, writeOpenAI } from "../providers/openai/response.ts"
 import type { CanonicalResponse, InputEstimate, ResponseContext } from "./CanonicalResponse.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
+import { unwrapOutputTool } from "./StructuredOutput.ts"
 
 export type { InputEstimate, ResponseContext } from "./CanonicalResponse.ts"
 
@@ -50,7 +51,8 @@ export const responseUsage = (
 
 /**
  * Translates a non-streamed upstream answer for the client. Same format: the body is returned as
- * the upstream sent it (only its usage is read).
+ * the upstream sent it (only its usage is read), unless structured output was emulated, whose
+ * tool call becomes the answer's text.
  */
 export const translateResponse = (
   upstreamJson: unknown,
@@ -59,6 +61,11 @@ export const translateResponse = (
   ctx: ResponseContext
 ): Either.Either<{ body: unknown; usage: TokenUsage }, MalformedUpstream> =>
   Either.map(readers[from](upstreamJson, to), (c) => ({
-    body: from === to ? upstreamJson : writers[to](c, ctx),
+    body:
+      ctx.outputTool !== undefined
+        ? writers[to](unwrapOutputTool(c, ctx.outputTool), ctx)
+        : from === to
+          ? upstreamJson
+          : writers[to](c, ctx),
     usage: withInputEstimate(c.usage, ctx.estimatedInputTokens)
   }))

@@ -20,6 +20,7 @@ import type { OpenAIChunk } from "../providers/openai/wire.ts"
 import { formatError } from "./Errors.ts"
 import type { FinishReason } from "./FinishReason.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
+import { OutputToolSink } from "./stream/OutputToolSink.ts"
 import { anthropicPassthroughDecoder, openaiPassthroughDecoder } from "./stream/passthroughDecoders.ts"
 import {
   type ClientSink,
@@ -47,6 +48,8 @@ export interface StreamContext {
   readonly estimatedInputTokens?: number | (() => number)
   /** Clock for `firstByteAt`; default `Date.now`. */
   readonly now?: () => number
+  /** The forced tool of an emulated structured output: its call is streamed as answer text. */
+  readonly outputTool?: string | undefined
 }
 
 /** One stream's translation and what it observed. */
@@ -113,7 +116,7 @@ class Translator implements StreamTranslator {
     const textDecoder = new TextDecoder()
     const textEncoder = new TextEncoder()
 
-    if (from === to) {
+    if (from === to && ctx.outputTool === undefined) {
       this.stream =
         from === "openai"
           ? this.openaiPassthrough(ctx, now, textDecoder, textEncoder)
@@ -121,7 +124,7 @@ class Translator implements StreamTranslator {
       return
     }
 
-    const sink: ClientSink =
+    const encoder: ClientSink =
       to === "openai"
         ? new OpenAIEncoder(
             ctx.id ?? `chatcmpl-${newToolCallId("call_").slice(5)}`,
@@ -134,6 +137,7 @@ class Translator implements StreamTranslator {
             ctx.requestedModel,
             state.meter
           )
+    const sink = ctx.outputTool === undefined ? encoder : new OutputToolSink(encoder, ctx.outputTool)
     const decoder = decoderFor(from, to, state, sink)
     const parser = createParser({ onEvent: (ev) => decoder.event(ev.event, ev.data) })
     const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
