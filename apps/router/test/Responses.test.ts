@@ -3,9 +3,11 @@
  * endpoint), Anthropic and Gemini upstreams speaking their exact wire formats; conversations kept
  * in PostgreSQL. Every Response and every stream event is validated against OpenAI's spec.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ResponseStore, responsesMigrations } from "@switchyard/db"
 import { TestDatabase } from "@switchyard/db/testing"
+import { Routing } from "@switchyard/router-core"
 import { ConfigProvider, Layer } from "effect"
 import OpenAI from "openai"
 import { type FakeUpstream, json, type Script, sse, sseText, startFake } from "./FakeUpstream.ts"
@@ -46,6 +48,8 @@ beforeAll(async () => {
       GOOGLE_AI_BASE_URL: `${geminiFake.url}/v1beta`,
       GOOGLE_AI_KEY: "g-key"
     },
+    // Unknown models are refused here, not sent to OpenAI (seed 000's default rule).
+    unknownModels: Routing.refuseUnknown,
     // The suite's own PostgreSQL database, from the real environment (TEST_DATABASE_URL).
     responseStore: ResponseStore.layerPg.pipe(
       Layer.provide(TestDatabase.layer("router_responses", [responsesMigrations])),
