@@ -625,7 +625,7 @@ describe("stored responses: retrieve, delete, owners", () => {
   it("store: false keeps nothing to continue from", async () => {
     anthropicFake.script = json(200, hello("Not kept."))
     const created = await client.responses.create({ model: "claude-sonnet-4-5", input: "x", store: false })
-    expect(created.store).toBe(false)
+    expect((created as unknown as { store: boolean }).store).toBe(false)
     await expect(client.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 })
     await expect(
       client.responses.create({ model: "claude-sonnet-4-5", previous_response_id: created.id, input: "y" })

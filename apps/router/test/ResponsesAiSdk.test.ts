@@ -169,14 +169,14 @@ beforeAll(async () => {
     baseURL: `${router.url}/v1`,
     apiKey: TEST_KEY,
     // Keeps a copy of every answer, to check it against the spec.
-    fetch: async (input, init) => {
+    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
       requests.push(typeof init?.body === "string" ? init.body : "")
       const res = await fetch(input, init)
       const copy = res.clone()
       const stream = (res.headers.get("content-type") ?? "").includes("text/event-stream")
       answers.push({ stream, text: await copy.text() })
       return res
-    }
+    }) as typeof fetch
   })
 })
 
