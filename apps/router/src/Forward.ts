@@ -14,6 +14,7 @@ import {
   jsonUsage,
   makeStreamTranslator,
   makeUsageTap,
+  mustTranslateSameFormat,
   NO_USAGE,
   type ProviderSpec,
   type Routing,
@@ -46,6 +47,8 @@ export interface Plan {
   readonly bodyObject: Record<string, unknown>
   /** Client fields the upstream cannot carry (`x-switchyard-dropped`). */
   readonly dropped: ReadonlyArray<string>
+  /** Structured output emulated with this forced tool: its call is the answer's text. */
+  readonly outputTool?: string | undefined
 }
 
 /** Strict mode refused to translate with loss: the fields that could not be carried. */
@@ -68,10 +71,15 @@ export const plan = (
   route: Routing.Route,
   credential: Credentials.Credential
 ): Plan | Refused => {
-  const upstreamFormat = upstreamFormatOf(format, credential.provider.spec)
+  const { spec } = credential.provider
+  const upstreamFormat = upstreamFormatOf(format, spec)
   const upstreamModel = route.upstreamModel
   const stream = req.stream
-  const passthrough = upstreamFormat === format && (!stream || format !== "openai" || req.includeUsage)
+  const capabilities = () => spec.capabilities(upstreamModel)
+  const passthrough =
+    upstreamFormat === format &&
+    (!stream || format !== "openai" || req.includeUsage) &&
+    !mustTranslateSameFormat(req, capabilities)
   if (passthrough) {
     const original = req.body as unknown as Record<string, unknown>
     if (upstreamModel === req.model && bytes !== undefined) {
@@ -100,7 +108,11 @@ export const plan = (
       dropped: []
     }
   }
-  const translated = translateRequest(req, upstreamFormat, { upstreamModel, strict: ctx.settings.strict })
+  const translated = translateRequest(req, upstreamFormat, {
+    upstreamModel,
+    strict: ctx.settings.strict,
+    capabilities: capabilities()
+  })
   if (Either.isLeft(translated)) {
     const violation = translated.left
     return {
@@ -124,7 +136,8 @@ export const plan = (
     stream,
     body: JSON.stringify(bodyObject),
     bodyObject,
-    dropped: translated.right.dropped
+    dropped: translated.right.dropped,
+    outputTool: translated.right.outputTool
   }
 }
 
@@ -316,7 +329,8 @@ export const answer = async (
           requestedModel: req.model,
           clientWantsUsage: req.includeUsage,
           estimatedInputTokens: () => estimateInputTokens(req),
-          request: req.body
+          request: req.body,
+          outputTool: planned.outputTool
         })
     const tap = translator === undefined ? makeUsageTap(format, () => estimateInputTokens(req)) : undefined
     const usage = () => (translator !== undefined ? translator.usage() : tap!.usage())
@@ -380,7 +394,8 @@ export const answer = async (
     const translated = translateResponse(json, upstreamFormat, format, {
       requestedModel: req.model,
       estimatedInputTokens: () => estimateInputTokens(req),
-      request: req.body
+      request: req.body,
+      outputTool: planned.outputTool
     })
     if (Either.isLeft(translated)) return fail(UpstreamError.malformed(provider, translated.left.message))
     out = JSON.stringify(translated.right.body)

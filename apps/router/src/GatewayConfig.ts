@@ -32,10 +32,12 @@ export interface GatewaySettings {
   /** Serve `GET /v1/user/ai-keys` (`EXPOSE_USER_KEYS`, default false). */
   readonly exposeUserKeys: boolean
   /**
-   * Default limits from the environment (`RATE_LIMIT_REQUESTS_PER_MINUTE`, `API_RATE_LIMIT` per
-   * `API_RATE_LIMIT_MINUTES`); the routing file's `limits:` overrides them.
+   * The seeds' default request rates per user and family of routes (`API_RATE_LIMIT` per
+   * `API_RATE_LIMIT_MINUTES`, 1000 per minute, on every keyed route but `/api/chat`;
+   * `RATE_LIMIT_REQUESTS_PER_MINUTE`, 60, on `/api/chat`); a `user.rpm` in the routing file's
+   * `limits:` replaces them.
    */
-  readonly limitDefaults: EffectiveLimits.LimitDefaults
+  readonly routeRates: EffectiveLimits.RouteRates
 }
 
 /** The settings service. */
@@ -61,7 +63,7 @@ export const settingsConfig = Config.all({
     Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
     Config.withDefault(false)
   ),
-  limitDefaults: EffectiveLimits.envDefaults
+  routeRates: EffectiveLimits.routeRatesConfig
 })
 
 /** The settings from the environment. */
@@ -80,7 +82,7 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       allowPrivateUpstreams: false,
       metricsToken: undefined,
       metricsPublic: true,
-      limitDefaults: {},
+      routeRates: EffectiveLimits.NO_RATES,
       ...overrides
     })
   )

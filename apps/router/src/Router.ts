@@ -20,6 +20,7 @@ import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
 import * as HealthRoute from "./routes/HealthRoute.ts"
 import * as MetricsRoute from "./routes/MetricsRoute.ts"
 import * as ModelsRoute from "./routes/ModelsRoute.ts"
+import * as SeedApiRoutes from "./routes/SeedApiRoutes.ts"
 import * as UserKeysRoute from "./routes/UserKeysRoute.ts"
 import { logUnpriced } from "./UnpricedModels.ts"
 
@@ -50,8 +51,18 @@ const failedAnthropic = unhandledError("anthropic")
 /** Routes beside the model routes, by `METHOD path`; `METHOD /prefix/*` takes every path under it. */
 export type ExtraRoutes = Readonly<Record<string, Handler>>
 
-/** The handler: model routes first, then the others, else a JSON 404. */
-export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes): Handler => {
+/** The answer to a request no route takes: a JSON 404. */
+const noRoute: Handler = (request) => Promise.resolve(notFound(request.method, pathOf(request.url)))
+
+/**
+ * The handler: model routes first, then the others, else `fallback` (a JSON 404; in the serving
+ * thread, the owning thread's listener).
+ */
+export const dispatch = (
+  ctx: GatewayContext.GatewayContext,
+  extra: ExtraRoutes,
+  fallback: Handler = noRoute
+): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
   const prefixed = Object.entries(extra)
     .filter(([key]) => key.endsWith("/*"))
@@ -68,9 +79,19 @@ export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes)
     const key = `${method} ${path}`
     for (const [prefix, handler] of prefixed)
       if (key.startsWith(prefix)) return handler(request).catch(failedOpenAI)
-    return Promise.resolve(notFound(method, path))
+    return fallback(request)
   }
 }
+
+/**
+ * The routes beside chat that need nothing but the hot path's services: served by the serving
+ * thread too (see serving/).
+ */
+export const servingRoutes = (ctx: GatewayContext.GatewayContext): ExtraRoutes => ({
+  "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
+  "POST /api/chat": ApiChatRoute.make(ctx),
+  ...SeedApiRoutes.servingRoutes(ctx)
+})
 
 /** Builds the router's web handler from the app's services (once, at start-up). */
 export const make = Effect.gen(function* () {
@@ -90,17 +111,19 @@ export const make = Effect.gen(function* () {
   metrics.recognize(Object.values(Providers.specs).flatMap((spec) => spec.models))
   metrics.recognize(table.aliases.flatMap(([alias, route]) => [alias, route.upstreamModel]))
   return dispatch(ctx, {
-    "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
+    ...servingRoutes(ctx),
+    // The Responses API keeps conversations in PostgreSQL: served by the owning thread.
     "POST /v1/responses": ResponsesRoute.make(ctx, responses),
     "GET /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
     "DELETE /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
-    "POST /api/chat": ApiChatRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
     "GET /health": HealthRoute.make(ctx, health),
     // Seed 000 served its health check under its API prefix.
     "GET /v1/health": HealthRoute.make(ctx, health),
-    "GET /metrics": MetricsRoute.make(ctx, metrics)
+    "GET /metrics": MetricsRoute.make(ctx, metrics),
+    // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health })
   })
 })

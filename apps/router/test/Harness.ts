@@ -31,6 +31,8 @@ export interface HarnessOptions {
   readonly secrets?: SecretTable
   readonly settings?: Partial<GatewayConfig.GatewaySettings>
   readonly routing?: Parameters<typeof Routing.makeTable>[0]["file"]
+  /** Model names no rule matches; default as in production (`UNKNOWN_MODELS` unset): routed. */
+  readonly unknownModels?: Routing.UnknownModels
   /** Whether OpenAI-compatible base URLs may be private (fakes live on loopback). Default true. */
   readonly allowPrivateUpstreams?: boolean
   /** Replaces the static callers (e.g. the real verifiers over PostgreSQL). */
@@ -65,7 +67,12 @@ export const startRouter = async (options: HarnessOptions = {}): Promise<TestRou
   const routing = Layer.effect(
     Routing.Routing,
     Effect.map(
-      Routing.makeTable({ file: options.routing ?? {}, mockEnabled: true, defaultModel: undefined }),
+      Routing.makeTable({
+        file: options.routing ?? {},
+        mockEnabled: true,
+        defaultModel: undefined,
+        unknownModels: options.unknownModels ?? Routing.routeUnknown
+      }),
       (table) => ({ current: () => table })
     )
   )

@@ -3,9 +3,11 @@
  * endpoint), Anthropic and Gemini upstreams speaking their exact wire formats; conversations kept
  * in PostgreSQL. Every Response and every stream event is validated against OpenAI's spec.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ResponseStore, responsesMigrations } from "@switchyard/db"
 import { TestDatabase } from "@switchyard/db/testing"
+import { Routing } from "@switchyard/router-core"
 import { ConfigProvider, Layer } from "effect"
 import OpenAI from "openai"
 import { type FakeUpstream, json, type Script, sse, sseText, startFake } from "./FakeUpstream.ts"
@@ -52,10 +54,13 @@ beforeAll(async () => {
       GOOGLE_AI_BASE_URL: `${geminiFake.url}/v1beta`,
       GOOGLE_AI_KEY: "g-key"
     },
+    // Unknown models are refused here, not sent to OpenAI (seed 000's default rule).
+    unknownModels: Routing.refuseUnknown,
     // The suite's own PostgreSQL database, from the real environment (TEST_DATABASE_URL).
     responseStore: ResponseStore.layerPg.pipe(
       Layer.provide(TestDatabase.layer("router_responses", [responsesMigrations])),
-      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromEnv()))
+      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromEnv())),
+      Layer.orDie
     )
   })
   client = new OpenAI({ apiKey: TEST_KEY, baseURL: `${router.url}/v1`, maxRetries: 0 })
@@ -631,6 +636,7 @@ describe("stored responses: retrieve, delete, owners", () => {
   it("store: false keeps nothing to continue from", async () => {
     anthropicFake.script = json(200, hello("Not kept."))
     const created = await client.responses.create({ model: "claude-sonnet-4-5", input: "x", store: false })
+    // `store` is in the spec's Response but not in the client's type.
     expect((created as unknown as { store: boolean }).store).toBe(false)
     await expect(client.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 })
     await expect(

@@ -162,14 +162,15 @@ beforeAll(async () => {
     },
     responseStore: ResponseStore.layerPg.pipe(
       Layer.provide(TestDatabase.layer("router_responses_ai_sdk", [responsesMigrations])),
-      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromEnv()))
+      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromEnv())),
+      Layer.orDie
     )
   })
   provider = createOpenAI({
     baseURL: `${router.url}/v1`,
     apiKey: TEST_KEY,
     // Keeps a copy of every answer, to check it against the spec.
-    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+    fetch: (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
       requests.push(typeof init?.body === "string" ? init.body : "")
       const res = await fetch(input, init)
       const copy = res.clone()

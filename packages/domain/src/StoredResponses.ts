@@ -2,7 +2,7 @@
  * Errors of the Responses API's conversation state (`previous_response_id`, `store`, `GET` and
  * `DELETE /v1/responses/{id}`), kept by the gateway in PostgreSQL per user.
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
 /** The stored responses' database is unavailable; nothing about the request was wrong. */

@@ -2,7 +2,10 @@
  * Seed 003's `/auth/register`, `/auth/login` and `/auth/me`, on top of better-auth, and
  * `/auth/methods` (which sign-in methods are configured, for the dashboard).
  */
-import { HttpApiBuilder, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { BetterAuth } from "@switchyard/auth/better-auth"
 import {
   AccessToken,

@@ -1,7 +1,7 @@
 /**
  * The `Authentication` middleware: asks better-auth whose session a request carries.
  */
-import { HttpServerRequest } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { BetterAuth } from "@switchyard/auth/better-auth"
 import { Authentication, Unauthorized } from "@switchyard/domain"
 import { Effect, Layer, Option, Redacted } from "effect"

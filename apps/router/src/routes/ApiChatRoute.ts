@@ -14,7 +14,6 @@ import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
 import { readJsonBody } from "../RequestBody.ts"
-import { jsonResponse } from "./json.ts"
 
 const invalid = (field: string, message: string) =>
   new GatewayError({ status: 400, type: "invalid_request_error", message, param: field })
@@ -140,7 +139,7 @@ export const make =
             error: invalid(request.left.field, request.left.message)
           }
     }
-    const response = await ChatRoute.serve(ctx, request, "openai", caller, parsed, startedAt)
+    const response = await ChatRoute.serve(ctx, request, "openai", caller, parsed, startedAt, "chat")
     if (!response.ok || !parsed.ok) return response
     const model = parsed.request.model
     if (parsed.request.stream) {
@@ -150,11 +149,12 @@ export const make =
     const answer: unknown = await response.json()
     const choice = isObject(answer) && Array.isArray(answer.choices) ? answer.choices[0] : undefined
     const content = isObject(choice) && isObject(choice.message) ? choice.message.content : undefined
-    return jsonResponse(
-      200,
-      { content: typeof content === "string" ? content : "", model },
-      {
-        "x-request-id": response.headers.get("x-request-id") ?? ""
-      }
-    )
+    // The request id, the answering provider and the rate-limit windows go on to the client.
+    const headers = new Headers(response.headers)
+    headers.delete("content-length")
+    headers.set("content-type", "application/json")
+    return new Response(JSON.stringify({ content: typeof content === "string" ? content : "", model }), {
+      status: 200,
+      headers
+    })
   }

@@ -1,7 +1,8 @@
 /**
  * `POST /v1/embeddings` (OpenAI format) to any provider whose spec has `embeddings` (OpenAI,
  * OpenAI-compatible servers, Google, the mock; the translation is the provider's). Other providers
- * have no embeddings API here: 400. One usage event per authenticated request, as for chat.
+ * have no embeddings API here: 400. One usage event per authenticated request, and the caller's
+ * limits (rate, tokens, budget) as for chat, with the same `x-ratelimit-*` headers.
  */
 import { GatewayError, modelNameProblem, type TokenUsage } from "@switchyard/domain"
 import { EmbeddingsRefusal, NO_USAGE, tokenCount, translateError } from "@switchyard/router-core"
@@ -12,6 +13,7 @@ import { credentialOf } from "../CallerAuth.ts"
 import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { readJsonBody } from "../RequestBody.ts"
 import * as RequestId from "../RequestId.ts"
 import { UpstreamCall } from "../Upstream.ts"
@@ -48,6 +50,16 @@ export const validate = (body: unknown): { model: string; input: unknown } | Gat
     return invalid("dimensions", "'dimensions' must be an integer")
   }
   return { model: body.model, input }
+}
+
+/** The input's size in tokens, roughly (a token array counts as itself): the limits' estimate. */
+export const estimateInput = (input: unknown): number => {
+  if (typeof input === "string") return Math.ceil(input.length / 4)
+  if (!Array.isArray(input)) return 0
+  if (input.every((i) => typeof i === "number")) return input.length
+  let tokens = 0
+  for (const item of input) tokens += estimateInput(item)
+  return tokens
 }
 
 const usageOf = (answer: unknown, estimated: boolean): TokenUsage => {
@@ -92,8 +104,19 @@ export const make =
     log.upstreamModel = route.upstreamModel
     const fail = (error: GatewayError) => {
       ctx.accounting.finish(log, failed(error))
-      return errorResponse("openai", error, { "x-request-id": requestId })
+      return errorResponse("openai", error, log.headers)
     }
+    // Under the caller's limits like chat: the input's tokens reserved, the real count settled.
+    const inputTokens = estimateInput(valid instanceof GatewayError ? undefined : valid.input)
+    const { costMicros } = ctx.pricing.cost(route.provider, route.upstreamModel, {
+      ...NO_USAGE,
+      inputTokens,
+      estimated: true
+    })
+    const limits = await Limits.admitUsage(ctx, prepared.caller, "api", { tokens: inputTokens, costMicros })
+    for (const name in limits.headers) log.headers[name] = limits.headers[name]!
+    if (!limits.ok) return fail(limits.error)
+    Limits.bind(log, limits.admission)
     const { spec } = credential.provider
     const embeddings = spec.embeddings
     if (embeddings === undefined) {
@@ -127,7 +150,7 @@ export const make =
     } finally {
       call.answered()
     }
-    const headers = { "x-request-id": requestId, "x-switchyard-provider": route.provider }
+    const headers = { ...log.headers, "x-switchyard-provider": route.provider }
     if (status >= 400) {
       const translated = translateError(status, text, spec.format, "openai")
       ctx.accounting.finish(log, {

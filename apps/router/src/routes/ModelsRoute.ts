@@ -2,13 +2,15 @@
  * `GET /v1/models`: the models this caller can reach, in OpenAI's list format. A provider is
  * reachable when the caller stored an enabled key for it or the platform has one; each lists the
  * models it advertises, plus the operator's aliases that lead to a reachable provider and the mock
- * models when the mock is on.
+ * models when the mock is on. Counted against the caller's request rate like every keyed route.
  */
 import { ProviderId, type RouteProviderId } from "@switchyard/domain"
 import { Providers } from "@switchyard/router-core"
 import { Effect } from "effect"
 import { authenticate } from "../Authenticate.ts"
+import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { jsonResponse } from "./json.ts"
 
 const CREATED = Math.floor(Date.now() / 1000)
@@ -19,6 +21,8 @@ export const make =
   async (request: Request): Promise<Response> => {
     const caller = await authenticate(ctx, request)
     if (caller instanceof Response) return caller
+    const limits = await Limits.admitPlain(ctx, caller)
+    if (!limits.ok) return errorResponse("openai", limits.error, limits.headers)
     const table = ctx.routing.current()
     const reachable = await ctx.run(
       Effect.filter(ProviderId.literals, (provider) =>
@@ -44,5 +48,5 @@ export const make =
       for (const model of models)
         add(table.resolve(model)?.provider === provider ? model : `${provider}/${model}`, provider)
     }
-    return jsonResponse(200, { object: "list", data })
+    return jsonResponse(200, { object: "list", data }, limits.headers)
   }

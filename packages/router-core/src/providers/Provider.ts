@@ -3,6 +3,7 @@
  * (overridable per deployment), how to authenticate, and which URL serves which operation.
  */
 import type { RouteProviderId } from "@switchyard/domain"
+import type { ModelCapabilities } from "./Capabilities.ts"
 import type { Embeddings } from "./Embeddings.ts"
 
 /** The wire formats upstreams speak (xAI and OpenAI-compatible servers speak `openai`). */
@@ -32,6 +33,8 @@ export interface ProviderSpec {
   readonly transport?: Transport
   /** Request headers carrying the credential (plus the fixed ones the provider requires). */
   readonly headers: (apiKey: string) => Record<string, string>
+  /** What one of its models takes (structured output, reasoning), by model family. */
+  readonly capabilities: (model: string) => ModelCapabilities
   /** Models advertised by `GET /v1/models` (the provider serves more). */
   readonly models: ReadonlyArray<string>
 }

@@ -23,6 +23,7 @@ import type { ResponsesRequest } from "../providers/responses/wire.ts"
 import { formatError } from "./Errors.ts"
 import type { FinishReason } from "./FinishReason.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
+import { OutputToolSink } from "./stream/OutputToolSink.ts"
 import { anthropicPassthroughDecoder, openaiPassthroughDecoder } from "./stream/passthroughDecoders.ts"
 import {
   type ClientSink,
@@ -52,6 +53,8 @@ export interface StreamContext {
   readonly now?: () => number
   /** The request as forwarded: Responses clients see its settings repeated in the stream's Responses. */
   readonly request?: unknown
+  /** The forced tool of an emulated structured output: its call is streamed as answer text. */
+  readonly outputTool?: string | undefined
 }
 
 /** One stream's translation and what it observed. */
@@ -125,7 +128,7 @@ class Translator implements StreamTranslator {
     const textDecoder = new TextDecoder()
     const textEncoder = new TextEncoder()
 
-    if (from === to) {
+    if (from === to && ctx.outputTool === undefined) {
       if (from === "responses") passedThroughOnly(from)
       this.stream =
         from === "openai"
@@ -134,7 +137,7 @@ class Translator implements StreamTranslator {
       return
     }
 
-    const sink: ClientSink =
+    const encoder: ClientSink =
       to === "openai"
         ? new OpenAIEncoder(
             ctx.id ?? `chatcmpl-${newToolCallId("call_").slice(5)}`,
@@ -154,6 +157,7 @@ class Translator implements StreamTranslator {
               state.meter,
               ctx.request as ResponsesRequest | undefined
             )
+    const sink = ctx.outputTool === undefined ? encoder : new OutputToolSink(encoder, ctx.outputTool)
     const decoder = decoderFor(from, to, state, sink)
     const parser = createParser({ onEvent: (ev) => decoder.event(ev.event, ev.data) })
     const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {

@@ -231,6 +231,34 @@ for (const [backend, make] of Object.entries(backends)) {
       })
     )
 
+    it.scopedLive("a route rate counts per user and family, beside the user's own limits, exactly", () =>
+      Effect.gen(function* () {
+        const limiters = yield* make
+        const chat = (rpm: number): EffectiveLimits => ({ key: {}, user: {}, route: { family: "chat", rpm } })
+        const [results, refilled] = yield* timed(admitMany(limiters, 100, chat(20)), 20)
+        expect(passed(results).length).toBeGreaterThanOrEqual(20)
+        expect(passed(results).length).toBeLessThanOrEqual(20 + refilled)
+        for (const error of refused(results))
+          expect(error).toMatchObject({ kind: "requests", scope: "route", limit: 20, remaining: 0 })
+        // Another family of the same user, and the same family of another user, count apart.
+        const api: EffectiveLimits = { key: {}, user: {}, route: { family: "api", rpm: 20 } }
+        expect(passed(yield* admitMany(limiters, 5, api))).toHaveLength(5)
+        expect(
+          passed(yield* admitMany(limiters, 5, chat(20), none, { userId: "u2", keyId: "k2" }))
+        ).toHaveLength(5)
+        // With the user's own limit too, the tighter one refuses and the other is not charged.
+        const both: EffectiveLimits = { key: {}, user: { rpm: 3 }, route: { family: "both", rpm: 10 } }
+        const mixed = yield* admitMany(limiters, 6, both, none, { userId: "u3", keyId: "k3" })
+        expect(passed(mixed)).toHaveLength(3)
+        expect(refused(mixed)[0]).toMatchObject({ scope: "user", limit: 3 })
+        expect(passed(mixed)[0]!.rateLimit.requests).toMatchObject({ limit: 3 })
+        const routeOnly: EffectiveLimits = { key: {}, user: {}, route: { family: "both", rpm: 10 } }
+        expect(
+          passed(yield* admitMany(limiters, 20, routeOnly, none, { userId: "u3", keyId: "k3" }))
+        ).toHaveLength(7)
+      })
+    )
+
     it.scopedLive("key and user limits both apply, and a refusal charges nothing", () =>
       Effect.gen(function* () {
         const [a, b] = yield* make

@@ -3,6 +3,7 @@
  * no `/v1`, as in the official SDK (`ANTHROPIC_BASE_URL`).
  */
 import type { ProviderSpec } from "../Provider.ts"
+import { anthropicCapabilities } from "./capabilities.ts"
 
 /** The API version every request is sent with. */
 export const ANTHROPIC_VERSION = "2023-06-01"
@@ -20,5 +21,6 @@ export const anthropic: ProviderSpec = {
     "x-api-key": apiKey,
     "anthropic-version": ANTHROPIC_VERSION
   }),
+  capabilities: anthropicCapabilities,
   models: ["claude-sonnet-4-5", "claude-opus-4-1", "claude-3-5-haiku-latest"]
 }

@@ -4,6 +4,7 @@
  * (`GOOGLE_AI_BASE_URL`, default `…/v1beta`).
  */
 import type { ProviderSpec } from "../Provider.ts"
+import { geminiCapabilities } from "./capabilities.ts"
 import { geminiEmbeddings } from "./embeddings.ts"
 
 /** The Google provider. */
@@ -18,5 +19,6 @@ export const google: ProviderSpec = {
       : `${baseUrl}/models/${encodeURIComponent(model)}:generateContent`,
   embeddings: geminiEmbeddings,
   headers: (apiKey) => ({ "content-type": "application/json", "x-goog-api-key": apiKey }),
+  capabilities: geminiCapabilities,
   models: ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash", "text-embedding-004"]
 }

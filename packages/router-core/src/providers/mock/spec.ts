@@ -2,6 +2,8 @@
  * The built-in `mock` provider: answered in process (see `Mock.ts`) in OpenAI's wire format, so
  * everything downstream (translation, accounting) runs as for a real provider. Needs no key.
  */
+
+import { permissive } from "../Capabilities.ts"
 import { openAIEmbeddings } from "../openai/embeddings.ts"
 import type { ProviderSpec, Transport } from "../Provider.ts"
 import * as Mock from "./Mock.ts"
@@ -25,5 +27,6 @@ export const mock: ProviderSpec = {
   embeddings: openAIEmbeddings,
   transport: answer,
   headers: () => ({ "content-type": "application/json" }),
+  capabilities: () => permissive,
   models: MOCK_MODELS
 }

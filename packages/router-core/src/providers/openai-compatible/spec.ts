@@ -3,6 +3,8 @@
  * There is no platform default: the base URL comes from the user's stored secret (`baseUrl`,
  * including `/v1` as these servers expect), checked against SSRF when it was stored.
  */
+
+import { permissive } from "../Capabilities.ts"
 import { openAIEmbeddings } from "../openai/embeddings.ts"
 import { bearerHeaders, openAIChatUrl } from "../openai/spec.ts"
 import type { ProviderSpec } from "../Provider.ts"
@@ -16,5 +18,6 @@ export const openaiCompatible: ProviderSpec = {
   chatUrl: openAIChatUrl,
   embeddings: openAIEmbeddings,
   headers: bearerHeaders,
+  capabilities: () => permissive,
   models: []
 }

@@ -3,6 +3,7 @@
  * `/v1`, as in the official SDK (`OPENAI_BASE_URL`).
  */
 import type { ProviderSpec } from "../Provider.ts"
+import { openaiCapabilities } from "./capabilities.ts"
 import { openAIEmbeddings } from "./embeddings.ts"
 
 /** Headers for any OpenAI-shaped upstream. */
@@ -24,5 +25,6 @@ export const openai: ProviderSpec = {
   responsesUrl: (baseUrl) => `${baseUrl}/responses`,
   embeddings: openAIEmbeddings,
   headers: bearerHeaders,
+  capabilities: openaiCapabilities,
   models: ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "text-embedding-3-small"]
 }
