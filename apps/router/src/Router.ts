@@ -101,9 +101,10 @@ export const make = Effect.gen(function* () {
   const vault = yield* Vault
   const failedRequests = yield* FailedRequests
   // The app's layer stores responses in PostgreSQL; a test that builds its own layer gets memory.
-  const responses = Option.getOrElse(yield* Effect.serviceOption(ResponseStore), () =>
-    Effect.runSync(Effect.provide(ResponseStore, ResponseStore.layerMemory()))
-  )
+  const responses = yield* Option.match(yield* Effect.serviceOption(ResponseStore), {
+    onNone: () => Effect.provide(ResponseStore, ResponseStore.layerMemory()),
+    onSome: Effect.succeed
+  })
   const table = ctx.routing.current()
   yield* logUnpriced(table, ctx.pricing)
   // Metric labels: the models the router knows (advertised, aliased); any other is `other`.

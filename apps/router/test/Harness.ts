@@ -40,7 +40,7 @@ export interface HarnessOptions {
   /** Replaces DNS for user-supplied base URLs (a rebinding DNS in SSRF tests). */
   readonly resolver?: (host: string) => Promise<ReadonlyArray<string>>
   /** Where stored Responses live (PostgreSQL in the Responses tests); default: memory. */
-  readonly responseStore?: Layer.Layer<ResponseStore>
+  readonly responseStore?: Layer.Layer<ResponseStore, unknown>
 }
 
 /** A running test router. */

@@ -11,7 +11,7 @@ import { Routing } from "@switchyard/router-core"
 import { ConfigProvider, Layer } from "effect"
 import OpenAI from "openai"
 import { type FakeUpstream, json, type Script, sse, sseText, startFake } from "./FakeUpstream.ts"
-import { startRouter, TEST_KEY, type TestRouter } from "./Harness.ts"
+import { secret, startRouter, TEST_KEY, type TestRouter } from "./Harness.ts"
 import {
   anthropicMessage,
   anthropicStream,
@@ -31,6 +31,8 @@ import {
 let openaiFake: FakeUpstream
 let anthropicFake: FakeUpstream
 let geminiFake: FakeUpstream
+/** Chat completions upstreams: xAI, and a user's OpenAI-compatible server. */
+let chatFake: FakeUpstream
 let router: TestRouter
 let client: OpenAI
 let other: OpenAI
@@ -39,8 +41,12 @@ beforeAll(async () => {
   openaiFake = await startFake(json(200, {}))
   anthropicFake = await startFake(json(200, {}))
   geminiFake = await startFake(json(200, {}))
+  chatFake = await startFake(json(200, {}))
   router = await startRouter({
+    secrets: new Map([["u1/openai-compatible", secret("vllm-token", `${chatFake.url}/v1`)]]),
     env: {
+      XAI_BASE_URL: `${chatFake.url}/v1`,
+      XAI_API_KEY: "xai-key",
       OPENAI_BASE_URL: `${openaiFake.url}/v1`,
       OPENAI_API_KEY: "sk-openai",
       ANTHROPIC_BASE_URL: anthropicFake.url,
@@ -63,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await router.close()
-  await Promise.all([openaiFake.close(), anthropicFake.close(), geminiFake.close()])
+  await Promise.all([openaiFake.close(), anthropicFake.close(), geminiFake.close(), chatFake.close()])
 })
 
 const lastBody = (fake: FakeUpstream) => JSON.parse(fake.received.at(-1)!.body) as Record<string, unknown>
@@ -775,5 +781,109 @@ describe("errors in OpenAI's format, the field named", () => {
       param: "model",
       code: "model_not_found"
     })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Chat completions upstreams (xAI, OpenAI-compatible servers) and the mock
+
+const chatChunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+  id: "chatcmpl-x",
+  object: "chat.completion.chunk",
+  created: 1_700_000_000,
+  model: "grok-4",
+  choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }]
+})
+
+describe("Responses → chat completions upstreams and the mock", () => {
+  it("xAI, streamed: a tool call from chat chunks becomes the Responses events", async () => {
+    chatFake.script = sse(
+      sseText([
+        { data: chatChunk({ role: "assistant", content: "" }) },
+        {
+          data: chatChunk({
+            tool_calls: [
+              { index: 0, id: "call_x1", type: "function", function: { name: "get_weather", arguments: "" } }
+            ]
+          })
+        },
+        { data: chatChunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Kyiv"}' } }] }) },
+        { data: chatChunk({}, "tool_calls") },
+        {
+          data: {
+            ...chatChunk({}),
+            choices: [],
+            usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }
+          }
+        }
+      ])
+    )
+    const events = await streamed({
+      model: "grok-4",
+      input: "Weather in Kyiv?",
+      tools: [weather],
+      stream: true
+    })
+    const got = chatFake.received.at(-1)!
+    expect(got.url).toBe("/v1/chat/completions")
+    expect(got.headers.authorization).toBe("Bearer xai-key")
+    expect(JSON.parse(got.body)).toMatchObject({
+      model: "grok-4",
+      messages: [{ role: "user", content: "Weather in Kyiv?" }],
+      stream: true,
+      stream_options: { include_usage: true },
+      tools: [{ type: "function", function: { name: "get_weather", strict: true } }]
+    })
+    const completed = (events.at(-1)!.data as { response: OpenAI.Responses.Response }).response
+    expect(completed.output).toMatchObject([
+      { type: "function_call", call_id: "call_x1", arguments: '{"city":"Kyiv"}' }
+    ])
+    expect(completed.usage).toMatchObject({ input_tokens: 11, output_tokens: 7 })
+  })
+
+  it("an OpenAI-compatible server (the user's own), not streamed", async () => {
+    chatFake.script = json(200, {
+      id: "chatcmpl-c",
+      object: "chat.completion",
+      created: 1_700_000_000,
+      model: "llama3",
+      choices: [
+        { index: 0, message: { role: "assistant", content: "Local hello." }, finish_reason: "length" }
+      ],
+      usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 }
+    })
+    const response = await client.responses.create({
+      model: "openai-compatible/llama3",
+      input: [
+        { role: "developer", content: "Be local." },
+        { role: "user", content: "Hi" }
+      ],
+      max_output_tokens: 2
+    })
+    expect(validateResponse(response)).toEqual([])
+    expect(chatFake.received.at(-1)!.headers.authorization).toBe("Bearer vllm-token")
+    expect(JSON.parse(chatFake.received.at(-1)!.body)).toEqual({
+      model: "llama3",
+      messages: [
+        { role: "system", content: "Be local." },
+        { role: "user", content: "Hi" }
+      ],
+      max_completion_tokens: 2
+    })
+    // Cut short by the limit: incomplete, as OpenAI says it.
+    expect(response).toMatchObject({
+      status: "incomplete",
+      incomplete_details: { reason: "max_output_tokens" },
+      output_text: "Local hello."
+    })
+  })
+
+  it("the mock, streamed and not", async () => {
+    const answer = await client.responses.create({ model: "mock/echo", input: "echo these words" })
+    expect(validateResponse(answer)).toEqual([])
+    expect(answer.output_text).toBe("echo these words")
+    const events = await streamed({ model: "mock/echo", input: "and these", stream: true })
+    const deltas = events.filter((e) => (e.data as { type: string }).type === "response.output_text.delta")
+    expect(deltas.map((e) => (e.data as { delta: string }).delta).join("")).toBe("and these")
   })
 })

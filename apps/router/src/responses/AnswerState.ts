@@ -61,15 +61,28 @@ const parse = (data: string): unknown => {
 const frame = (ev: EventSourceMessage, data: string): string =>
   ev.event === undefined ? `data: ${data}\n\n` : `event: ${ev.event}\ndata: ${data}\n\n`
 
-/** A streamed answer's transform. */
-export const finishStream = (state: ClientState, keep: Keep): TransformStream<Uint8Array, Uint8Array> => {
+/**
+ * A streamed answer, read from `source`. A plain pull stream rather than a `TransformStream`: a
+ * client that leaves cancels the source at once (the relay records `client_abort`), with no pipe
+ * in between for the upstream's own abort to overtake.
+ */
+export const finishStream = (
+  source: ReadableStream<Uint8Array>,
+  state: ClientState,
+  keep: Keep
+): ReadableStream<Uint8Array> => {
+  const reader = source.getReader()
   const decoder = new TextDecoder()
   const encoder = new TextEncoder()
   let pending: Array<EventSourceMessage> = []
   const parser = createParser({ onEvent: (ev) => pending.push(ev) })
   let next = 0
 
-  const write = async (controller: TransformStreamDefaultController<Uint8Array>) => {
+  /**
+   * The events parsed so far, rewritten; a final event only once its Response is kept. Whether
+   * anything was written.
+   */
+  const write = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> => {
     const events = pending
     pending = []
     let out = ""
@@ -94,7 +107,6 @@ export const finishStream = (state: ClientState, keep: Keep): TransformStream<Ui
       // OpenAI sends `usage: null` until the Response is done; its spec has usage an object or absent.
       if (data.response.usage === null) delete data.response.usage
       if (FINAL_EVENTS.has(data.type) && state.store !== false) {
-        // What came before goes out first; the final event only once the Response is kept.
         if (out !== "") controller.enqueue(encoder.encode(out))
         out = ""
         await keep(data.response)
@@ -102,16 +114,27 @@ export const finishStream = (state: ClientState, keep: Keep): TransformStream<Ui
       out += frame(ev, JSON.stringify(data))
     }
     if (out !== "") controller.enqueue(encoder.encode(out))
+    return events.length > 0
   }
 
-  return new TransformStream<Uint8Array, Uint8Array>({
-    transform: (chunk, controller) => {
-      parser.feed(decoder.decode(chunk, { stream: true }))
-      return write(controller)
+  return new ReadableStream<Uint8Array>(
+    {
+      // Reads until it has written something: a pull that writes nothing is not called again.
+      async pull(controller) {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) {
+            parser.feed(`${decoder.decode()}\n\n`)
+            await write(controller)
+            controller.close()
+            return
+          }
+          parser.feed(decoder.decode(value, { stream: true }))
+          if (await write(controller)) return
+        }
+      },
+      cancel: (reason) => reader.cancel(reason)
     },
-    flush: (controller) => {
-      parser.feed(`${decoder.decode()}\n\n`)
-      return write(controller)
-    }
-  })
+    { highWaterMark: 0 }
+  )
 }

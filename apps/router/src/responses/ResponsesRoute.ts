@@ -69,7 +69,7 @@ export const make =
           )
       )
     if (client.stream === true)
-      return new Response(answer.body.pipeThrough(finishStream(state, keep)), {
+      return new Response(finishStream(answer.body, state, keep), {
         status: answer.status,
         headers: answer.headers
       })
