@@ -12,6 +12,7 @@ import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
+import * as CountTokensRoute from "./routes/CountTokensRoute.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
 import * as HealthRoute from "./routes/HealthRoute.ts"
@@ -47,6 +48,9 @@ const failedAnthropic = unhandledError("anthropic")
 /** Routes beside the model routes, by `METHOD path`. */
 export type ExtraRoutes = Readonly<Record<string, Handler>>
 
+/** Routes whose bugs are answered in Anthropic's error format (they serve Anthropic clients). */
+const ANTHROPIC_ROUTES = new Set(["POST /v1/messages/count_tokens"])
+
 /** The handler: model routes first, then the others, else a JSON 404. */
 export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
@@ -57,8 +61,10 @@ export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes)
       if (path === "/v1/chat/completions") return ChatRoute.handle(ctx, request, "openai").catch(failedOpenAI)
       if (path === "/v1/messages") return ChatRoute.handle(ctx, request, "anthropic").catch(failedAnthropic)
     }
-    const route = routes.get(`${method} ${path}`)
-    if (route !== undefined) return route(request).catch(failedOpenAI)
+    const key = `${method} ${path}`
+    const route = routes.get(key)
+    if (route !== undefined)
+      return route(request).catch(ANTHROPIC_ROUTES.has(key) ? failedAnthropic : failedOpenAI)
     return Promise.resolve(notFound(method, path))
   }
 }
@@ -77,6 +83,7 @@ export const make = Effect.gen(function* () {
   metrics.recognize(table.aliases.flatMap(([alias, route]) => [alias, route.upstreamModel]))
   return dispatch(ctx, {
     "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
+    "POST /v1/messages/count_tokens": CountTokensRoute.make(ctx),
     "POST /api/chat": ApiChatRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
