@@ -5,7 +5,7 @@
  */
 
 import { permissive } from "../Capabilities.ts"
-import { openAIEmbeddings } from "../openai/embeddings.ts"
+import { compatibleEmbeddings } from "../openai/embeddings.ts"
 import { bearerHeaders, openAIChatUrl } from "../openai/spec.ts"
 import type { ProviderSpec } from "../Provider.ts"
 
@@ -16,7 +16,7 @@ export const openaiCompatible: ProviderSpec = {
   defaultBaseUrl: "",
   baseUrlEnv: undefined,
   chatUrl: openAIChatUrl,
-  embeddings: openAIEmbeddings,
+  embeddings: compatibleEmbeddings,
   headers: bearerHeaders,
   capabilities: () => permissive,
   models: []
