@@ -38,6 +38,11 @@ export interface GatewaySettings {
    * `limits:` replaces them.
    */
   readonly routeRates: EffectiveLimits.RouteRates
+  /**
+   * How long `/health` keeps each provider's answer before asking again (`PROVIDER_HEALTH_TTL_MS`,
+   * default 60 s; `ProviderHealth.ts`).
+   */
+  readonly providerHealthTtlMs: number
 }
 
 /** The settings service. */
@@ -63,7 +68,8 @@ export const settingsConfig = Config.all({
     Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
     Config.withDefault(false)
   ),
-  routeRates: EffectiveLimits.routeRatesConfig
+  routeRates: EffectiveLimits.routeRatesConfig,
+  providerHealthTtlMs: Config.integer("PROVIDER_HEALTH_TTL_MS").pipe(Config.withDefault(60_000))
 })
 
 /** The settings from the environment. */
@@ -83,6 +89,7 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       metricsToken: undefined,
       metricsPublic: true,
       routeRates: EffectiveLimits.NO_RATES,
+      providerHealthTtlMs: 60_000,
       ...overrides
     })
   )

@@ -11,6 +11,7 @@ import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
+import * as ProviderHealth from "./ProviderHealth.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
@@ -71,6 +72,11 @@ export const make = Effect.gen(function* () {
   const metrics = yield* UsageMetrics
   const vault = yield* Vault
   const failedRequests = yield* FailedRequests
+  const providers = yield* ProviderHealth.fromConfig({
+    ttlMs: ctx.settings.providerHealthTtlMs,
+    timeoutMs: 5000,
+    firstWaitMs: 1000
+  })
   const table = ctx.routing.current()
   yield* logUnpriced(table, ctx.pricing)
   // Metric labels: the models the router knows (advertised, aliased); any other is `other`.
@@ -82,11 +88,11 @@ export const make = Effect.gen(function* () {
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
-    "GET /health": HealthRoute.make(ctx, health),
+    "GET /health": HealthRoute.make(ctx, health, providers),
     // Seed 000 served its health check under its API prefix.
-    "GET /v1/health": HealthRoute.make(ctx, health),
+    "GET /v1/health": HealthRoute.make(ctx, health, providers),
     "GET /metrics": MetricsRoute.make(ctx, metrics),
     // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
-    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health })
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers })
   })
 })
