@@ -43,6 +43,11 @@ export interface GatewaySettings {
    * default 60 s; `ProviderHealth.ts`).
    */
   readonly providerHealthTtlMs: number
+  /**
+   * Seed 003's `OPENAI_TEMPERATURE` (default 1.0, 0–2): the temperature `/api/chat` sends when the
+   * request names none; undefined sends none (the provider's own default).
+   */
+  readonly chatTemperature: number | undefined
 }
 
 /** The settings service. */
@@ -69,7 +74,15 @@ export const settingsConfig = Config.all({
     Config.withDefault(false)
   ),
   routeRates: EffectiveLimits.routeRatesConfig,
-  providerHealthTtlMs: Config.integer("PROVIDER_HEALTH_TTL_MS").pipe(Config.withDefault(60_000))
+  providerHealthTtlMs: Config.integer("PROVIDER_HEALTH_TTL_MS").pipe(Config.withDefault(60_000)),
+  chatTemperature: Config.number("OPENAI_TEMPERATURE").pipe(
+    Config.withDefault(1),
+    Config.validate({
+      message: "OPENAI_TEMPERATURE must be a number from 0 to 2",
+      validation: (t) => t >= 0 && t <= 2
+    }),
+    Config.map((t): number | undefined => t)
+  )
 })
 
 /** The settings from the environment. */
@@ -90,6 +103,7 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       metricsPublic: true,
       routeRates: EffectiveLimits.NO_RATES,
       providerHealthTtlMs: 60_000,
+      chatTemperature: undefined,
       ...overrides
     })
   )

@@ -4,7 +4,7 @@
  * accepting, lets in-flight requests and streams finish within `SHUTDOWN_GRACE_MS`, disposes of
  * the runtime (which flushes the ledger and closes the pools) and exits 0.
  */
-import { Config, Effect, ManagedRuntime } from "effect"
+import { Config, Effect, ManagedRuntime, Option } from "effect"
 import * as AppLayer from "./AppLayer.ts"
 import { withCors } from "./Cors.ts"
 import { GatewayConfig } from "./GatewayConfig.ts"
@@ -15,11 +15,13 @@ const runtime = ManagedRuntime.make(AppLayer.layer)
 
 const startup = Effect.gen(function* () {
   const port = yield* Config.port("PORT").pipe(Config.withDefault(8080))
+  // Every interface unless `HOST` names one (seed 003's setting).
+  const hostname = Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("HOST")))
   const graceMs = yield* Config.integer("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000))
   const settings = yield* GatewayConfig
   const corsOrigin = yield* Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000"))
   const handler = withCors(yield* Router.make, corsOrigin)
-  return { port, graceMs, settings, handler }
+  return { port, hostname, graceMs, settings, handler }
 })
 
 const fail = async (what: string, error: unknown) => {
@@ -29,8 +31,12 @@ const fail = async (what: string, error: unknown) => {
 }
 
 const main = async () => {
-  const { port, graceMs, settings, handler } = await runtime.runPromise(startup)
-  const server = await Server.start(handler, { port, maxBodyBytes: settings.maxBodyBytes })
+  const { port, hostname, graceMs, settings, handler } = await runtime.runPromise(startup)
+  const server = await Server.start(handler, {
+    port,
+    maxBodyBytes: settings.maxBodyBytes,
+    ...(hostname === undefined ? {} : { hostname })
+  })
   console.log(`router: listening on ${server.url ?? `:${port}`}`)
 
   let stopping = false
