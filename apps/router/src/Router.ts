@@ -12,6 +12,7 @@ import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
+import * as ProviderHealth from "./ProviderHealth.ts"
 import * as ResponsesRoute from "./responses/ResponsesRoute.ts"
 import * as StoredResponsesRoute from "./responses/StoredResponsesRoute.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
@@ -110,6 +111,11 @@ export const make = Effect.gen(function* () {
     onNone: () => Effect.provide(ResponseStore, ResponseStore.layerMemory()),
     onSome: Effect.succeed
   })
+  const providers = yield* ProviderHealth.fromConfig({
+    ttlMs: ctx.settings.providerHealthTtlMs,
+    timeoutMs: 5000,
+    firstWaitMs: 1000
+  })
   const table = ctx.routing.current()
   yield* logUnpriced(table, ctx.pricing)
   // Metric labels: the models the router knows (advertised, aliased); any other is `other`.
@@ -125,11 +131,11 @@ export const make = Effect.gen(function* () {
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
-    "GET /health": HealthRoute.make(ctx, health),
+    "GET /health": HealthRoute.make(ctx, health, providers),
     // Seed 000 served its health check under its API prefix.
-    "GET /v1/health": HealthRoute.make(ctx, health),
+    "GET /v1/health": HealthRoute.make(ctx, health, providers),
     "GET /metrics": MetricsRoute.make(ctx, metrics),
     // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
-    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health })
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers })
   })
 })
