@@ -38,6 +38,16 @@ export interface GatewaySettings {
    * `limits:` replaces them.
    */
   readonly routeRates: EffectiveLimits.RouteRates
+  /**
+   * How long `/health` keeps each provider's answer before asking again (`PROVIDER_HEALTH_TTL_MS`,
+   * default 60 s; `ProviderHealth.ts`).
+   */
+  readonly providerHealthTtlMs: number
+  /**
+   * Seed 003's `OPENAI_TEMPERATURE` (default 1.0, 0–2): the temperature `/api/chat` sends when the
+   * request names none; undefined sends none (the provider's own default).
+   */
+  readonly chatTemperature: number | undefined
 }
 
 /** The settings service. */
@@ -63,7 +73,16 @@ export const settingsConfig = Config.all({
     Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
     Config.withDefault(false)
   ),
-  routeRates: EffectiveLimits.routeRatesConfig
+  routeRates: EffectiveLimits.routeRatesConfig,
+  providerHealthTtlMs: Config.integer("PROVIDER_HEALTH_TTL_MS").pipe(Config.withDefault(60_000)),
+  chatTemperature: Config.number("OPENAI_TEMPERATURE").pipe(
+    Config.withDefault(1),
+    Config.validate({
+      message: "OPENAI_TEMPERATURE must be a number from 0 to 2",
+      validation: (t) => t >= 0 && t <= 2
+    }),
+    Config.map((t): number | undefined => t)
+  )
 })
 
 /** The settings from the environment. */
@@ -83,6 +102,8 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       metricsToken: undefined,
       metricsPublic: true,
       routeRates: EffectiveLimits.NO_RATES,
+      providerHealthTtlMs: 60_000,
+      chatTemperature: undefined,
       ...overrides
     })
   )

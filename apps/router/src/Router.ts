@@ -12,9 +12,11 @@ import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
+import * as ProviderHealth from "./ProviderHealth.ts"
 import * as ResponsesRoute from "./responses/ResponsesRoute.ts"
 import * as StoredResponsesRoute from "./responses/StoredResponsesRoute.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
+import * as CountTokensRoute from "./routes/CountTokensRoute.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
 import * as HealthRoute from "./routes/HealthRoute.ts"
@@ -51,6 +53,9 @@ const failedAnthropic = unhandledError("anthropic")
 /** Routes beside the model routes, by `METHOD path`; `METHOD /prefix/*` takes every path under it. */
 export type ExtraRoutes = Readonly<Record<string, Handler>>
 
+/** Routes whose bugs are answered in Anthropic's error format (they serve Anthropic clients). */
+const ANTHROPIC_ROUTES = new Set(["POST /v1/messages/count_tokens"])
+
 /** The answer to a request no route takes: a JSON 404. */
 const noRoute: Handler = (request) => Promise.resolve(notFound(request.method, pathOf(request.url)))
 
@@ -74,9 +79,10 @@ export const dispatch = (
       if (path === "/v1/chat/completions") return ChatRoute.handle(ctx, request, "openai").catch(failedOpenAI)
       if (path === "/v1/messages") return ChatRoute.handle(ctx, request, "anthropic").catch(failedAnthropic)
     }
-    const route = routes.get(`${method} ${path}`)
-    if (route !== undefined) return route(request).catch(failedOpenAI)
     const key = `${method} ${path}`
+    const route = routes.get(key)
+    if (route !== undefined)
+      return route(request).catch(ANTHROPIC_ROUTES.has(key) ? failedAnthropic : failedOpenAI)
     for (const [prefix, handler] of prefixed)
       if (key.startsWith(prefix)) return handler(request).catch(failedOpenAI)
     return fallback(request)
@@ -105,6 +111,11 @@ export const make = Effect.gen(function* () {
     onNone: () => Effect.provide(ResponseStore, ResponseStore.layerMemory()),
     onSome: Effect.succeed
   })
+  const providers = yield* ProviderHealth.fromConfig({
+    ttlMs: ctx.settings.providerHealthTtlMs,
+    timeoutMs: 5000,
+    firstWaitMs: 1000
+  })
   const table = ctx.routing.current()
   yield* logUnpriced(table, ctx.pricing)
   // Metric labels: the models the router knows (advertised, aliased); any other is `other`.
@@ -116,14 +127,15 @@ export const make = Effect.gen(function* () {
     "POST /v1/responses": ResponsesRoute.make(ctx, responses),
     "GET /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
     "DELETE /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
+    "POST /v1/messages/count_tokens": CountTokensRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
-    "GET /health": HealthRoute.make(ctx, health),
+    "GET /health": HealthRoute.make(ctx, health, providers),
     // Seed 000 served its health check under its API prefix.
-    "GET /v1/health": HealthRoute.make(ctx, health),
+    "GET /v1/health": HealthRoute.make(ctx, health, providers),
     "GET /metrics": MetricsRoute.make(ctx, metrics),
     // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
-    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health })
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers })
   })
 })

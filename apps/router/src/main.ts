@@ -11,7 +11,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Config, Effect, ManagedRuntime } from "effect"
+import { Config, Effect, ManagedRuntime, Option } from "effect"
 import * as AppLayer from "./AppLayer.ts"
 import { withCors } from "./Cors.ts"
 import { GatewayConfig } from "./GatewayConfig.ts"
@@ -21,6 +21,8 @@ import { ServingThread } from "./serving/ServingThread.ts"
 
 const listenConfig = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  // Every interface unless `HOST` names one (seed 003's setting).
+  hostname: Config.option(Config.nonEmptyString("HOST")).pipe(Config.map(Option.getOrUndefined)),
   graceMs: Config.integer("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000)),
   corsOrigin: Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000")),
   servingThread: Config.literal(
@@ -56,14 +58,15 @@ const onSignal = (stop: () => Promise<void>) => {
 }
 
 /** Everything in this thread: the runtime and the public port. */
-const serveHere = async (port: number, graceMs: number, corsOrigin: string) => {
+const serveHere = async (port: number, hostname: string | undefined, graceMs: number, corsOrigin: string) => {
   const runtime = ManagedRuntime.make(AppLayer.layer)
   const { settings, handler } = await runtime
     .runPromise(Effect.all({ settings: GatewayConfig, handler: Router.make }))
     .catch((error: unknown) => fail("could not start", error, runtime as never))
   const server = await Server.start(withCors(handler, corsOrigin), {
     port,
-    maxBodyBytes: settings.maxBodyBytes
+    maxBodyBytes: settings.maxBodyBytes,
+    ...(hostname === undefined ? {} : { hostname })
   })
   console.log(`router: listening on ${server.url ?? `:${port}`}`)
   onSignal(async () => {
@@ -75,11 +78,16 @@ const serveHere = async (port: number, graceMs: number, corsOrigin: string) => {
 }
 
 /** The public port in the serving thread; this thread's routes on a Unix socket for it. */
-const serveFromWorker = async (port: number, graceMs: number, corsOrigin: string) => {
+const serveFromWorker = async (
+  port: number,
+  hostname: string | undefined,
+  graceMs: number,
+  corsOrigin: string
+) => {
   const ownerSocket = path.join(os.tmpdir(), `switchyard-router-${process.pid}.sock`)
   fs.rmSync(ownerSocket, { force: true })
   const runtime = ManagedRuntime.make(
-    AppLayer.layerWithServingThread({ port, hostname: undefined, ownerSocket, corsOrigin })
+    AppLayer.layerWithServingThread({ port, hostname, ownerSocket, corsOrigin })
   )
   const { settings, handler, serving } = await runtime
     .runPromise(Effect.all({ settings: GatewayConfig, handler: Router.make, serving: ServingThread }))
@@ -106,10 +114,10 @@ const serveFromWorker = async (port: number, graceMs: number, corsOrigin: string
 }
 
 const main = async () => {
-  const { port, graceMs, corsOrigin, servingThread } = await Effect.runPromise(listenConfig)
+  const { port, hostname, graceMs, corsOrigin, servingThread } = await Effect.runPromise(listenConfig)
   if (typeof Bun !== "undefined" && servingThread === "worker")
-    await serveFromWorker(port, graceMs, corsOrigin)
-  else await serveHere(port, graceMs, corsOrigin)
+    await serveFromWorker(port, hostname, graceMs, corsOrigin)
+  else await serveHere(port, hostname, graceMs, corsOrigin)
 }
 
 main().catch((error: unknown) => fail("could not start", error))

@@ -153,6 +153,25 @@ export interface TableOptions {
   readonly defaultModel: string | undefined
   /** Names that match no rule; see `UnknownModels`. */
   readonly unknownModels: UnknownModels
+  /**
+   * The default model when neither `DEFAULT_MODEL` nor the file names one (seed 003's
+   * `OPENAI_MODEL`, sent to `AI_PROVIDER`); absent: the mock's `mock/echo` when it is on, else
+   * `gpt-5-mini` (seed 003's default).
+   */
+  readonly seedModel?: string | undefined
+}
+
+/** Seed 003's default model (`OPENAI_MODEL` unset). */
+export const SEED_DEFAULT_MODEL = "gpt-5-mini"
+
+/**
+ * A model name as sent to the platform's provider: prefixed with `AI_PROVIDER/` when that is not
+ * OpenAI and the name does not already name a provider (so `gpt-5-mini` reaches a vLLM server).
+ */
+export const onPlatformProvider = (model: string, provider: RouteProviderId | undefined): string => {
+  if (provider === undefined || provider === "openai") return model
+  const slash = model.indexOf("/")
+  return slash > 0 && isRouteProvider(model.slice(0, slash)) ? model : `${provider}/${model}`
 }
 
 /** The provider unknown names go to, or undefined when they are refused. */
@@ -242,7 +261,10 @@ export const makeTable = (
     return {
       resolve,
       defaultModel:
-        options.defaultModel ?? options.file.defaultModel ?? (mockEnabled ? "mock/echo" : "gpt-4o-mini"),
+        options.defaultModel ??
+        options.file.defaultModel ??
+        options.seedModel ??
+        (mockEnabled ? "mock/echo" : SEED_DEFAULT_MODEL),
       aliases: [...aliases.entries()],
       mockEnabled,
       limits: options.file.limits ?? {},
@@ -300,7 +322,27 @@ export const unknownModelsConfig: Config.Config<UnknownModels> = Config.all({
 )
 
 /**
- * The table from `SWITCHYARD_CONFIG` (optional), `DEFAULT_MODEL`, `UNKNOWN_MODELS`, `AI_PROVIDER`, `SWITCHYARD_LOCAL`,
+ * Seed 003's default model: `OPENAI_MODEL` on `AI_PROVIDER`; without `OPENAI_MODEL`, `gpt-5-mini`
+ * on a provider other than OpenAI when `AI_PROVIDER` names one (and the mock is off), else none
+ * (the table's own default applies).
+ */
+export const seedModelConfig = (mockEnabled: boolean): Config.Config<string | undefined> =>
+  Config.all({
+    model: Config.option(Config.nonEmptyString("OPENAI_MODEL")),
+    provider: aiProviderConfig
+  }).pipe(
+    Config.map(({ model, provider }) =>
+      Option.isSome(model)
+        ? onPlatformProvider(model.value, provider)
+        : provider !== undefined && provider !== "openai" && !mockEnabled
+          ? onPlatformProvider(SEED_DEFAULT_MODEL, provider)
+          : undefined
+    )
+  )
+
+/**
+ * The table from `SWITCHYARD_CONFIG` (optional), `DEFAULT_MODEL`, `OPENAI_MODEL`, `UNKNOWN_MODELS`,
+ * `AI_PROVIDER`, `AI_BASE_URL`, `SWITCHYARD_LOCAL`,
  * `MOCK_PROVIDER`. An invalid file stops start-up (the error names the line). While running, the
  * file is re-read every `SWITCHYARD_CONFIG_POLL_MS` (default 2000; 0: never) and a changed file
  * replaces the table; a changed file that is invalid is logged with the reason and the previous
@@ -314,9 +356,10 @@ export const layer = Layer.scoped(
     const mockEnabled = yield* mockEnabledConfig
     const defaultModel = Option.getOrUndefined(yield* Config.option(Config.string("DEFAULT_MODEL")))
     const unknownModels = yield* unknownModelsConfig
+    const seedModel = yield* seedModelConfig(mockEnabled)
     const pollMs = yield* Config.integer("SWITCHYARD_CONFIG_POLL_MS").pipe(Config.withDefault(2000))
     const build = (file: RoutingConfig.RoutingConfigFile) =>
-      makeTable({ file, mockEnabled, defaultModel, unknownModels })
+      makeTable({ file, mockEnabled, defaultModel, unknownModels, seedModel })
     if (Option.isNone(path)) {
       const table = yield* build({})
       return { current: () => table }

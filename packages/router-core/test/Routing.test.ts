@@ -327,4 +327,43 @@ describe("deployments and fallbacks", () => {
       expect(Either.isLeft(read({ AI_PROVIDER: "nowhere" }))).toBe(true)
     })
   })
+
+  it("seed 003's OPENAI_MODEL is the default model, on AI_PROVIDER", () => {
+    const seedModel = (env: Record<string, string>, mock = false) =>
+      Effect.runSync(
+        Effect.withConfigProvider(
+          Routing.seedModelConfig(mock),
+          ConfigProvider.fromMap(new Map(Object.entries(env)))
+        )
+      )
+    expect(seedModel({})).toBeUndefined()
+    expect(seedModel({ OPENAI_MODEL: "gpt-4o" })).toBe("gpt-4o")
+    expect(seedModel({ OPENAI_MODEL: "llama-3", AI_BASE_URL: "http://vllm/v1" })).toBe(
+      "openai-compatible/llama-3"
+    )
+    expect(seedModel({ OPENAI_MODEL: "meta-llama/Llama-3", AI_PROVIDER: "openai-compatible" })).toBe(
+      "openai-compatible/meta-llama/Llama-3"
+    )
+    expect(seedModel({ OPENAI_MODEL: "anthropic/claude-x", AI_PROVIDER: "openai-compatible" })).toBe(
+      "anthropic/claude-x"
+    )
+    expect(seedModel({ AI_PROVIDER: "openai-compatible" })).toBe("openai-compatible/gpt-5-mini")
+    expect(seedModel({ AI_PROVIDER: "openai-compatible" }, true)).toBeUndefined()
+    const defaults = (seed: string | undefined, mockEnabled: boolean, file = {}) =>
+      Effect.runSync(
+        Routing.makeTable({
+          file,
+          mockEnabled,
+          defaultModel: undefined,
+          unknownModels: Routing.refuseUnknown,
+          seedModel: seed
+        })
+      ).defaultModel
+    expect(defaults(undefined, false)).toBe("gpt-5-mini")
+    expect(defaults(undefined, true)).toBe("mock/echo")
+    expect(defaults("openai-compatible/llama", true)).toBe("openai-compatible/llama")
+    expect(
+      defaults("openai-compatible/llama", false, { defaultModel: "fast", aliases: { fast: "gpt-4o" } })
+    ).toBe("fast")
+  })
 })

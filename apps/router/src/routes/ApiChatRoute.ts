@@ -2,7 +2,9 @@
  * Seed 003's chat: `POST /api/chat` `{messages, model?, temperature?, stream?}` →
  * `{"content","model"}`, or SSE `data: {"content":"…"}` lines ending with `data: [DONE]`. Served by
  * the same pipeline as `/v1/chat/completions` (any provider, accounted the same way), with the
- * model defaulting to the configured one (`DEFAULT_MODEL`).
+ * model defaulting to the configured one (`DEFAULT_MODEL`, else seed 003's `OPENAI_MODEL` on
+ * `AI_PROVIDER`) and the temperature to `OPENAI_TEMPERATURE` (1.0). Its own request rate:
+ * `RATE_LIMIT_REQUESTS_PER_MINUTE`.
  */
 import { GatewayError } from "@switchyard/domain"
 import { parseClientRequest } from "@switchyard/router-core"
@@ -24,7 +26,11 @@ const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null 
 const ROLES = new Set(["system", "user", "assistant"])
 
 /** Validates seed 003's body and builds the OpenAI request it stands for. */
-export const toOpenAI = (body: unknown, defaultModel: string): Json | GatewayError => {
+export const toOpenAI = (
+  body: unknown,
+  defaultModel: string,
+  defaultTemperature?: number
+): Json | GatewayError => {
   if (!isObject(body)) return invalid("body", "The request body must be a JSON object")
   const { messages, model, temperature, stream } = body
   if (!Array.isArray(messages) || messages.length === 0) {
@@ -58,6 +64,7 @@ export const toOpenAI = (body: unknown, defaultModel: string): Json | GatewayErr
     messages: messages.map((m: Json) => ({ role: m.role, content: m.content }))
   }
   if (typeof temperature === "number") out.temperature = temperature
+  else if (defaultTemperature !== undefined) out.temperature = defaultTemperature
   if (stream === true) {
     out.stream = true
     out.stream_options = { include_usage: true }
@@ -121,7 +128,9 @@ export const make =
     const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
     let parsed: ChatRoute.Parsed
     const built =
-      read instanceof GatewayError ? read : toOpenAI(read.json, ctx.routing.current().defaultModel)
+      read instanceof GatewayError
+        ? read
+        : toOpenAI(read.json, ctx.routing.current().defaultModel, ctx.settings.chatTemperature)
     if (built instanceof GatewayError) {
       const json = read instanceof GatewayError ? undefined : read.json
       parsed = {

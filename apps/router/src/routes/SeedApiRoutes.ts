@@ -8,6 +8,7 @@ import type { FailedRequests } from "@switchyard/ledger"
 import type { Vault } from "@switchyard/vault"
 import type { GatewayContext } from "../GatewayContext.ts"
 import type { HealthCheck } from "../Health.ts"
+import type { ProviderHealth } from "../ProviderHealth.ts"
 import type { ExtraRoutes } from "../Router.ts"
 import * as FailedRequestRoute from "./FailedRequestRoute.ts"
 import * as HealthRoute from "./HealthRoute.ts"
@@ -20,6 +21,7 @@ export interface SeedApiServices {
   readonly vault: Vault["Type"]
   readonly failedRequests: FailedRequests["Type"]
   readonly health: HealthCheck["Type"]
+  readonly providers: ProviderHealth
 }
 
 /** The prefix of seed 000's API. */
@@ -27,7 +29,7 @@ export const SEED_PREFIX = "/api/v1"
 
 /** `METHOD path` → handler for seed 000's API under `/api/v1`. */
 export const make = (ctx: GatewayContext, services: SeedApiServices): ExtraRoutes => ({
-  [`GET ${SEED_PREFIX}/health`]: HealthRoute.make(ctx, services.health),
+  [`GET ${SEED_PREFIX}/health`]: HealthRoute.make(ctx, services.health, services.providers),
   [`GET ${SEED_PREFIX}/user/ai-keys`]: withSeedErrors(UserKeysRoute.make(ctx, services.vault)),
   [`POST ${SEED_PREFIX}/chat/completions`]: withSeedErrors(SeedChatRoute.make(ctx)),
   [`POST ${SEED_PREFIX}/sync/failed-request`]: withSeedErrors(

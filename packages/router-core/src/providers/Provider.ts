@@ -5,6 +5,7 @@
 import type { RouteProviderId } from "@switchyard/domain"
 import type { ModelCapabilities } from "./Capabilities.ts"
 import type { Embeddings } from "./Embeddings.ts"
+import type { TokenCounting } from "./TokenCounting.ts"
 
 /** The wire formats upstreams speak (xAI and OpenAI-compatible servers speak `openai`). */
 export type WireFormat = "openai" | "anthropic" | "gemini"
@@ -33,6 +34,8 @@ export interface ProviderSpec {
   readonly transport?: Transport
   /** Request headers carrying the credential (plus the fixed ones the provider requires). */
   readonly headers: (apiKey: string) => Record<string, string>
+  /** The provider's own prompt token counting, when it has one (else counted locally). */
+  readonly tokenCounting?: TokenCounting
   /** What one of its models takes (structured output, reasoning), by model family. */
   readonly capabilities: (model: string) => ModelCapabilities
   /** Models advertised by `GET /v1/models` (the provider serves more). */

@@ -4,7 +4,7 @@
  */
 
 import { permissive } from "../Capabilities.ts"
-import { openAIEmbeddings } from "../openai/embeddings.ts"
+import { compatibleEmbeddings } from "../openai/embeddings.ts"
 import type { ProviderSpec, Transport } from "../Provider.ts"
 import * as Mock from "./Mock.ts"
 
@@ -24,7 +24,7 @@ export const mock: ProviderSpec = {
   defaultBaseUrl: "mock://local",
   baseUrlEnv: undefined,
   chatUrl: (baseUrl) => `${baseUrl}/chat/completions`,
-  embeddings: openAIEmbeddings,
+  embeddings: compatibleEmbeddings,
   transport: answer,
   headers: () => ({ "content-type": "application/json" }),
   capabilities: () => permissive,

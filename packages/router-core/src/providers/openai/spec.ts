@@ -7,10 +7,11 @@ import { openaiCapabilities } from "./capabilities.ts"
 import { openAIEmbeddings } from "./embeddings.ts"
 
 /** Headers for any OpenAI-shaped upstream. */
-export const bearerHeaders = (apiKey: string): Record<string, string> => ({
-  "content-type": "application/json",
-  authorization: `Bearer ${apiKey}`
-})
+export const bearerHeaders = (apiKey: string): Record<string, string> =>
+  // A server without keys (a local vLLM started without `--api-key`) gets no Authorization at all.
+  apiKey === ""
+    ? { "content-type": "application/json" }
+    : { "content-type": "application/json", authorization: `Bearer ${apiKey}` }
 
 /** OpenAI's chat endpoint is the same for streaming and not (`stream` is in the body). */
 export const openAIChatUrl = (baseUrl: string) => `${baseUrl}/chat/completions`
