@@ -887,3 +887,45 @@ describe("Responses → chat completions upstreams and the mock", () => {
     expect(deltas.map((e) => (e.data as { delta: string }).delta).join("")).toBe("and these")
   })
 })
+
+describe("a Responses stream whose upstream goes silent", () => {
+  let silent: FakeUpstream
+  let impatient: TestRouter
+  beforeAll(async () => {
+    const whole = anthropicStream(
+      [{ start: { type: "text", text: "" }, deltas: [{ type: "text_delta", text: "Hello" }] }],
+      "end_turn",
+      { input: 5, output: 2 }
+    )
+    const cut = whole.indexOf("event: content_block_stop")
+    silent = await startFake(async (req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" })
+      res.write(whole.slice(0, cut))
+      // Silent until the router gives up and leaves.
+      await req.aborted
+    })
+    impatient = await startRouter({
+      env: { ANTHROPIC_BASE_URL: silent.url, ANTHROPIC_API_KEY: "sk-ant" },
+      settings: { upstreamIdleTimeoutMs: 300 }
+    })
+  })
+  afterAll(async () => {
+    await impatient.close()
+    await silent.close()
+  })
+
+  it("ends with an `error` event numbered after the others, and the ledger says why", async () => {
+    const res = await fetch(`${impatient.url}/v1/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-sonnet-4-5", input: "hi", stream: true })
+    })
+    expect(res.status).toBe(200)
+    const events = parseSse(await res.text())
+    expect(validateStream(events)).toEqual([])
+    expect(types(events).at(-1)).toBe("error")
+    expect(events.at(-1)!.data).toMatchObject({ code: "upstream_idle_timeout" })
+    const event = (await impatient.waitForEvents(1)).at(-1)!
+    expect(event).toMatchObject({ outcome: "timeout", status: 504, errorType: "upstream_idle_timeout" })
+  })
+})

@@ -4,10 +4,11 @@
  * an SSE reader, and the exact wire formats of the fake upstreams: OpenAI's Responses endpoint,
  * Anthropic messages and Gemini generateContent, JSON and streamed.
  */
-import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import { createParser } from "eventsource-parser"
-import { validateOpenAI } from "../../../packages/router-core/test/translate/openaiSpec.ts"
+import {
+  validateOpenAI,
+  validateResponsesEvent
+} from "../../../packages/router-core/test/translate/openaiSpec.ts"
 import { sseText } from "./FakeUpstream.ts"
 
 type Json = Record<string, unknown>
@@ -15,31 +16,11 @@ type Json = Record<string, unknown>
 // ---------------------------------------------------------------------------------------------
 // The spec
 
-/** Event type → the name of its schema, read from the spec's `ResponseStreamEvent`. */
-const eventSchemas = (() => {
-  const spec = JSON.parse(
-    readFileSync(fileURLToPath(new URL("../../../specs/openai-openapi.json", import.meta.url)), "utf8")
-  ) as { components: { schemas: Record<string, Json> } }
-  const schemas = spec.components.schemas
-  const byType = new Map<string, string>()
-  for (const ref of schemas.ResponseStreamEvent!.anyOf as Array<{ $ref: string }>) {
-    const name = ref.$ref.split("/").at(-1)!
-    const type = (schemas[name]!.properties as Record<string, { enum?: Array<string> }>).type?.enum?.[0]
-    if (type !== undefined) byType.set(type, name)
-  }
-  return byType
-})()
-
 /** Validates a Response object against the spec's `Response`; the errors, empty when valid. */
 export const validateResponse = (response: unknown): Array<string> => validateOpenAI("Response", response)
 
 /** Validates a stream event against its own schema; the errors, empty when valid. */
-export const validateEvent = (event: unknown): Array<string> => {
-  const type = (event as { type?: unknown }).type
-  const name = typeof type === "string" ? eventSchemas.get(type) : undefined
-  if (name === undefined) return [`no schema for an event of type ${String(type)}`]
-  return validateOpenAI(name, event).map((e) => `${type}: ${e}`)
-}
+export const validateEvent = validateResponsesEvent
 
 /** The validation errors of a whole stream, empty when every event is valid and numbered in order. */
 export const validateStream = (events: ReadonlyArray<SseEvent>): Array<string> => {
