@@ -287,7 +287,7 @@ export const answer = async (
   if (response.status >= 400) {
     let text: string
     try {
-      text = await response.text()
+      text = UpstreamError.withoutCredential(await response.text(), planned.credential.apiKey)
     } catch (error) {
       const why = broke(error)
       return fail(why.error, why.ending)

@@ -4,6 +4,7 @@
  * router-core's `translateError`.)
  */
 import { GatewayError } from "@switchyard/domain"
+import { Redacted } from "effect"
 
 /** An answer that is not the provider's wire format. */
 export const malformed = (provider: string, detail: string): GatewayError =>
@@ -49,6 +50,17 @@ export const idle = (provider: string, ms: number): GatewayError =>
     code: "upstream_idle_timeout",
     message: `The ${provider} provider sent nothing for ${ms} ms (UPSTREAM_IDLE_TIMEOUT_MS): the stream was cut`
   })
+
+/**
+ * An upstream's error body with the credential it was sent cut out. Some servers echo the key they
+ * refused (`Invalid key: sk-…`), and error bodies go on to the client: the platform's key must
+ * never reach a user, nor a user's own key a response. Keys shorter than 8 characters are left
+ * alone (nothing real is that short, and cutting them would mangle ordinary text).
+ */
+export const withoutCredential = (text: string, apiKey: Redacted.Redacted<string>): string => {
+  const secret = Redacted.value(apiKey)
+  return secret.length >= 8 && text.includes(secret) ? text.replaceAll(secret, "[redacted]") : text
+}
 
 const describe = (error: unknown): string => {
   if (error instanceof Error) {

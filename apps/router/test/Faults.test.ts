@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Routing } from "@switchyard/router-core"
 import { type FakeUpstream, json, sseText, startFake } from "./FakeUpstream.ts"
-import { startRouter, TEST_KEY, type TestRouter } from "./Harness.ts"
+import { secret, startRouter, TEST_KEY, type TestRouter } from "./Harness.ts"
 
 let fake: FakeUpstream
 let router: TestRouter
@@ -292,6 +292,50 @@ describe("upstream faults", () => {
       await fake.received.at(-1)!.aborted
     })
     expect(event).toMatchObject({ outcome: "client_abort", stream: true })
+  })
+
+  it("never passes on the platform key an upstream echoes in its error", async () => {
+    // Some servers quote the key they refused; the error body goes on to the client.
+    fake.script = (req, res) => {
+      const key = req.headers.authorization ?? req.headers["x-api-key"]
+      res.writeHead(401, { "content-type": "application/json" })
+      res.end(JSON.stringify({ error: { message: `Invalid key: ${key}`, type: "invalid_request_error" } }))
+    }
+    const keyed = await startRouter({
+      env: {
+        OPENAI_BASE_URL: `${fake.url}/v1`,
+        OPENAI_API_KEY: "sk-platform-0123456789",
+        ANTHROPIC_BASE_URL: fake.url,
+        ANTHROPIC_API_KEY: "sk-ant-platform-0123456789"
+      },
+      // The other user's own key: not to be echoed back either.
+      secrets: new Map([["u2/openai", secret("sk-own-0123456789")]])
+    })
+    const send = async (path: string, body: unknown, key = TEST_KEY) => {
+      const res = await fetch(`${keyed.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify(body)
+      })
+      return { status: res.status, text: await res.text() }
+    }
+    const bodies = [
+      await send("/v1/chat/completions", hello),
+      await send("/v1/chat/completions", { ...hello, model: "claude-3-5-haiku-latest" }),
+      await send("/v1/messages", { model: "gpt-4o-mini", max_tokens: 5, messages: hello.messages }),
+      await send("/v1/responses", { model: "claude-3-5-haiku-latest", input: "hi" }),
+      await send("/v1/responses", { model: "gpt-4o-mini", input: "hi" }),
+      await send("/v1/embeddings", { model: "text-embedding-3-small", input: "hi" }),
+      await send("/v1/messages/count_tokens", { model: "claude-3-5-haiku-latest", messages: hello.messages }),
+      await send("/v1/chat/completions", hello, "ef_other_key")
+    ]
+    await keyed.close()
+    expect(fake.received.at(-1)?.headers.authorization).toBe("Bearer sk-own-0123456789")
+    expect(bodies.map((res) => res.status)).toEqual([401, 401, 401, 401, 401, 401, 401, 401])
+    for (const { text } of bodies) {
+      expect(text).toContain("Invalid key")
+      expect(text).not.toContain("0123456789")
+    }
   })
 
   it("answers unknown routes with a JSON 404", async () => {

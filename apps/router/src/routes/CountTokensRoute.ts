@@ -102,7 +102,12 @@ export const make =
       call.answered()
     }
     if (status >= 400) {
-      const translated = translateError(status, text, spec.format, "anthropic")
+      const translated = translateError(
+        status,
+        UpstreamError.withoutCredential(text, credential.apiKey),
+        spec.format,
+        "anthropic"
+      )
       return jsonResponse(translated.status, translated.body, headers)
     }
     let answer: unknown

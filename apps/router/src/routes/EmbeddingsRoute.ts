@@ -168,7 +168,12 @@ export const make =
     }
     const headers = { ...log.headers, "x-switchyard-provider": route.provider }
     if (status >= 400) {
-      const translated = translateError(status, text, spec.format, "openai")
+      const translated = translateError(
+        status,
+        UpstreamError.withoutCredential(text, credential.apiKey),
+        spec.format,
+        "openai"
+      )
       ctx.accounting.finish(log, {
         outcome: "provider_error",
         status: translated.status,
