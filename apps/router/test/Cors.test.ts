@@ -42,4 +42,56 @@ describe("router CORS for the dashboard", () => {
       (await handler(request("OPTIONS", "http://evil.test"))).headers.get("access-control-allow-origin")
     ).toBeNull()
   })
+
+  it("lets the dashboard delete a stored response (DELETE /v1/responses/{id})", async () => {
+    const preflight = await handler(
+      new Request("http://router.test/v1/responses/resp_1", {
+        method: "OPTIONS",
+        headers: { origin: DASHBOARD, "access-control-request-method": "DELETE" }
+      })
+    )
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("DELETE")
+  })
+
+  it("allows the headers the official SDKs send from a browser", async () => {
+    // openai-node with dangerouslyAllowBrowser; @anthropic-ai/sdk adds its browser opt-in.
+    const asked =
+      "authorization, content-type, x-stainless-arch, x-stainless-lang, x-stainless-os, x-stainless-package-version, x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout, anthropic-dangerous-direct-browser-access"
+    const preflight = await handler(
+      new Request("http://router.test/v1/responses", {
+        method: "OPTIONS",
+        headers: {
+          origin: DASHBOARD,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": asked
+        }
+      })
+    )
+    const allowed = (preflight.headers.get("access-control-allow-headers") ?? "").split(/\s*,\s*/)
+    for (const header of asked.split(", ")) expect(allowed).toContain(header)
+    // Anything but a list of header names gets the fixed list.
+    const odd = await handler(
+      new Request("http://router.test/v1/responses", {
+        method: "OPTIONS",
+        headers: { origin: DASHBOARD, "access-control-request-headers": "a b; c=d" }
+      })
+    )
+    expect(odd.headers.get("access-control-allow-headers")).toBe(
+      "authorization, x-api-key, content-type, anthropic-version"
+    )
+  })
+
+  it("reads CORS_ORIGIN as a comma-separated list, as the control plane does", async () => {
+    const several = withCors(async () => answer(), " https://dash.example.com/ ,http://localhost:3000")
+    for (const origin of ["https://dash.example.com", DASHBOARD]) {
+      const response = await several(request("GET", origin))
+      expect(response.headers.get("access-control-allow-origin")).toBe(origin)
+      const preflight = await several(request("OPTIONS", origin))
+      expect(preflight.status).toBe(204)
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(origin)
+    }
+    const other = await several(request("GET", "https://evil.example.com"))
+    expect(other.headers.get("access-control-allow-origin")).toBeNull()
+  })
 })
