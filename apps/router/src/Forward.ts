@@ -361,7 +361,8 @@ export const answer = async (
       brokenEvent: (error) => encoder.encode(errorEvent(format, UpstreamError.unreachable(provider, error))),
       idleEvent: () =>
         encoder.encode(errorEvent(format, UpstreamError.idle(provider, ctx.settings.upstreamIdleTimeoutMs))),
-      idleMs: ctx.settings.upstreamIdleTimeoutMs
+      idleMs: ctx.settings.upstreamIdleTimeoutMs,
+      cutShort: tap === undefined ? undefined : () => !tap.finished()
     })
     call.answered()
     if (primed._tag === "Failed") {

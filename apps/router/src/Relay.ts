@@ -24,7 +24,15 @@ export interface RelayOptions {
   readonly idleEvent: () => Uint8Array
   /** Longest silence from the upstream after the first chunk (`UPSTREAM_IDLE_TIMEOUT_MS`). */
   readonly idleMs: number
+  /**
+   * Asked when the upstream closes: true when the stream stopped before its format's end (an
+   * untouched stream; a translated one reports this itself). The client then gets `brokenEvent`.
+   */
+  readonly cutShort?: (() => boolean) | undefined
 }
+
+/** Why a stream whose upstream closed early is broken. */
+const CUT_SHORT = new Error("the stream ended before it completed")
 
 /** The relay, once its first chunk arrived; or the error that came instead. */
 export type Primed =
@@ -67,12 +75,19 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
     if (idleTimer !== undefined) clearTimeout(idleTimer)
     idleTimer = undefined
   }
+  /** The upstream closed: complete, or cut short (the client is told). */
+  const closed = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (options.cutShort?.() === true) {
+      end("broken", CUT_SHORT)
+      controller.enqueue(options.brokenEvent(CUT_SHORT))
+    } else end("complete")
+    controller.close()
+  }
   const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         if (first.done) {
-          end("complete")
-          controller.close()
+          closed(controller)
           return
         }
         onChunk?.(first.value)
@@ -87,8 +102,8 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
             if (idled) {
               end("idle")
               controller.enqueue(options.idleEvent())
-            } else end("complete")
-            controller.close()
+              controller.close()
+            } else closed(controller)
             return
           }
           lastChunkAt = performance.now()

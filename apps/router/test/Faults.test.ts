@@ -268,6 +268,98 @@ describe("upstream faults", () => {
     expect(event).toMatchObject({ outcome: "provider_error", stream: true })
   })
 
+  it("ends an untouched stream the upstream closed cleanly before its end with an error event", async () => {
+    // The connection ends properly (chunked terminator), but the stream's own end never came.
+    const cut =
+      (events: ReadonlyArray<{ event?: string; data: unknown }>) =>
+      (_req: unknown, res: import("node:http").ServerResponse) => {
+        res.writeHead(200, { "content-type": "text/event-stream" })
+        res.end(sseText(events, { done: false }))
+      }
+    const cases = [
+      {
+        path: "/v1/chat/completions",
+        body: { ...hello, stream: true, stream_options: { include_usage: true } },
+        script: cut([
+          {
+            data: {
+              id: "c",
+              object: "chat.completion.chunk",
+              created: 1,
+              model: "gpt-4o-mini",
+              choices: [{ index: 0, delta: { content: "par" }, finish_reason: null }]
+            }
+          }
+        ])
+      },
+      {
+        path: "/v1/messages",
+        body: { model: "claude-3-5-haiku-latest", max_tokens: 5, stream: true, messages: hello.messages },
+        script: cut([
+          {
+            event: "message_start",
+            data: {
+              type: "message_start",
+              message: {
+                id: "msg_1",
+                type: "message",
+                role: "assistant",
+                model: "claude-3-5-haiku-latest",
+                content: [],
+                stop_reason: null,
+                stop_sequence: null,
+                usage: { input_tokens: 3, output_tokens: 1 }
+              }
+            }
+          },
+          {
+            event: "content_block_start",
+            data: { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }
+          },
+          {
+            event: "content_block_delta",
+            data: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "par" } }
+          }
+        ])
+      },
+      {
+        path: "/v1/responses",
+        body: { model: "gpt-4o-mini", stream: true, input: "hi" },
+        // Not even an SSE event: what a broken proxy in between might answer.
+        script: (_req: unknown, res: import("node:http").ServerResponse) => {
+          res.writeHead(200, { "content-type": "text/event-stream" })
+          res.end("<html>Bad gateway</html>")
+        }
+      }
+    ]
+    const keyed = await startRouter({
+      env: {
+        OPENAI_BASE_URL: `${fake.url}/v1`,
+        OPENAI_API_KEY: "sk-platform",
+        ANTHROPIC_BASE_URL: fake.url,
+        ANTHROPIC_API_KEY: "sk-ant-platform"
+      }
+    })
+    try {
+      for (const [i, { path, body, script }] of cases.entries()) {
+        fake.script = script
+        const res = await fetch(`${keyed.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${TEST_KEY}` },
+          body: JSON.stringify(body)
+        })
+        expect(res.status).toBe(200)
+        const lines = (await res.text()).trim().split("\n")
+        // OpenAI's `{"error":…}`, Anthropic's and the Responses API's `{"type":"error",…}`.
+        expect(lines.at(-1)).toMatch(/^data: \{"(error"|type":"error")/)
+        const events = await keyed.waitForEvents(i + 1)
+        expect(events.at(-1)).toMatchObject({ outcome: "provider_error", status: 502, stream: true })
+      }
+    } finally {
+      await keyed.close()
+    }
+  })
+
   it("aborts the upstream when the client disconnects mid-stream", async () => {
     fake.script = (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" })

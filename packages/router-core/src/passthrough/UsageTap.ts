@@ -58,6 +58,12 @@ export interface UsageTap {
   readonly feed: (chunk: Uint8Array) => void
   /** Usage seen so far (estimated when the stream ended before its final figures). */
   readonly usage: () => TokenUsage
+  /**
+   * Whether the stream reached its end as the format defines it (OpenAI: `[DONE]` or the final
+   * usage chunk; Anthropic: `message_stop` or an `error` event; Responses: the final Response or an
+   * `error` event). A stream the upstream closed before that was cut short.
+   */
+  readonly finished: () => boolean
 }
 
 /**
@@ -67,10 +73,15 @@ export interface UsageTap {
 export const makeUsageTap = (format: PassthroughFormat, estimatedInputTokens?: InputEstimate): UsageTap => {
   const decoder = new TextDecoder()
   const meter = new UsageMeter(estimatedInputTokens)
+  let finished = false
   const onEvent =
     format === "openai"
       ? (event: EventSourceMessage) => {
           const data = event.data
+          if (data === "[DONE]") {
+            finished = true
+            return
+          }
           // Every chunk may carry `"usage":null`; only the final one has figures.
           const at = data.indexOf('"usage"')
           if (at >= 0) {
@@ -80,6 +91,7 @@ export const makeUsageTap = (format: PassthroughFormat, estimatedInputTokens?: I
               const chunk = safeParse(data)
               if (isObject(chunk) && isObject(chunk.usage)) {
                 meter.set(fromOpenAIUsage(chunk.usage as unknown as OpenAIUsage), true)
+                finished = true
                 return
               }
             }
@@ -96,9 +108,14 @@ export const makeUsageTap = (format: PassthroughFormat, estimatedInputTokens?: I
             // carry the text sent.
             const name = event.event
             const data = event.data
+            if (name === "error") {
+              finished = true
+              return
+            }
             if (name !== undefined ? FINAL_RESPONSE_EVENTS.has(name) : data.includes('"usage"')) {
               const parsed = safeParse(data)
               const response = isObject(parsed) ? parsed.response : undefined
+              if (isObject(parsed) && FINAL_RESPONSE_EVENTS.has(parsed.type as string)) finished = true
               if (isObject(response) && isObject(response.usage)) {
                 meter.set(fromResponsesUsage(response.usage as Partial<ResponsesUsage>), true)
                 return
@@ -115,6 +132,10 @@ export const makeUsageTap = (format: PassthroughFormat, estimatedInputTokens?: I
                 stringLength(data, '"thinking"')
               return
             }
+            if (event.event === "message_stop" || event.event === "error") {
+              finished = true
+              return
+            }
             if (event.event !== "message_start" && event.event !== "message_delta") return
             const parsed = safeParse(event.data)
             if (!isObject(parsed)) return
@@ -128,7 +149,8 @@ export const makeUsageTap = (format: PassthroughFormat, estimatedInputTokens?: I
   const parser = createParser({ onEvent })
   return {
     feed: (chunk) => parser.feed(decoder.decode(chunk, { stream: true })),
-    usage: () => meter.result()
+    usage: () => meter.result(),
+    finished: () => finished
   }
 }
 
