@@ -633,6 +633,43 @@ describe("stored responses: retrieve, delete, owners", () => {
     await expect(client.responses.delete(created.id)).rejects.toMatchObject({ status: 404 })
   })
 
+  it("a stored conversation larger than the body limit is refused (413) without reaching an upstream", async () => {
+    // Each turn is under the limit, but a chain of them would be rebuilt in memory and forwarded
+    // whole: one user could make the router hold gigabytes for one request.
+    const small = await startRouter({
+      env: { ANTHROPIC_BASE_URL: anthropicFake.url, ANTHROPIC_API_KEY: "sk-ant" },
+      settings: { maxBodyBytes: 64 * 1024 }
+    })
+    try {
+      const turn = async (input: ReadonlyArray<unknown> | string, previous?: string) =>
+        fetch(`${small.url}/v1/responses`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "claude-sonnet-4-5", input, previous_response_id: previous })
+        })
+      anthropicFake.script = json(200, hello("Noted."))
+      const bulky = "x".repeat(25 * 1024)
+      let previous: string | undefined
+      // Two turns stored are about 52 kB (under 64 kB), three about 78 kB.
+      for (let i = 0; i < 3; i++) {
+        const res = await turn(bulky, previous)
+        expect(res.status).toBe(200)
+        previous = ((await res.json()) as { id: string }).id
+      }
+      const sent = anthropicFake.received.length
+      const refused = await turn(bulky, previous)
+      expect(refused.status).toBe(413)
+      expect(await refused.json()).toMatchObject({
+        error: { type: "request_too_large", param: "previous_response_id" }
+      })
+      const referenced = await turn([{ type: "item_reference", id: "msg_none" }])
+      expect(referenced.status).toBe(404)
+      expect(anthropicFake.received.length).toBe(sent)
+    } finally {
+      await small.close()
+    }
+  })
+
   it("store: false keeps nothing to continue from", async () => {
     anthropicFake.script = json(200, hello("Not kept."))
     const created = await client.responses.create({ model: "claude-sonnet-4-5", input: "x", store: false })

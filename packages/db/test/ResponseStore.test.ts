@@ -82,6 +82,30 @@ for (const [name, storeLayer] of Object.entries(layers)) {
       })
     )
 
+    it.effect("refuses a conversation or items stored in more than maxBytes, before loading them", () =>
+      Effect.gen(function* () {
+        const store = yield* ResponseStore
+        const bulky = "x".repeat(4000)
+        const ids = Array.from({ length: 5 }, () => `resp_${fresh()}`)
+        const items = ids.map(() => message(`msg_${fresh()}`, bulky))
+        for (const [i, id] of ids.entries())
+          yield* store.put(stored("dave", id, i === 0 ? null : ids[i - 1]!, bulky, [items[i]]))
+        // Each turn is about 8 kB stored: two fit in 20 kB, five do not.
+        expect(Option.getOrThrow(yield* store.history("dave", ids[1]!, 20_000))).toHaveLength(4)
+        const refused = yield* Effect.flip(store.history("dave", ids[4]!, 20_000))
+        expect(refused).toMatchObject({ _tag: "ConversationTooLarge", maxBytes: 20_000 })
+        // Without a limit, the whole chain; an unknown id is still not found.
+        expect(Option.getOrThrow(yield* store.history("dave", ids[4]!))).toHaveLength(10)
+        expect(Option.isNone(yield* store.history("dave", "resp_none", 20_000))).toBe(true)
+        const some = items.slice(0, 2).map((item) => item.id)
+        expect((yield* store.items("dave", some, 20_000)).size).toBe(2)
+        const all = items.map((item) => item.id)
+        expect(yield* Effect.flip(store.items("dave", all, 10_000))).toMatchObject({
+          _tag: "ConversationTooLarge"
+        })
+      })
+    )
+
     it.effect("finds output items by id, for their owner only", () =>
       Effect.gen(function* () {
         const store = yield* ResponseStore

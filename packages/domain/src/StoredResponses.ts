@@ -11,3 +11,14 @@ export class ResponseStoreUnavailable extends Schema.TaggedError<ResponseStoreUn
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 503 })
 ) {}
+
+/**
+ * The stored conversation a request names (`previous_response_id`, `item_reference`) is larger
+ * than the gateway forwards in one request: it would be rebuilt in memory before any upstream
+ * could refuse it.
+ */
+export class ConversationTooLarge extends Schema.TaggedError<ConversationTooLarge>()(
+  "ConversationTooLarge",
+  { message: Schema.String, maxBytes: Schema.Number },
+  HttpApiSchema.annotations({ status: 413 })
+) {}

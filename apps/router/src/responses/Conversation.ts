@@ -7,7 +7,7 @@
  * move between providers and another user's id can never reach one.
  */
 import type { ResponseStore } from "@switchyard/db"
-import { GatewayError } from "@switchyard/domain"
+import { type ConversationTooLarge, GatewayError } from "@switchyard/domain"
 import type { ResponsesClientRequest, ResponsesInputItem } from "@switchyard/router-core"
 import { Effect, Option } from "effect"
 
@@ -27,6 +27,14 @@ const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null 
 const notFound = (message: string, param: string, code: string) =>
   new GatewayError({ status: 404, type: "invalid_request_error", message, param, code })
 
+const tooLarge = (error: ConversationTooLarge, param: string) =>
+  new GatewayError({
+    status: 413,
+    type: "request_too_large",
+    message: `${error.message} (MAX_BODY_BYTES): start a new conversation or send less`,
+    param
+  })
+
 const unavailable = (message: string) => new GatewayError({ status: 503, type: "api_error", message })
 
 /**
@@ -36,11 +44,16 @@ const unavailable = (message: string) => new GatewayError({ status: 503, type: "
 const replayable = (item: unknown): boolean =>
   !(isObject(item) && item.type === "reasoning" && typeof item.encrypted_content !== "string")
 
-/** Resolves the request's conversation for `userId`, or the 404 / 503 to answer. */
+/**
+ * Resolves the request's conversation for `userId`, or the 404 / 413 / 503 to answer. The stored
+ * conversation and the items referenced are each held to `maxBytes` (the request body limit): they
+ * are rebuilt in memory and forwarded as one request, so a long or bulky chain must not be loaded.
+ */
 export const resolve = (
   store: ResponseStore["Type"],
   userId: string,
-  req: ResponsesClientRequest
+  req: ResponsesClientRequest,
+  maxBytes: number
 ): Effect.Effect<Resolved, GatewayError> =>
   Effect.gen(function* () {
     const body = req.body
@@ -56,7 +69,9 @@ export const resolve = (
     for (const item of items)
       if (isObject(item) && item.type === "item_reference" && typeof item.id === "string") refs.push(item.id)
     if (refs.length > 0) {
-      const found = yield* store.items(userId, refs)
+      const found = yield* Effect.catchTag(store.items(userId, refs, maxBytes), "ConversationTooLarge", (e) =>
+        Effect.fail(tooLarge(e, "input"))
+      )
       for (let i = 0; i < items.length; i++) {
         const item = items[i]
         if (!isObject(item) || item.type !== "item_reference") continue
@@ -70,7 +85,11 @@ export const resolve = (
     const previous = body.previous_response_id
     let history: ReadonlyArray<unknown> = []
     if (typeof previous === "string") {
-      const found = yield* store.history(userId, previous)
+      const found = yield* Effect.catchTag(
+        store.history(userId, previous, maxBytes),
+        "ConversationTooLarge",
+        (e) => Effect.fail(tooLarge(e, "previous_response_id"))
+      )
       if (Option.isNone(found))
         return yield* notFound(
           `Previous response with id '${previous}' not found.`,

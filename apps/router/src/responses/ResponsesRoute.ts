@@ -35,7 +35,7 @@ export const make =
     if (parsed.ok && parsed.request.format === "responses") {
       client = parsed.request.body
       const resolved = await ctx.run(
-        Effect.either(Conversation.resolve(store, caller.userId, parsed.request))
+        Effect.either(Conversation.resolve(store, caller.userId, parsed.request, ctx.settings.maxBodyBytes))
       )
       if (resolved._tag === "Left") parsed = { ok: false, error: resolved.left, model: parsed.request.model }
       else {

@@ -7,7 +7,7 @@
  * (`ResponseStoreUnavailable`, 503), never a defect.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { ResponseStoreUnavailable } from "@switchyard/domain"
+import { ConversationTooLarge, ResponseStoreUnavailable } from "@switchyard/domain"
 import { Config, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
 import * as ResponseStoreMemory from "./ResponseStoreMemory.ts"
 
@@ -25,6 +25,13 @@ export interface StoredResponse {
   /** The Response object as the client received it. */
   readonly response: JsonObject
 }
+
+/** The failure of a conversation or items over `maxBytes`. */
+export const tooLarge = (what: string, maxBytes: number) =>
+  new ConversationTooLarge({
+    message: `${what} is larger than the limit of ${maxBytes} bytes`,
+    maxBytes
+  })
 
 /** Longest chain of `previous_response_id` links followed when rebuilding a conversation. */
 export const MAX_CHAIN = 1000
@@ -71,17 +78,23 @@ export class ResponseStore extends Context.Tag("@switchyard/db/ResponseStore")<
     /**
      * The conversation `id` ends: each response's input items then its output items, oldest
      * first (following `previous_response_id` while the responses are kept, at most `MAX_CHAIN`).
-     * None when `id` is not one of the user's kept responses.
+     * None when `id` is not one of the user's kept responses. With `maxBytes`, a conversation
+     * stored in more bytes than that fails, before any of it is read.
      */
     readonly history: (
       userId: string,
-      id: string
-    ) => Effect.Effect<Option.Option<ReadonlyArray<unknown>>, ResponseStoreUnavailable>
-    /** Output items of the user's kept responses, by item id (the ids found). */
+      id: string,
+      maxBytes?: number
+    ) => Effect.Effect<Option.Option<ReadonlyArray<unknown>>, ResponseStoreUnavailable | ConversationTooLarge>
+    /**
+     * Output items of the user's kept responses, by item id (the ids found). With `maxBytes`,
+     * items stored in more bytes than that together fail, before any of them is read.
+     */
     readonly items: (
       userId: string,
-      ids: ReadonlyArray<string>
-    ) => Effect.Effect<ReadonlyMap<string, unknown>, ResponseStoreUnavailable>
+      ids: ReadonlyArray<string>,
+      maxBytes?: number
+    ) => Effect.Effect<ReadonlyMap<string, unknown>, ResponseStoreUnavailable | ConversationTooLarge>
     /** Deletes the user's response; false when there was none. */
     readonly remove: (userId: string, id: string) => Effect.Effect<boolean, ResponseStoreUnavailable>
     /** Deletes responses past their retention; returns how many. */
@@ -171,7 +184,31 @@ export const make = (settings: ResponseStoreSettings) =>
         unavailable
       )
 
-    const history = (userId: string, id: string) =>
+    // The stored size first (octet_length reads no TOASTed value), so a conversation over the
+    // limit is refused without being loaded: the chain stops once its total passes the limit.
+    const historyBytes = (userId: string, id: string, maxBytes: number) =>
+      sql<{ total: string | null }>`
+        WITH RECURSIVE chain AS (
+          SELECT id, previous_response_id, 0 AS depth,
+                 octet_length(input_items)::bigint + octet_length(body) AS total
+          FROM responses WHERE id = ${id} AND user_id = ${userId} AND expires_at > now()
+          UNION ALL
+          SELECT r.id, r.previous_response_id, c.depth + 1,
+                 c.total + octet_length(r.input_items) + octet_length(r.body)
+          FROM responses r JOIN chain c ON r.id = c.previous_response_id
+          WHERE r.user_id = ${userId} AND r.expires_at > now() AND c.depth < ${MAX_CHAIN - 1}
+            AND c.total <= ${maxBytes}
+        )
+        SELECT max(total) AS total FROM chain`.pipe(
+        unavailable,
+        Effect.flatMap((rows) =>
+          Number(rows[0]?.total ?? 0) > maxBytes
+            ? Effect.fail(tooLarge("The conversation of previous_response_id", maxBytes))
+            : Effect.void
+        )
+      )
+
+    const historyRows = (userId: string, id: string) =>
       sql<{ inputItems: string; body: string }>`
         WITH RECURSIVE chain AS (
           SELECT id, previous_response_id, input_items, body, 0 AS depth FROM responses
@@ -195,9 +232,14 @@ export const make = (settings: ResponseStoreSettings) =>
         unavailable
       )
 
-    const items = (userId: string, ids: ReadonlyArray<string>) => {
-      if (ids.length === 0) return Effect.succeed(new Map<string, unknown>() as ReadonlyMap<string, unknown>)
-      return sql<{ itemId: string; item: string }>`
+    const history = (userId: string, id: string, maxBytes?: number) =>
+      Effect.zipRight(
+        maxBytes === undefined ? Effect.void : historyBytes(userId, id, maxBytes),
+        historyRows(userId, id)
+      )
+
+    const itemRows = (userId: string, ids: ReadonlyArray<string>) =>
+      sql<{ itemId: string; item: string }>`
         SELECT i.item_id, i.item FROM response_items i JOIN responses r ON r.id = i.response_id
         WHERE i.user_id = ${userId} AND i.item_id IN ${sql.in(ids.slice(0, MAX_ITEM_LOOKUP))}
           AND r.expires_at > now()`.pipe(
@@ -210,6 +252,25 @@ export const make = (settings: ResponseStoreSettings) =>
         ),
         unavailable
       )
+
+    const items = (userId: string, ids: ReadonlyArray<string>, maxBytes?: number) => {
+      if (ids.length === 0) return Effect.succeed(new Map<string, unknown>() as ReadonlyMap<string, unknown>)
+      const bytes =
+        maxBytes === undefined
+          ? Effect.void
+          : sql<{ total: string | null }>`
+              SELECT sum(octet_length(i.item)) AS total FROM response_items i
+              JOIN responses r ON r.id = i.response_id
+              WHERE i.user_id = ${userId} AND i.item_id IN ${sql.in(ids.slice(0, MAX_ITEM_LOOKUP))}
+                AND r.expires_at > now()`.pipe(
+              unavailable,
+              Effect.flatMap((rows) =>
+                Number(rows[0]?.total ?? 0) > maxBytes
+                  ? Effect.fail(tooLarge("The items the input references", maxBytes))
+                  : Effect.void
+              )
+            )
+      return Effect.zipRight(bytes, itemRows(userId, ids))
     }
 
     const remove = (userId: string, id: string) =>

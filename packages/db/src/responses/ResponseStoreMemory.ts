@@ -5,10 +5,12 @@
 import { Clock, Effect, Option } from "effect"
 import {
   MAX_CHAIN,
+  MAX_ITEM_LOOKUP,
   outputItems,
   type ResponseStore,
   type ResponseStoreSettings,
-  type StoredResponse
+  type StoredResponse,
+  tooLarge
 } from "./ResponseStore.ts"
 
 interface Kept {
@@ -23,6 +25,8 @@ export const make = (settings: ResponseStoreSettings): ResponseStore["Type"] => 
   const itemKey = (userId: string, itemId: string) => `${userId}\u0000${itemId}`
   // Stored and returned as copies, as a database would.
   const copy = <A>(value: A): A => JSON.parse(JSON.stringify(value)) as A
+  // Bytes as PostgreSQL stores them: the JSON text.
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value))
   const kept = (userId: string, id: string, now: number) => {
     const found = responses.get(id)
     return found !== undefined && found.response.userId === userId && found.expiresAt > now
@@ -43,33 +47,41 @@ export const make = (settings: ResponseStoreSettings): ResponseStore["Type"] => 
       Effect.map(Clock.currentTimeMillis, (now) =>
         Option.map(Option.fromNullable(kept(userId, id, now)), (k) => copy(k.response))
       ),
-    history: (userId, id) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
+    history: (userId, id, maxBytes) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const chain: Array<StoredResponse> = []
+        let total = 0
         let at = kept(userId, id, now)
         while (at !== undefined && chain.length < MAX_CHAIN) {
           chain.push(at.response)
+          total += bytes(at.response.input) + bytes(at.response.response)
+          if (maxBytes !== undefined && total > maxBytes)
+            return Effect.fail(tooLarge("The conversation of previous_response_id", maxBytes))
           const previous = at.response.previousResponseId
           at = previous === null ? undefined : kept(userId, previous, now)
         }
-        if (chain.length === 0) return Option.none()
+        if (chain.length === 0) return Effect.succeed(Option.none())
         const all: Array<unknown> = []
         for (const response of chain.reverse()) {
           all.push(...response.input)
           const output = response.response.output
           if (Array.isArray(output)) all.push(...output)
         }
-        return Option.some(copy(all))
+        return Effect.succeed(Option.some(copy(all)))
       }),
-    items: (userId, ids) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
+    items: (userId, ids, maxBytes) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const found = new Map<string, unknown>()
-        for (const id of ids) {
+        let total = 0
+        for (const id of ids.slice(0, MAX_ITEM_LOOKUP)) {
           const entry = items.get(itemKey(userId, id))
-          if (entry !== undefined && kept(userId, entry.responseId, now) !== undefined)
-            found.set(id, copy(entry.item))
+          if (entry === undefined || kept(userId, entry.responseId, now) === undefined) continue
+          total += bytes(entry.item)
+          if (maxBytes !== undefined && total > maxBytes)
+            return Effect.fail(tooLarge("The items the input references", maxBytes))
+          found.set(id, copy(entry.item))
         }
-        return found
+        return Effect.succeed(found as ReadonlyMap<string, unknown>)
       }),
     remove: (userId, id) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
