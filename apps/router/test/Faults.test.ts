@@ -430,6 +430,29 @@ describe("upstream faults", () => {
     }
   })
 
+  it("records an embeddings call the client left before the upstream answered as client_abort", async () => {
+    let arrived: () => void = () => undefined
+    const waiting = new Promise<void>((resolve) => {
+      arrived = resolve
+    })
+    // Answers nothing: the client gives up first.
+    fake.script = () => arrived()
+    const event = await oneEvent(async () => {
+      const controller = new AbortController()
+      const res = fetch(`${router.url}/v1/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "text-embedding-3-small", input: "hi" }),
+        signal: controller.signal
+      })
+      await waiting
+      controller.abort()
+      await res.catch(() => undefined)
+      await fake.received.at(-1)!.aborted
+    })
+    expect(event).toMatchObject({ outcome: "client_abort", status: 499 })
+  })
+
   it("answers unknown routes with a JSON 404", async () => {
     const res = await fetch(`${router.url}/nope`)
     expect(res.status).toBe(404)

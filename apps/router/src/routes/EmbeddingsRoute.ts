@@ -158,11 +158,14 @@ export const make =
       status = response.status
       text = await response.text()
     } catch (error) {
-      return fail(
-        call.timedOut
-          ? UpstreamError.timedOut(route.provider, ctx.settings.upstreamTimeoutMs)
-          : UpstreamError.unreachable(route.provider, error)
-      )
+      if (call.timedOut) return fail(UpstreamError.timedOut(route.provider, ctx.settings.upstreamTimeoutMs))
+      // The client left: its call was aborted, the provider did nothing wrong.
+      if (request.signal.aborted) {
+        const gone = new GatewayError({ status: 499, type: "api_error", message: "The client closed the request" })
+        ctx.accounting.finish(log, failed(gone, "client_abort"))
+        return errorResponse("openai", gone, log.headers)
+      }
+      return fail(UpstreamError.unreachable(route.provider, error))
     } finally {
       call.answered()
     }
