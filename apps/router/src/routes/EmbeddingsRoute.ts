@@ -161,7 +161,11 @@ export const make =
       if (call.timedOut) return fail(UpstreamError.timedOut(route.provider, ctx.settings.upstreamTimeoutMs))
       // The client left: its call was aborted, the provider did nothing wrong.
       if (request.signal.aborted) {
-        const gone = new GatewayError({ status: 499, type: "api_error", message: "The client closed the request" })
+        const gone = new GatewayError({
+          status: 499,
+          type: "api_error",
+          message: "The client closed the request"
+        })
         ctx.accounting.finish(log, failed(gone, "client_abort"))
         return errorResponse("openai", gone, log.headers)
       }
