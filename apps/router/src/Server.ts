@@ -61,7 +61,11 @@ const serveWithBun = (handler: (request: Request) => Promise<Response>, options:
   const common = { fetch: handler, error: onError, maxRequestBodySize: options.maxBodyBytes * 2 + 1 }
   const server =
     options.unix !== undefined
-      ? Bun.serve({ ...common, unix: options.unix })
+      ? // The owning thread's listener, whose one client is the serving thread: no idle timeout, as
+        // `timeout(request, 0)` does not lift it on a Unix socket (bun 1.4.5) and a stream answered
+        // here would be cut after 10 s of silence. Slow clients meet the public port's timeout.
+        // (Bun honours `idleTimeout` on a Unix socket; its types only declare it for ports.)
+        Bun.serve({ ...common, unix: options.unix, ...({ idleTimeout: 0 } as object) })
       : Bun.serve({
           ...common,
           port: options.port,

@@ -21,6 +21,7 @@ import { TestDatabase } from "@switchyard/db/testing"
 import { ledgerMigrations } from "@switchyard/ledger"
 import { vaultMigrations } from "@switchyard/vault"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { openaiResponse, openaiResponseStream, openaiUsage, outputMessage } from "./ResponsesWire.ts"
 
 const routerMain = fileURLToPath(new URL("../src/main.ts", import.meta.url))
 const USER = "user-serving-1"
@@ -58,6 +59,12 @@ const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = 
     ...extra
   })}\n\n`
 
+/** Longer than Bun's default `idleTimeout` (10 s, checked every 4 s or so). */
+const PAUSE_MS = 15_000
+const pausedResponseStream = openaiResponseStream(
+  openaiResponse("resp_paused", [outputMessage("msg_paused", "thought it over")], openaiUsage(7, 0, 3))
+)
+
 beforeAll(async () => {
   db = ManagedRuntime.make(database)
   ;({ databaseUrl, apiKey } = await db.runPromise(
@@ -78,7 +85,23 @@ beforeAll(async () => {
       body += data.toString()
     })
     req.on("end", () => {
+      // The router's provider health check lists the models.
+      if (req.method === "GET") {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({ object: "list", data: [] }))
+        return
+      }
       const parsed = JSON.parse(body) as { stream?: boolean; user?: string }
+      if (req.url?.endsWith("/responses")) {
+        // A Responses stream that goes quiet after its first event for longer than Bun's idle
+        // timeout (10 s), as a reasoning model does while it thinks.
+        // A comment, then `response.created`; the rest after the pause.
+        const events = pausedResponseStream.split(/(?<=\r\n\r\n)/)
+        res.writeHead(200, { "content-type": "text/event-stream" })
+        res.write(events.slice(0, 2).join(""))
+        setTimeout(() => res.end(events.slice(2).join("")), PAUSE_MS)
+        return
+      }
       if (parsed.stream !== true) {
         res.writeHead(200, { "content-type": "application/json" })
         res.end(completion)
@@ -273,5 +296,25 @@ describe("the serving thread (bun, SERVING_THREAD default)", () => {
     expect(await router.exited).toBe(0)
     expect((await usageRows()) - before).toBe(1)
     expect(router.output()).toContain("SIGTERM received")
+  }, 120_000)
+
+  it("lets a stream the owning thread answers (/v1/responses) pause longer than Bun's idle timeout", async () => {
+    const router = await startRouter()
+    try {
+      const response = await fetch(`${router.url}/v1/responses`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", input: "think", stream: true, store: false })
+      })
+      expect(response.status).toBe(200)
+      const text = await response.text()
+      // The whole stream, not one cut when the owning thread's listener thought it idle.
+      expect(text).toContain("response.created")
+      expect(text).toContain("thought it over")
+      expect(text).toContain("response.completed")
+    } finally {
+      router.child.kill("SIGTERM")
+      expect(await router.exited).toBe(0)
+    }
   }, 120_000)
 })
