@@ -34,6 +34,14 @@ export interface RelayOptions {
 /** Why a stream whose upstream closed early is broken. */
 const CUT_SHORT = new Error("the stream ended before it completed")
 
+/** Whether `chunk` ends an SSE event (a blank line), so the next bytes start a new one. */
+const endsEvent = (chunk: Uint8Array): boolean => {
+  const n = chunk.length
+  return n >= 2 && chunk[n - 1] === 10 && (chunk[n - 2] === 10 || (n >= 4 && chunk[n - 3] === 10))
+}
+
+const BLANK_LINE = new Uint8Array([10, 10])
+
 /** The relay, once its first chunk arrived; or the error that came instead. */
 export type Primed =
   | { readonly _tag: "Ready"; readonly stream: ReadableStream<Uint8Array> }
@@ -75,11 +83,22 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
     if (idleTimer !== undefined) clearTimeout(idleTimer)
     idleTimer = undefined
   }
+  // An upstream that breaks off mid-event leaves a partial line: our error event must not be
+  // glued onto it (the client would read one malformed event and miss the error).
+  let atEventEnd = true
+  const tell = (controller: ReadableStreamDefaultController<Uint8Array>, event: Uint8Array) => {
+    if (!atEventEnd) controller.enqueue(BLANK_LINE)
+    controller.enqueue(event)
+  }
+  const forward = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+    atEventEnd = endsEvent(chunk)
+    controller.enqueue(chunk)
+  }
   /** The upstream closed: complete, or cut short (the client is told). */
   const closed = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     if (options.cutShort?.() === true) {
       end("broken", CUT_SHORT)
-      controller.enqueue(options.brokenEvent(CUT_SHORT))
+      tell(controller, options.brokenEvent(CUT_SHORT))
     } else end("complete")
     controller.close()
   }
@@ -91,7 +110,7 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
           return
         }
         onChunk?.(first.value)
-        controller.enqueue(first.value)
+        forward(controller, first.value)
         watch(idleMs)
       },
       async pull(controller) {
@@ -101,19 +120,19 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
             stopWatching()
             if (idled) {
               end("idle")
-              controller.enqueue(options.idleEvent())
+              tell(controller, options.idleEvent())
               controller.close()
             } else closed(controller)
             return
           }
           lastChunkAt = performance.now()
           onChunk?.(next.value)
-          controller.enqueue(next.value)
+          forward(controller, next.value)
         } catch (error) {
           stopWatching()
           if (ended) return
           end(idled ? "idle" : "broken", error)
-          controller.enqueue(idled ? options.idleEvent() : options.brokenEvent(error))
+          tell(controller, idled ? options.idleEvent() : options.brokenEvent(error))
           controller.close()
         }
       },

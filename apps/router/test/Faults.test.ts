@@ -271,26 +271,30 @@ describe("upstream faults", () => {
   it("ends an untouched stream the upstream closed cleanly before its end with an error event", async () => {
     // The connection ends properly (chunked terminator), but the stream's own end never came.
     const cut =
-      (events: ReadonlyArray<{ event?: string; data: unknown }>) =>
+      (events: ReadonlyArray<{ event?: string; data: unknown }>, partial = "") =>
       (_req: unknown, res: import("node:http").ServerResponse) => {
         res.writeHead(200, { "content-type": "text/event-stream" })
-        res.end(sseText(events, { done: false }))
+        res.end(sseText(events, { done: false }) + partial)
       }
     const cases = [
       {
         path: "/v1/chat/completions",
         body: { ...hello, stream: true, stream_options: { include_usage: true } },
-        script: cut([
-          {
-            data: {
-              id: "c",
-              object: "chat.completion.chunk",
-              created: 1,
-              model: "gpt-4o-mini",
-              choices: [{ index: 0, delta: { content: "par" }, finish_reason: null }]
+        script: cut(
+          [
+            {
+              data: {
+                id: "c",
+                object: "chat.completion.chunk",
+                created: 1,
+                model: "gpt-4o-mini",
+                choices: [{ index: 0, delta: { content: "par" }, finish_reason: null }]
+              }
             }
-          }
-        ])
+            // Broken off mid-event: the error event must still be an event of its own.
+          ],
+          'data: {"id":"c","obj'
+        )
       },
       {
         path: "/v1/messages",
@@ -355,6 +359,19 @@ describe("upstream faults", () => {
         const events = await keyed.waitForEvents(i + 1)
         expect(events.at(-1)).toMatchObject({ outcome: "provider_error", status: 502, stream: true })
       }
+      // Seed 003's `/api/chat` stream says so too, before its `[DONE]`.
+      fake.script = cases[0]!.script
+      const seed = await fetch(`${keyed.url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TEST_KEY}` },
+        body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: hello.messages })
+      })
+      const seedEvents = (await seed.text()).trim().split("\n\n")
+      expect(seedEvents.slice(-3)).toEqual([
+        'data: {"content":"par"}',
+        expect.stringMatching(/^data: \{"error":\{/),
+        "data: [DONE]"
+      ])
     } finally {
       await keyed.close()
     }
