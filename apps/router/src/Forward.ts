@@ -29,7 +29,7 @@ import { errorEvent, errorResponse } from "./ClientError.ts"
 import type { GatewayContext } from "./GatewayContext.ts"
 import { relay } from "./Relay.ts"
 import { exemptFromIdleTimeout } from "./Server.ts"
-import { UpstreamCall } from "./Upstream.ts"
+import { readText, UpstreamCall } from "./Upstream.ts"
 import * as UpstreamError from "./UpstreamError.ts"
 
 /** What to send for one route. */
@@ -287,7 +287,9 @@ export const answer = async (
   if (response.status >= 400) {
     let text: string
     try {
-      text = UpstreamError.withoutCredential(await response.text(), planned.credential.apiKey)
+      const read = await readText(response, ctx.settings.upstreamMaxBodyBytes)
+      if (read === undefined) return fail(UpstreamError.tooLarge(provider, ctx.settings.upstreamMaxBodyBytes))
+      text = UpstreamError.withoutCredential(read, planned.credential.apiKey)
     } catch (error) {
       const why = broke(error)
       return fail(why.error, why.ending)
@@ -376,7 +378,9 @@ export const answer = async (
 
   let text: string
   try {
-    text = await response.text()
+    const read = await readText(response, ctx.settings.upstreamMaxBodyBytes)
+    if (read === undefined) return fail(UpstreamError.tooLarge(provider, ctx.settings.upstreamMaxBodyBytes))
+    text = read
   } catch (error) {
     const why = broke(error)
     return fail(why.error, why.ending)

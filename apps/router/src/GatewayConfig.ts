@@ -11,6 +11,11 @@ export interface GatewaySettings {
   /** Time allowed for an upstream to start answering (`UPSTREAM_TIMEOUT_MS`, default 120 s) → 504. */
   readonly upstreamTimeoutMs: number
   /**
+   * Largest upstream answer read whole (`UPSTREAM_MAX_BODY_BYTES`, default 128 MiB, room for a
+   * full batch of large embeddings); larger → 502. A user's own base URL may point at any server.
+   */
+  readonly upstreamMaxBodyBytes: number
+  /**
    * Longest silence of a streaming upstream after its first chunk (`UPSTREAM_IDLE_TIMEOUT_MS`,
    * default 300 s: reasoning models think for minutes); then the stream is cut with an error event.
    */
@@ -60,6 +65,7 @@ export class GatewayConfig extends Context.Tag("@switchyard/router/GatewayConfig
 export const settingsConfig = Config.all({
   maxBodyBytes: Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(10 * 1024 * 1024)),
   upstreamTimeoutMs: Config.integer("UPSTREAM_TIMEOUT_MS").pipe(Config.withDefault(120_000)),
+  upstreamMaxBodyBytes: Config.integer("UPSTREAM_MAX_BODY_BYTES").pipe(Config.withDefault(128 * 1024 * 1024)),
   upstreamIdleTimeoutMs: Config.integer("UPSTREAM_IDLE_TIMEOUT_MS").pipe(Config.withDefault(300_000)),
   strict: Config.boolean("SWITCHYARD_STRICT").pipe(Config.withDefault(false)),
   exposeUserKeys: Config.boolean("EXPOSE_USER_KEYS").pipe(Config.withDefault(false)),
@@ -95,6 +101,7 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
     GatewayConfig.of({
       maxBodyBytes: 10 * 1024 * 1024,
       upstreamTimeoutMs: 120_000,
+      upstreamMaxBodyBytes: 128 * 1024 * 1024,
       upstreamIdleTimeoutMs: 300_000,
       strict: false,
       exposeUserKeys: false,

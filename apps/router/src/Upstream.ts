@@ -62,3 +62,30 @@ export class UpstreamCall {
     return fetch(target.url, init)
   }
 }
+
+/**
+ * An upstream answer's text, read chunk by chunk up to `limit` bytes; `undefined` (the rest left
+ * unread and the body cancelled) past it, so a server that answers without end cannot make the
+ * router hold it all in memory.
+ */
+export const readText = async (response: Response, limit: number): Promise<string | undefined> => {
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN)
+  if (declared > limit || response.body === null) {
+    await response.body?.cancel().catch(() => undefined)
+    return response.body === null ? "" : undefined
+  }
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined)
+      return undefined
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}

@@ -15,6 +15,15 @@ export const malformed = (provider: string, detail: string): GatewayError =>
     message: `The ${provider} provider sent an answer that could not be read: ${detail}`
   })
 
+/** The answer is larger than `UPSTREAM_MAX_BODY_BYTES`. */
+export const tooLarge = (provider: string, limit: number): GatewayError =>
+  new GatewayError({
+    status: 502,
+    type: "api_error",
+    code: "upstream_too_large",
+    message: `The ${provider} provider sent an answer larger than ${limit} bytes (UPSTREAM_MAX_BODY_BYTES)`
+  })
+
 /** The connection failed or broke. */
 export const unreachable = (provider: string, error: unknown): GatewayError =>
   new GatewayError({

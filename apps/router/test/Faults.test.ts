@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Routing } from "@switchyard/router-core"
-import { type FakeUpstream, json, sseText, startFake } from "./FakeUpstream.ts"
+import { type FakeUpstream, json, type Script, sseText, startFake } from "./FakeUpstream.ts"
 import { secret, startRouter, TEST_KEY, type TestRouter } from "./Harness.ts"
 
 let fake: FakeUpstream
@@ -18,7 +18,7 @@ beforeAll(async () => {
       OPENAI_API_KEY: "sk-platform",
       ANTHROPIC_BASE_URL: fake.url
     },
-    settings: { maxBodyBytes: 64 * 1024, upstreamTimeoutMs: 300 }
+    settings: { maxBodyBytes: 64 * 1024, upstreamTimeoutMs: 300, upstreamMaxBodyBytes: 256 * 1024 }
   })
 })
 
@@ -205,6 +205,48 @@ describe("upstream faults", () => {
     const res = await chat(hello)
     expect(res.status).toBe(502)
     expect((await res.json()).error.message).toContain("could not be read")
+  })
+
+  it("answers 502 to an upstream answer larger than UPSTREAM_MAX_BODY_BYTES, without reading it all", async () => {
+    // A user's own base URL may point at any server: one that answers without end must not make
+    // the router hold it all. Declared or not (chunked), past the limit it is cut.
+    const sentBytes: Array<number> = []
+    const endless =
+      (declared: boolean): Script =>
+      (_req, res) => {
+        const piece = Buffer.alloc(64 * 1024, "x")
+        res.writeHead(200, {
+          "content-type": "application/json",
+          ...(declared ? { "content-length": String(64 * 1024 * 1024) } : {})
+        })
+        let sent = 0
+        const more = () => {
+          while (sent < 64 * 1024 * 1024 && !res.destroyed) {
+            sent += piece.length
+            if (!res.write(piece)) return res.once("drain", more)
+          }
+          sentBytes.push(sent)
+          res.end()
+        }
+        res.on("close", () => sentBytes.push(sent))
+        more()
+      }
+    for (const declared of [false, true]) {
+      fake.script = endless(declared)
+      for (const [path, body] of [
+        ["/v1/chat/completions", hello],
+        ["/v1/embeddings", { model: "text-embedding-3-small", input: "hi" }]
+      ] as const) {
+        const event = await oneEvent(async () => {
+          const res = await post(path, JSON.stringify(body))
+          expect(res.status).toBe(502)
+          expect((await res.json()).error).toMatchObject({ code: "upstream_too_large" })
+        })
+        expect(event).toMatchObject({ outcome: "provider_error", status: 502 })
+      }
+    }
+    // The router stopped reading long before the 64 MiB were sent.
+    expect(Math.min(...sentBytes)).toBeLessThan(64 * 1024 * 1024)
   })
 
   it("answers 502 when the upstream is unreachable", async () => {

@@ -21,7 +21,7 @@ import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
 import { readJsonBody } from "../RequestBody.ts"
 import * as RequestId from "../RequestId.ts"
-import { UpstreamCall } from "../Upstream.ts"
+import { readText, UpstreamCall } from "../Upstream.ts"
 import * as UpstreamError from "../UpstreamError.ts"
 import { jsonResponse } from "./json.ts"
 
@@ -89,7 +89,14 @@ export const make =
         JSON.stringify(body.right)
       )
       status = response.status
-      text = await response.text()
+      const read = await readText(response, ctx.settings.upstreamMaxBodyBytes)
+      if (read === undefined)
+        return errorResponse(
+          "anthropic",
+          UpstreamError.tooLarge(route.provider, ctx.settings.upstreamMaxBodyBytes),
+          headers
+        )
+      text = read
     } catch (error) {
       return errorResponse(
         "anthropic",

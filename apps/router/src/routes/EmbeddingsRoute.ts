@@ -23,7 +23,7 @@ import type { GatewayContext } from "../GatewayContext.ts"
 import * as Limits from "../Limits.ts"
 import { readJsonBody } from "../RequestBody.ts"
 import * as RequestId from "../RequestId.ts"
-import { UpstreamCall } from "../Upstream.ts"
+import { readText, UpstreamCall } from "../Upstream.ts"
 import * as UpstreamError from "../UpstreamError.ts"
 import { jsonResponse } from "./json.ts"
 
@@ -156,7 +156,10 @@ export const make =
               JSON.stringify(upstreamBody)
             )
       status = response.status
-      text = await response.text()
+      const read = await readText(response, ctx.settings.upstreamMaxBodyBytes)
+      if (read === undefined)
+        return fail(UpstreamError.tooLarge(route.provider, ctx.settings.upstreamMaxBodyBytes))
+      text = read
     } catch (error) {
       if (call.timedOut) return fail(UpstreamError.timedOut(route.provider, ctx.settings.upstreamTimeoutMs))
       // The client left: its call was aborted, the provider did nothing wrong.
