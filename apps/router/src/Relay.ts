@@ -14,7 +14,7 @@ export type RelayEnd = "complete" | "client_abort" | "broken" | "idle"
 
 /** Hooks of one relay. */
 export interface RelayOptions {
-  /** Sees every chunk forwarded, in order (usage taps). */
+  /** Sees every chunk forwarded, in order (usage taps); a throw breaks the stream. */
   readonly onChunk: ((chunk: Uint8Array) => void) | undefined
   /** Called exactly once, when the stream ends in any way. */
   readonly onEnd: (end: RelayEnd, error?: unknown) => void
@@ -102,6 +102,16 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
     } else end("complete")
     controller.close()
   }
+  /** The upstream broke, or a chunk could not be read (`onChunk` threw): the client is told. */
+  const broke = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
+    stopWatching()
+    if (ended) return
+    end(idled ? "idle" : "broken", error)
+    tell(controller, idled ? options.idleEvent() : options.brokenEvent(error))
+    controller.close()
+    // An upstream whose chunk we refused is still sending: stop it.
+    reader.cancel(error).catch(() => undefined)
+  }
   const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -109,7 +119,12 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
           closed(controller)
           return
         }
-        onChunk?.(first.value)
+        try {
+          onChunk?.(first.value)
+        } catch (error) {
+          broke(controller, error)
+          return
+        }
         forward(controller, first.value)
         watch(idleMs)
       },
@@ -129,11 +144,7 @@ export const relay = async (source: ReadableStream<Uint8Array>, options: RelayOp
           onChunk?.(next.value)
           forward(controller, next.value)
         } catch (error) {
-          stopWatching()
-          if (ended) return
-          end(idled ? "idle" : "broken", error)
-          tell(controller, idled ? options.idleEvent() : options.brokenEvent(error))
-          controller.close()
+          broke(controller, error)
         }
       },
       cancel(reason) {

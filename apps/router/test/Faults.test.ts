@@ -249,6 +249,44 @@ describe("upstream faults", () => {
     expect(Math.min(...sentBytes)).toBeLessThan(64 * 1024 * 1024)
   })
 
+  it("breaks a stream whose upstream never ends its event, instead of holding it all", async () => {
+    // One SSE line without end: every parser would buffer it until the process ran out of memory.
+    const endless: Script = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" })
+      res.write(
+        'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"'
+      )
+      const piece = "x".repeat(256 * 1024)
+      let sent = 0
+      const more = () => {
+        // Up to 64 MiB, well past the 16 Mi characters an event may hold.
+        while (sent < 256 && !res.destroyed) {
+          sent++
+          if (!res.write(piece)) return res.once("drain", more)
+        }
+      }
+      more()
+    }
+    fake.script = endless
+    // Translated: nothing reached the client yet, so a 502. Passed through: the bytes went on as
+    // they came, so the stream ends with an error event.
+    for (const [body, streamed] of [
+      [{ ...hello, stream: true }, false],
+      [{ ...hello, stream: true, stream_options: { include_usage: true } }, true]
+    ] as const) {
+      const event = await oneEvent(async () => {
+        const res = await chat(body)
+        expect(res.status).toBe(streamed ? 200 : 502)
+        const text = await res.text()
+        if (streamed) expect(text.trimEnd().split("\n").at(-1)).toMatch(/^data: \{"error":\{/)
+        expect(text).toContain("longer than 16777216 characters")
+        // The router hung up on the upstream rather than reading on.
+        await fake.received.at(-1)!.aborted
+      })
+      expect(event).toMatchObject({ outcome: "provider_error", status: 502, stream: true })
+    }
+  }, 60_000)
+
   it("answers 502 when the upstream is unreachable", async () => {
     const dead = await startRouter({ env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1", OPENAI_API_KEY: "k" } })
     try {

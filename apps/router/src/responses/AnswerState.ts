@@ -8,8 +8,8 @@
  * (`response.created` … `response.completed`) are rewritten, the others pass as they came; an
  * `error` event the gateway wrote after a broken stream gets the sequence number after the last.
  */
-import { withResponsesState } from "@switchyard/router-core"
-import { createParser, type EventSourceMessage } from "eventsource-parser"
+import { createSseParser, withResponsesState } from "@switchyard/router-core"
+import type { EventSourceMessage } from "eventsource-parser"
 
 type Json = Record<string, unknown>
 const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -75,7 +75,7 @@ export const finishStream = (
   const decoder = new TextDecoder()
   const encoder = new TextEncoder()
   let pending: Array<EventSourceMessage> = []
-  const parser = createParser({ onEvent: (ev) => pending.push(ev) })
+  const parser = createSseParser({ onEvent: (ev) => pending.push(ev) })
   let next = 0
 
   /**

@@ -7,9 +7,9 @@
  * `RATE_LIMIT_REQUESTS_PER_MINUTE`.
  */
 import { GatewayError } from "@switchyard/domain"
-import { parseClientRequest } from "@switchyard/router-core"
+import { createSseParser, parseClientRequest } from "@switchyard/router-core"
 import { Either } from "effect"
-import { createParser } from "eventsource-parser"
+
 import { missingKey, verifyNow } from "../Authenticate.ts"
 import { credentialOf } from "../CallerAuth.ts"
 import * as ChatRoute from "../ChatRoute.ts"
@@ -79,7 +79,7 @@ const toContentEvents = () => {
   let controllerRef: TransformStreamDefaultController<Uint8Array> | undefined
   let done = false
   const decoder = new TextDecoder()
-  const parser = createParser({
+  const parser = createSseParser({
     onEvent: (event) => {
       if (event.data === "[DONE]") {
         done = true

@@ -9,12 +9,13 @@
  */
 import type { TokenUsage } from "@switchyard/domain"
 import { Either } from "effect"
-import { createParser, type EventSourceMessage } from "eventsource-parser"
+import type { EventSourceMessage } from "eventsource-parser"
 import type { AnthropicUsage } from "../providers/anthropic/wire.ts"
 import type { OpenAIUsage } from "../providers/openai/wire.ts"
 import { fromResponsesUsage } from "../providers/responses/usage.ts"
 import type { ResponsesUsage } from "../providers/responses/wire.ts"
 import { type InputEstimate, responseUsage } from "../translate/Response.ts"
+import { createSseParser } from "../translate/stream/SseParser.ts"
 import { stringLength } from "../translate/stream/scan.ts"
 import { fromAnthropicUsage, fromOpenAIUsage, UsageMeter } from "../translate/Usage.ts"
 
@@ -146,7 +147,7 @@ export const makeUsageTap = (format: PassthroughFormat, estimatedInputTokens?: I
             if (isObject(usage))
               meter.mergeAnthropic(usage as AnthropicUsage, event.event === "message_delta")
           }
-  const parser = createParser({ onEvent })
+  const parser = createSseParser({ onEvent })
   return {
     feed: (chunk) => parser.feed(decoder.decode(chunk, { stream: true })),
     usage: () => meter.result(),

@@ -10,7 +10,7 @@
  * that did when the upstream left it out.
  */
 import type { TokenUsage } from "@switchyard/domain"
-import { createParser, type EventSourceMessage } from "eventsource-parser"
+import type { EventSourceMessage } from "eventsource-parser"
 import { anthropicDecoder } from "../providers/anthropic/streamDecoder.ts"
 import { AnthropicEncoder } from "../providers/anthropic/streamEncoder.ts"
 import { geminiDecoder } from "../providers/google/streamDecoder.ts"
@@ -32,6 +32,7 @@ import {
   type StreamFault,
   StreamState
 } from "./stream/Sink.ts"
+import { createSseParser } from "./stream/SseParser.ts"
 import { newToolCallId } from "./ToolCallId.ts"
 
 export type { StreamFault } from "./stream/Sink.ts"
@@ -159,7 +160,7 @@ class Translator implements StreamTranslator {
             )
     const sink = ctx.outputTool === undefined ? encoder : new OutputToolSink(encoder, ctx.outputTool)
     const decoder = decoderFor(from, to, state, sink)
-    const parser = createParser({ onEvent: (ev) => decoder.event(ev.event, ev.data) })
+    const parser = createSseParser({ onEvent: (ev) => decoder.event(ev.event, ev.data) })
     const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
       const out = sink.take()
       if (out === "") return
@@ -196,7 +197,7 @@ class Translator implements StreamTranslator {
       }
     }
     const decoder = anthropicPassthroughDecoder(state, sink)
-    const parser = createParser({ onEvent: (ev) => decoder.event(ev.event, ev.data) })
+    const parser = createSseParser({ onEvent: (ev) => decoder.event(ev.event, ev.data) })
     return new TransformStream<Uint8Array, Uint8Array>({
       transform: (chunk, controller) => {
         if (this.firstByteAt === undefined) this.firstByteAt = now()
@@ -304,7 +305,7 @@ class Translator implements StreamTranslator {
       }
       rewritten += frame(ev, eol)
     }
-    const parser = createParser({ onEvent })
+    const parser = createSseParser({ onEvent })
     let atBoundary = true
     return new TransformStream<Uint8Array, Uint8Array>({
       transform: (chunk, controller) => {
