@@ -25,6 +25,7 @@ import { BudgetTap, Publisher, UsageTap } from "@switchyard/realtime"
 import { Limiter, Providers, Routing } from "@switchyard/router-core"
 import { Vault, vaultMigrations } from "@switchyard/vault"
 import { Config, Effect, Layer, Option } from "effect"
+import * as Accounts from "./Accounts.ts"
 import * as CallerAuth from "./CallerAuth.ts"
 import * as CredentialsLive from "./CredentialsLive.ts"
 import * as GatewayConfig from "./GatewayConfig.ts"
@@ -73,6 +74,8 @@ export const layer = Layer.mergeAll(
   Pricing.layer,
   Health.layer,
   GatewayConfig.layer,
+  // Seed 003's /auth/* on the router (better-auth loaded on the first such request).
+  Accounts.layer,
   // Limits in memory, or shared through Redis when REDIS_URL is set (its own connection); budget
   // alerts at 80 % and 100 % published to the user's live view.
   BudgetTap.layer().pipe(Layer.provide(Layer.merge(Limiter.layer, publisher)))

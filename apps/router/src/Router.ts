@@ -7,6 +7,7 @@ import { FailedRequests, UsageMetrics } from "@switchyard/ledger"
 import { Providers } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
 import { Effect } from "effect"
+import * as Accounts from "./Accounts.ts"
 import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
@@ -93,6 +94,8 @@ export const make = Effect.gen(function* () {
     "GET /v1/health": HealthRoute.make(ctx, health, providers),
     "GET /metrics": MetricsRoute.make(ctx, metrics),
     // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
-    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers })
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers }),
+    // Seed 003 on one base URL: its account routes beside its chat.
+    ...Accounts.routes(yield* Effect.serviceOption(Accounts.Accounts))
   })
 })

@@ -4,6 +4,8 @@
  * accepting, lets in-flight requests and streams finish within `SHUTDOWN_GRACE_MS`, disposes of
  * the runtime (which flushes the ledger and closes the pools) and exits 0.
  */
+
+import { trustedOriginsConfig } from "@switchyard/auth"
 import { Config, Effect, ManagedRuntime, Option } from "effect"
 import * as AppLayer from "./AppLayer.ts"
 import { withCors } from "./Cors.ts"
@@ -19,8 +21,9 @@ const startup = Effect.gen(function* () {
   const hostname = Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("HOST")))
   const graceMs = yield* Config.integer("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000))
   const settings = yield* GatewayConfig
-  const corsOrigin = yield* Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000"))
-  const handler = withCors(yield* Router.make, corsOrigin)
+  // The same `CORS_ORIGIN` list as the control plane's (comma-separated origins).
+  const origins = yield* trustedOriginsConfig
+  const handler = withCors(yield* Router.make, origins.cors)
   return { port, hostname, graceMs, settings, handler }
 })
 
