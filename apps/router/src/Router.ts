@@ -14,6 +14,7 @@ import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
 import * as ProviderHealth from "./ProviderHealth.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
+import * as DocsRoutes from "./routes/DocsRoutes.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
 import * as HealthRoute from "./routes/HealthRoute.ts"
@@ -96,6 +97,8 @@ export const make = Effect.gen(function* () {
     // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
     ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers }),
     // Seed 003 on one base URL: its account routes beside its chat.
-    ...Accounts.routes(yield* Effect.serviceOption(Accounts.Accounts))
+    ...Accounts.routes(yield* Effect.serviceOption(Accounts.Accounts)),
+    // The router's OpenAPI document, Swagger UI and ReDoc (seed 003's /docs and /redoc).
+    ...DocsRoutes.make()
   })
 })
