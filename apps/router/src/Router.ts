@@ -8,6 +8,7 @@ import { FailedRequests, UsageMetrics } from "@switchyard/ledger"
 import { Providers } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
 import { Effect, Option } from "effect"
+import * as Accounts from "./Accounts.ts"
 import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
@@ -17,6 +18,7 @@ import * as ResponsesRoute from "./responses/ResponsesRoute.ts"
 import * as StoredResponsesRoute from "./responses/StoredResponsesRoute.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
 import * as CountTokensRoute from "./routes/CountTokensRoute.ts"
+import * as DocsRoutes from "./routes/DocsRoutes.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
 import * as HealthRoute from "./routes/HealthRoute.ts"
@@ -136,6 +138,10 @@ export const make = Effect.gen(function* () {
     "GET /v1/health": HealthRoute.make(ctx, health, providers),
     "GET /metrics": MetricsRoute.make(ctx, metrics),
     // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
-    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers })
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers }),
+    // Seed 003 on one base URL: its account routes beside its chat.
+    ...Accounts.routes(yield* Effect.serviceOption(Accounts.Accounts)),
+    // The router's OpenAPI document, Swagger UI and ReDoc (seed 003's /docs and /redoc).
+    ...DocsRoutes.make()
   })
 })

@@ -88,7 +88,7 @@ const start = async (data: WorkerData): Promise<void> => {
   const { ctx, feed, limiter } = built
   const handler = withCors(
     Router.dispatch(ctx, Router.servingRoutes(ctx), toOwner(data.ownerSocket)),
-    data.corsOrigin
+    data.corsOrigins
   )
   started = {
     runtime: runtime as ManagedRuntime.ManagedRuntime<unknown, unknown>,
