@@ -54,6 +54,10 @@ const ANTHROPIC_ROUTES = new Set(["POST /v1/messages/count_tokens"])
 /** The handler: model routes first, then the others, else a JSON 404. */
 export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
+  // `METHOD /prefix/*` keys serve every path under the prefix (a model id may hold slashes).
+  const prefixed = Object.entries(extra)
+    .filter(([key]) => key.endsWith("/*"))
+    .map(([key, handler]) => [key.slice(0, -1), handler] as const)
   return (request) => {
     const path = pathOf(request.url)
     const method = request.method
@@ -65,6 +69,9 @@ export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes)
     const route = routes.get(key)
     if (route !== undefined)
       return route(request).catch(ANTHROPIC_ROUTES.has(key) ? failedAnthropic : failedOpenAI)
+    for (const [prefix, handler] of prefixed) {
+      if (key.startsWith(prefix) && key.length > prefix.length) return handler(request).catch(failedOpenAI)
+    }
     return Promise.resolve(notFound(method, path))
   }
 }
@@ -86,6 +93,7 @@ export const make = Effect.gen(function* () {
     "POST /v1/messages/count_tokens": CountTokensRoute.make(ctx),
     "POST /api/chat": ApiChatRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
+    "GET /v1/models/*": ModelsRoute.makeRetrieve(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
     "GET /health": HealthRoute.make(ctx, health),
