@@ -94,6 +94,9 @@ describe("default rates per family of routes", () => {
     expect((await messages.json()).type).toBe("error")
     const seed = await call(router.url, "ef_user_0", "POST", "/api/v1/chat/completions", echo)
     expect(seed.status).toBe(429)
+    // Laravel's throttle headers too, on seed 000's paths.
+    expect(seed.headers.get("x-ratelimit-limit")).toBe("12")
+    expect(seed.headers.get("x-ratelimit-remaining")).toBe("0")
     expect(await seed.json()).toMatchObject({
       message: expect.any(String),
       error: { type: "rate_limit_error" }
