@@ -365,5 +365,5 @@ describe("seed 000's client (Dyad builds) against /api/v1", () => {
       message: expect.any(String),
       error: { type: "rate_limit_error" }
     })
-  })
+  }, 180_000)
 })
