@@ -14,7 +14,9 @@ import {
   jsonUsage,
   makeStreamTranslator,
   makeUsageTap,
+  mustTranslateSameFormat,
   NO_USAGE,
+  type ProviderSpec,
   type Routing,
   translateError,
   translateRequest,
@@ -45,6 +47,8 @@ export interface Plan {
   readonly bodyObject: Record<string, unknown>
   /** Client fields the upstream cannot carry (`x-switchyard-dropped`). */
   readonly dropped: ReadonlyArray<string>
+  /** Structured output emulated with this forced tool: its call is the answer's text. */
+  readonly outputTool?: string | undefined
 }
 
 /** Strict mode refused to translate with loss: the fields that could not be carried. */
@@ -67,10 +71,15 @@ export const plan = (
   route: Routing.Route,
   credential: Credentials.Credential
 ): Plan | Refused => {
-  const upstreamFormat = credential.provider.spec.format
+  const { spec } = credential.provider
+  const upstreamFormat = upstreamFormatOf(format, spec)
   const upstreamModel = route.upstreamModel
   const stream = req.stream
-  const passthrough = upstreamFormat === format && (!stream || format !== "openai" || req.includeUsage)
+  const capabilities = () => spec.capabilities(upstreamModel)
+  const passthrough =
+    upstreamFormat === format &&
+    (!stream || format !== "openai" || req.includeUsage) &&
+    !mustTranslateSameFormat(req, capabilities)
   if (passthrough) {
     const original = req.body as unknown as Record<string, unknown>
     if (upstreamModel === req.model && bytes !== undefined) {
@@ -99,7 +108,11 @@ export const plan = (
       dropped: []
     }
   }
-  const translated = translateRequest(req, upstreamFormat, { upstreamModel, strict: ctx.settings.strict })
+  const translated = translateRequest(req, upstreamFormat, {
+    upstreamModel,
+    strict: ctx.settings.strict,
+    capabilities: capabilities()
+  })
   if (Either.isLeft(translated)) {
     const violation = translated.left
     return {
@@ -123,9 +136,14 @@ export const plan = (
     stream,
     body: JSON.stringify(bodyObject),
     bodyObject,
-    dropped: translated.right.dropped
+    dropped: translated.right.dropped,
+    outputTool: translated.right.outputTool
   }
 }
+
+/** What the upstream is sent: its chat format, or the Responses API when both sides speak it. */
+const upstreamFormatOf = (format: ClientFormat, spec: ProviderSpec): UpstreamFormat =>
+  format === "responses" && spec.responsesUrl !== undefined ? "responses" : spec.format
 
 /** An error of our SSRF guard (a redirect, a non-public address): not retried, sent as is. */
 export const isRefusal = (error: GatewayError): boolean =>
@@ -195,7 +213,10 @@ export const send = async (
       ? new UpstreamCall(request.signal, ctx.settings.upstreamTimeoutMs)
       : new UpstreamCall(signal, undefined)
   const { spec } = credential.provider
-  const url = spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
+  const url =
+    upstreamFormat === "responses"
+      ? spec.responsesUrl!(credential.baseUrl)
+      : spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
   // An in-process provider (the mock) answers the request as it would have been sent.
   if (spec.transport !== undefined) {
     return { _tag: "Response", response: spec.transport(url, planned.bodyObject), call }
@@ -307,7 +328,9 @@ export const answer = async (
       : makeStreamTranslator(upstreamFormat, format, {
           requestedModel: req.model,
           clientWantsUsage: req.includeUsage,
-          estimatedInputTokens: () => estimateInputTokens(req)
+          estimatedInputTokens: () => estimateInputTokens(req),
+          request: req.body,
+          outputTool: planned.outputTool
         })
     const tap = translator === undefined ? makeUsageTap(format, () => estimateInputTokens(req)) : undefined
     const usage = () => (translator !== undefined ? translator.usage() : tap!.usage())
@@ -370,7 +393,9 @@ export const answer = async (
   if (!passthrough) {
     const translated = translateResponse(json, upstreamFormat, format, {
       requestedModel: req.model,
-      estimatedInputTokens: () => estimateInputTokens(req)
+      estimatedInputTokens: () => estimateInputTokens(req),
+      request: req.body,
+      outputTool: planned.outputTool
     })
     if (Either.isLeft(translated)) return fail(UpstreamError.malformed(provider, translated.left.message))
     out = JSON.stringify(translated.right.body)

@@ -33,13 +33,14 @@ export type Admitted =
   | { readonly ok: false; readonly error: GatewayError; readonly headers: Record<string, string> }
 
 /**
- * The completion tokens a request may produce: what it asks for, never more than the model can
+ * The completion tokens a request may produce: what it asks for (`max_output_tokens` for Responses
+ * clients), never more than the model can
  * write; when it does not say, the model's documented maximum output (`MaxOutput`), so the
  * estimate stays an upper bound and a budget holds.
  */
 export const maxOutputTokens = (req: ClientRequest, upstreamModel: string): number => {
   const body = req.body as unknown as Record<string, unknown>
-  const value = body.max_completion_tokens ?? body.max_tokens
+  const value = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens
   const most = MaxOutput.maxOutputTokens(upstreamModel)
   return typeof value === "number" && value > 0 && value < most ? Math.ceil(value) : most
 }

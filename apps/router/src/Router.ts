@@ -2,18 +2,22 @@
  * The router's web handler `(Request) => Promise<Response>`: the model routes first (plain
  * functions over the app's services, see ChatRoute.ts), then the few other routes.
  */
+import { ResponseStore } from "@switchyard/db"
 import { GatewayError } from "@switchyard/domain"
 import { FailedRequests, UsageMetrics } from "@switchyard/ledger"
 import { Providers } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import * as Accounts from "./Accounts.ts"
 import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
 import { HealthCheck } from "./Health.ts"
 import * as ProviderHealth from "./ProviderHealth.ts"
+import * as ResponsesRoute from "./responses/ResponsesRoute.ts"
+import * as StoredResponsesRoute from "./responses/StoredResponsesRoute.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
+import * as CountTokensRoute from "./routes/CountTokensRoute.ts"
 import * as DocsRoutes from "./routes/DocsRoutes.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
@@ -48,12 +52,28 @@ export const pathOf = (url: string): string => {
 const failedOpenAI = unhandledError("openai")
 const failedAnthropic = unhandledError("anthropic")
 
-/** Routes beside the model routes, by `METHOD path`. */
+/** Routes beside the model routes, by `METHOD path`; `METHOD /prefix/*` takes every path under it. */
 export type ExtraRoutes = Readonly<Record<string, Handler>>
 
-/** The handler: model routes first, then the others, else a JSON 404. */
-export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes): Handler => {
+/** Routes whose bugs are answered in Anthropic's error format (they serve Anthropic clients). */
+const ANTHROPIC_ROUTES = new Set(["POST /v1/messages/count_tokens"])
+
+/** The answer to a request no route takes: a JSON 404. */
+const noRoute: Handler = (request) => Promise.resolve(notFound(request.method, pathOf(request.url)))
+
+/**
+ * The handler: model routes first, then the others, else `fallback` (a JSON 404; in the serving
+ * thread, the owning thread's listener).
+ */
+export const dispatch = (
+  ctx: GatewayContext.GatewayContext,
+  extra: ExtraRoutes,
+  fallback: Handler = noRoute
+): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
+  const prefixed = Object.entries(extra)
+    .filter(([key]) => key.endsWith("/*"))
+    .map(([key, handler]) => [key.slice(0, -1), handler] as const)
   return (request) => {
     const path = pathOf(request.url)
     const method = request.method
@@ -61,11 +81,25 @@ export const dispatch = (ctx: GatewayContext.GatewayContext, extra: ExtraRoutes)
       if (path === "/v1/chat/completions") return ChatRoute.handle(ctx, request, "openai").catch(failedOpenAI)
       if (path === "/v1/messages") return ChatRoute.handle(ctx, request, "anthropic").catch(failedAnthropic)
     }
-    const route = routes.get(`${method} ${path}`)
-    if (route !== undefined) return route(request).catch(failedOpenAI)
-    return Promise.resolve(notFound(method, path))
+    const key = `${method} ${path}`
+    const route = routes.get(key)
+    if (route !== undefined)
+      return route(request).catch(ANTHROPIC_ROUTES.has(key) ? failedAnthropic : failedOpenAI)
+    for (const [prefix, handler] of prefixed)
+      if (key.startsWith(prefix)) return handler(request).catch(failedOpenAI)
+    return fallback(request)
   }
 }
+
+/**
+ * The routes beside chat that need nothing but the hot path's services: served by the serving
+ * thread too (see serving/).
+ */
+export const servingRoutes = (ctx: GatewayContext.GatewayContext): ExtraRoutes => ({
+  "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
+  "POST /api/chat": ApiChatRoute.make(ctx),
+  ...SeedApiRoutes.servingRoutes(ctx)
+})
 
 /** Builds the router's web handler from the app's services (once, at start-up). */
 export const make = Effect.gen(function* () {
@@ -74,6 +108,11 @@ export const make = Effect.gen(function* () {
   const metrics = yield* UsageMetrics
   const vault = yield* Vault
   const failedRequests = yield* FailedRequests
+  // The app's layer stores responses in PostgreSQL; a test that builds its own layer gets memory.
+  const responses = yield* Option.match(yield* Effect.serviceOption(ResponseStore), {
+    onNone: () => Effect.provide(ResponseStore, ResponseStore.layerMemory()),
+    onSome: Effect.succeed
+  })
   const providers = yield* ProviderHealth.fromConfig({
     ttlMs: ctx.settings.providerHealthTtlMs,
     timeoutMs: 5000,
@@ -85,8 +124,12 @@ export const make = Effect.gen(function* () {
   metrics.recognize(Object.values(Providers.specs).flatMap((spec) => spec.models))
   metrics.recognize(table.aliases.flatMap(([alias, route]) => [alias, route.upstreamModel]))
   return dispatch(ctx, {
-    "POST /v1/embeddings": EmbeddingsRoute.make(ctx),
-    "POST /api/chat": ApiChatRoute.make(ctx),
+    ...servingRoutes(ctx),
+    // The Responses API keeps conversations in PostgreSQL: served by the owning thread.
+    "POST /v1/responses": ResponsesRoute.make(ctx, responses),
+    "GET /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
+    "DELETE /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
+    "POST /v1/messages/count_tokens": CountTokensRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),

@@ -12,6 +12,8 @@ import { unhandledError } from "./ClientError.ts"
 export interface StartOptions {
   readonly port: number
   readonly hostname?: string
+  /** A Unix socket path to listen on instead of the port (bun only: the owning thread's listener). */
+  readonly unix?: string
   /**
    * The gateway's body limit. The handlers answer 413 in the client's format; the server itself
    * only refuses bodies over twice the limit (Bun answers those with an empty 413 before any
@@ -75,16 +77,18 @@ export const clientAddress = (request: Request): string | undefined => {
 }
 
 const serveWithBun = (handler: (request: Request) => Promise<Response>, options: StartOptions): Listening => {
-  const server = Bun.serve({
-    fetch: handler,
-    error: onError,
-    port: options.port,
-    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
-    maxRequestBodySize: options.maxBodyBytes * 2 + 1
-  })
+  const common = { fetch: handler, error: onError, maxRequestBodySize: options.maxBodyBytes * 2 + 1 }
+  const server =
+    options.unix !== undefined
+      ? Bun.serve({ ...common, unix: options.unix })
+      : Bun.serve({
+          ...common,
+          port: options.port,
+          ...(options.hostname === undefined ? {} : { hostname: options.hostname })
+        })
   bunServers.add(server)
   return {
-    url: server.url.href,
+    url: options.unix ?? server.url.href,
     close: (force) => {
       bunServers.delete(server)
       return server.stop(force)

@@ -5,6 +5,7 @@
  */
 
 import { ChangeFeed, UpstreamUrlGuard } from "@switchyard/auth"
+import type { ResponseStore } from "@switchyard/db"
 import type { UsageEvent } from "@switchyard/domain"
 import { FailedRequests, Pricing, RecordedUsage, UsageMetrics, UsageRecorder } from "@switchyard/ledger"
 import { type Credentials, Providers, Routing } from "@switchyard/router-core"
@@ -38,6 +39,8 @@ export interface HarnessOptions {
   readonly auth?: Layer.Layer<CallerAuth>
   /** Replaces DNS for user-supplied base URLs (a rebinding DNS in SSRF tests). */
   readonly resolver?: (host: string) => Promise<ReadonlyArray<string>>
+  /** Where stored Responses live (PostgreSQL in the Responses tests); default: memory. */
+  readonly responseStore?: Layer.Layer<ResponseStore, unknown>
 }
 
 /** A running test router. */
@@ -100,7 +103,8 @@ export const startRouter = async (options: HarnessOptions = {}): Promise<TestRou
       allowPrivateUpstreams: options.allowPrivateUpstreams ?? true,
       ...options.settings
     }),
-    options.resolver === undefined ? Layer.empty : Layer.succeed(UpstreamResolver, options.resolver)
+    options.resolver === undefined ? Layer.empty : Layer.succeed(UpstreamResolver, options.resolver),
+    options.responseStore ?? Layer.empty
   ).pipe(Layer.provideMerge(stores), Layer.provide(config))
   const runtime = ManagedRuntime.make(layer)
   await runtime.runPromise(

@@ -5,7 +5,9 @@
  * build their group from these handlers and this `Authentication` middleware, so they answer with
  * the same accounts, tokens, errors and sign-in limits.
  */
-import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import {
   AccessToken,
   Authentication,

@@ -2,7 +2,8 @@
  * Seed 003's desktop-client account routes, served beside better-auth's own `/api/auth/*`:
  * register and log in with email and password, receive a bearer token, ask who you are.
  */
-import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import { Schema } from "effect"
 import { EmailTaken, InvalidCredentials, InvalidRequest, TooManyRequests } from "./ControlPlaneErrors.ts"
 import { SafeString } from "./SafeText.ts"

@@ -3,7 +3,7 @@
  * requests and a spend budget per UTC day or month. One schema serves the operator's config file
  * (`limits:` defaults), `PATCH /v1/apikey` and the router's limiter; refusals are `LimitExceeded`.
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { ParseResult, Schema } from "effect"
 
 /** The calendar period a budget resets on (UTC). */

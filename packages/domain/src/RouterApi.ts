@@ -6,14 +6,12 @@
  * streamed through untouched); the account routes are (`AuthApi`). Bodies are described as far as
  * clients rely on them; OpenAI's and Anthropic's own fields pass through as they define them.
  */
-import {
-  HttpApi,
-  HttpApiEndpoint,
-  HttpApiGroup,
-  HttpApiMiddleware,
-  HttpApiSecurity,
-  OpenApi
-} from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AuthApi } from "./AuthApi.ts"
 import { FailedRequestSync, FailedRequestSynced } from "./FailedRequest.ts"

@@ -102,6 +102,12 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
           return
         }
         if (result instanceof Error) return
+        // At most one probe per scope every `probeInterval`: skip the timer unless one is due.
+        const now = Date.now()
+        const due = (key: string) => now - (lastProbe.get(key) ?? 0) >= probeInterval
+        const userDue = userBudget !== undefined && due(`user:${subject.userId}`)
+        const keyDue = keyBudget !== undefined && subject.keyId !== undefined && due(`key:${subject.keyId}`)
+        if (!userDue && !keyDue) return
         setTimeout(() => {
           if (userBudget !== undefined) probe(subject, "user", subject.userId, userBudget)
           if (keyBudget !== undefined && subject.keyId !== undefined)

@@ -3,7 +3,7 @@
  * `/auth/methods` (which sign-in methods are configured, for the dashboard). The bodies are the
  * auth package's (`@switchyard/auth/seed-auth`), shared with the router's `/auth/*`.
  */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { seedAuthHandlers } from "@switchyard/auth/seed-auth"
 import { ControlPlaneApi, CurrentUser } from "@switchyard/domain"
 import { Effect } from "effect"

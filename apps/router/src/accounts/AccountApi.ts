@@ -5,7 +5,10 @@
  * answers as the control plane's, with no hop to it. Loaded by `Accounts.ts` on the first `/auth/*`
  * request only.
  */
-import { HttpApi, HttpApiBuilder, HttpServer, type HttpServerRequest } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type { SqlClient } from "@effect/sql"
 import { type ChangeFeed, CLIENT_IP_HEADER, SignInLockout } from "@switchyard/auth"
 import { BetterAuth, optionsFromConfig } from "@switchyard/auth/better-auth"

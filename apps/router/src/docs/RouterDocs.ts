@@ -4,7 +4,10 @@
  * 003's pair; ReDoc's script comes from the jsDelivr CDN, as FastAPI serves it). Loaded on the first
  * request for one of them (Swagger UI's script is large).
  */
-import { HttpApiSwagger, HttpLayerRouter, HttpServerResponse, OpenApi } from "@effect/platform"
+import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { RouterApi } from "@switchyard/domain"
 import { Layer } from "effect"
 

@@ -5,7 +5,14 @@
  * limits (rate, tokens, budget) as for chat, with the same `x-ratelimit-*` headers.
  */
 import { GatewayError, modelNameProblem, type TokenUsage } from "@switchyard/domain"
-import { EmbeddingsRefusal, NO_USAGE, tokenCount, translateError } from "@switchyard/router-core"
+import {
+  EMBEDDING_ENCODINGS,
+  EmbeddingsRefusal,
+  NO_USAGE,
+  tokenCount,
+  translateError,
+  withBase64Embeddings
+} from "@switchyard/router-core"
 import { Redacted } from "effect"
 import { failed, RequestLog } from "../Accounting.ts"
 import { missingKey, verifyNow } from "../Authenticate.ts"
@@ -28,8 +35,13 @@ const invalid = (field: string, message: string) =>
 
 const isNumbers = (u: unknown) => Array.isArray(u) && u.every((n) => typeof n === "number")
 
-/** Validates an embeddings body: `model` and `input` (string, strings, tokens or token arrays). */
-export const validate = (body: unknown): { model: string; input: unknown } | GatewayError => {
+/**
+ * Validates an embeddings body: `model`, `input` (string, strings, tokens or token arrays) and
+ * `encoding_format`, which every provider's answer is then given in.
+ */
+export const validate = (
+  body: unknown
+): { model: string; input: unknown; base64: boolean } | GatewayError => {
   if (!isObject(body)) return invalid("body", "The request body must be a JSON object")
   if (typeof body.model !== "string" || body.model.length === 0) {
     return invalid("model", "'model' is required and must be a string")
@@ -49,7 +61,11 @@ export const validate = (body: unknown): { model: string; input: unknown } | Gat
   ) {
     return invalid("dimensions", "'dimensions' must be an integer")
   }
-  return { model: body.model, input }
+  const encoding = body.encoding_format
+  if (encoding !== undefined && encoding !== null && !EMBEDDING_ENCODINGS.includes(encoding as string)) {
+    return invalid("encoding_format", "'encoding_format' must be 'float' or 'base64'")
+  }
+  return { model: body.model, input, base64: encoding === "base64" }
 }
 
 /** The input's size in tokens, roughly (a token array counts as itself): the limits' estimate. */
@@ -167,6 +183,7 @@ export const make =
     } catch {
       return fail(UpstreamError.malformed(route.provider, "the body is not JSON"))
     }
+    const base64 = (valid as { base64: boolean }).base64
     if (embeddings.response !== undefined) {
       const translated = embeddings.response(answer, model, body)
       if (translated === undefined)
@@ -177,8 +194,12 @@ export const make =
         errorType: null,
         usage: usageOf(translated.body, translated.estimated)
       })
-      return jsonResponse(200, translated.body, headers)
+      const out = base64 ? (withBase64Embeddings(translated.body) ?? translated.body) : translated.body
+      return jsonResponse(200, out, headers)
     }
     ctx.accounting.finish(log, { outcome: "success", status, errorType: null, usage: usageOf(answer, false) })
+    // An upstream that sent numbers where the client asked for base64 is re-encoded; else untouched.
+    const encoded = base64 ? withBase64Embeddings(answer) : undefined
+    if (encoded !== undefined) return jsonResponse(status, encoded, headers)
     return new Response(text, { status, headers: { ...headers, "content-type": "application/json" } })
   }

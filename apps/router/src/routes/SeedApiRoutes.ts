@@ -36,3 +36,8 @@ export const make = (ctx: GatewayContext, services: SeedApiServices): ExtraRoute
     FailedRequestRoute.make(ctx, services.failedRequests)
   )
 })
+
+/** The seed's model route alone: it needs only the hot path's services (the serving thread serves it too). */
+export const servingRoutes = (ctx: GatewayContext): ExtraRoutes => ({
+  [`POST ${SEED_PREFIX}/chat/completions`]: withSeedErrors(SeedChatRoute.make(ctx))
+})

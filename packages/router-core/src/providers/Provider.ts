@@ -3,7 +3,9 @@
  * (overridable per deployment), how to authenticate, and which URL serves which operation.
  */
 import type { RouteProviderId } from "@switchyard/domain"
+import type { ModelCapabilities } from "./Capabilities.ts"
 import type { Embeddings } from "./Embeddings.ts"
+import type { TokenCounting } from "./TokenCounting.ts"
 
 /** The wire formats upstreams speak (xAI and OpenAI-compatible servers speak `openai`). */
 export type WireFormat = "openai" | "anthropic" | "gemini"
@@ -18,6 +20,11 @@ export interface ProviderSpec {
   readonly baseUrlEnv: string | undefined
   /** Chat endpoint for a model, streaming or not. */
   readonly chatUrl: (baseUrl: string, model: string, stream: boolean) => string
+  /**
+   * OpenAI's Responses API endpoint, for providers that serve it: Responses clients' requests go
+   * there untranslated. Absent: they are translated to the provider's chat format.
+   */
+  readonly responsesUrl?: (baseUrl: string) => string
   /** OpenAI-format embeddings through this provider, when it has an embeddings API. */
   readonly embeddings: Embeddings | undefined
   /**
@@ -27,6 +34,10 @@ export interface ProviderSpec {
   readonly transport?: Transport
   /** Request headers carrying the credential (plus the fixed ones the provider requires). */
   readonly headers: (apiKey: string) => Record<string, string>
+  /** The provider's own prompt token counting, when it has one (else counted locally). */
+  readonly tokenCounting?: TokenCounting
+  /** What one of its models takes (structured output, reasoning), by model family. */
+  readonly capabilities: (model: string) => ModelCapabilities
   /** Models advertised by `GET /v1/models` (the provider serves more). */
   readonly models: ReadonlyArray<string>
 }

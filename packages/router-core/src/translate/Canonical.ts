@@ -65,7 +65,7 @@ export interface ThinkingPart {
   /** Set for Anthropic `redacted_thinking` blocks, whose text is encrypted. */
   readonly redactedData: string | undefined
   /** The client's name for it, reported when a target cannot take it back. */
-  readonly field: "thinking" | "reasoning_content"
+  readonly field: "thinking" | "reasoning_content" | "reasoning"
 }
 
 /** Any part of a conversation turn. */

@@ -11,6 +11,8 @@ import { InvalidRequestField, modelNameProblem } from "@switchyard/domain"
 import { Either } from "effect"
 import type { AnthropicRequest } from "../providers/anthropic/wire.ts"
 import type { OpenAIChatRequest } from "../providers/openai/wire.ts"
+import { validateResponses } from "../providers/responses/validate.ts"
+import type { ResponsesRequest } from "../providers/responses/wire.ts"
 import type { ClientFormat } from "./Formats.ts"
 
 interface ClientRequestBase {
@@ -33,8 +35,14 @@ export interface AnthropicClientRequest extends ClientRequestBase {
   readonly body: AnthropicRequest
 }
 
+/** A validated OpenAI Responses API request (`POST /v1/responses`). */
+export interface ResponsesClientRequest extends ClientRequestBase {
+  readonly format: "responses"
+  readonly body: ResponsesRequest
+}
+
 /** A validated client request; `body` is the parsed JSON exactly as the client sent it. */
-export type ClientRequest = OpenAIClientRequest | AnthropicClientRequest
+export type ClientRequest = OpenAIClientRequest | AnthropicClientRequest | ResponsesClientRequest
 
 type Json = Record<string, unknown>
 
@@ -216,8 +224,16 @@ const validateOpenAI = (b: Json): OpenAIClientRequest => {
   if (rf !== undefined && rf !== null) {
     if (!isObject(rf) || typeof rf.type !== "string")
       fail("response_format.type", "'response_format.type' is required")
-    else if (rf.type === "json_schema" && !isObject(rf.json_schema)) {
-      fail("response_format.json_schema", "'response_format.json_schema' is required and must be an object")
+    else if (rf.type === "json_schema") {
+      const js = rf.json_schema
+      if (!isObject(js))
+        return fail(
+          "response_format.json_schema",
+          "'response_format.json_schema' is required and must be an object"
+        )
+      reqString(js, "name", "response_format.json_schema.")
+      if (js.schema !== undefined && js.schema !== null && !isObject(js.schema))
+        fail("response_format.json_schema.schema", "'response_format.json_schema.schema' must be an object")
     }
   }
   const stream = b.stream === true
@@ -293,6 +309,15 @@ const anthropicContent = (v: unknown, path: string) => {
   anthropicBlocks(v, path, 0)
 }
 
+const EFFORTS = new Set(["low", "medium", "high", "xhigh", "max"])
+
+/** A structured output format: `{type: "json_schema", schema: {...}}`. */
+const anthropicOutputFormat = (f: unknown, path: string) => {
+  if (!isObject(f)) return fail(path, `'${path}' must be an object`)
+  if (f.type !== "json_schema") fail(`${path}.type`, `'${path}.type' must be 'json_schema'`)
+  if (!isObject(f.schema)) fail(`${path}.schema`, `'${path}.schema' is required and must be an object`)
+}
+
 const validateAnthropic = (b: Json): AnthropicClientRequest => {
   reqModel(b)
   if (!isInt(b.max_tokens) || b.max_tokens < 1)
@@ -357,12 +382,30 @@ const validateAnthropic = (b: Json): AnthropicClientRequest => {
   }
   const th = b.thinking
   if (th !== undefined) {
-    if (!isObject(th) || (th.type !== "enabled" && th.type !== "disabled")) {
-      fail("thinking.type", "'thinking.type' must be 'enabled' or 'disabled'")
+    // Other types (`adaptive`, newer ones) go to Anthropic as they are, and are reported if dropped.
+    if (!isObject(th) || typeof th.type !== "string") {
+      fail(
+        "thinking.type",
+        "'thinking.type' is required and must be a string such as 'enabled' or 'adaptive'"
+      )
     } else if (th.type === "enabled" && (!isInt(th.budget_tokens) || th.budget_tokens < 1)) {
       fail("thinking.budget_tokens", "'thinking.budget_tokens' is required and must be a positive integer")
     }
   }
+  const oc = b.output_config
+  if (oc !== undefined && oc !== null) {
+    if (!isObject(oc)) fail("output_config", "'output_config' must be an object")
+    else {
+      if (oc.format !== undefined && oc.format !== null)
+        anthropicOutputFormat(oc.format, "output_config.format")
+      const effort = oc.effort
+      if (effort !== undefined && effort !== null && !EFFORTS.has(effort as string)) {
+        fail("output_config.effort", "'output_config.effort' must be one of low, medium, high, xhigh, max")
+      }
+    }
+  }
+  if (b.output_format !== undefined && b.output_format !== null)
+    anthropicOutputFormat(b.output_format, "output_format")
   return {
     format: "anthropic",
     model: b.model as string,
@@ -380,6 +423,18 @@ export const parseClientRequest = (
   format: ClientFormat,
   body: unknown
 ): Either.Either<ClientRequest, InvalidRequestField> => {
+  if (format === "responses") {
+    const valid = validateResponses(body)
+    if (valid instanceof InvalidRequestField) return Either.left(valid)
+    // Responses streams always end with the usage (`response.completed`): nothing to ask for.
+    return Either.right({
+      format,
+      model: valid.model,
+      stream: valid.stream === true,
+      includeUsage: false,
+      body: valid
+    })
+  }
   if (!isObject(body)) {
     return Either.left(
       new InvalidRequestField({ field: "body", message: "The request body must be a JSON object" })

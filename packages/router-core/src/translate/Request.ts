@@ -6,12 +6,15 @@ import { StrictModeViolation } from "@switchyard/domain"
 import { Either } from "effect"
 import { fromAnthropic } from "../providers/anthropic/fromAnthropic.ts"
 import { toAnthropic } from "../providers/anthropic/toAnthropic.ts"
+import { type ModelCapabilities, permissive } from "../providers/Capabilities.ts"
 import { toGemini } from "../providers/google/toGemini.ts"
 import { fromOpenAI } from "../providers/openai/fromOpenAI.ts"
 import { toOpenAI } from "../providers/openai/toOpenAI.ts"
+import { fromResponses } from "../providers/responses/fromResponses.ts"
 import { type CanonicalRequest, Dropped } from "./Canonical.ts"
 import type { ClientRequest } from "./ClientRequest.ts"
 import type { UpstreamFormat } from "./Formats.ts"
+import { emulate, needsEmulation } from "./StructuredOutput.ts"
 
 /** Options of `translateRequest`. */
 export interface TranslateRequestOptions {
@@ -23,19 +26,70 @@ export interface TranslateRequestOptions {
   readonly openaiMaxTokensField?: "max_tokens" | "max_completion_tokens"
   /** Anthropic upstreams: `max_tokens` when the client set none. Default 8192. */
   readonly anthropicDefaultMaxTokens?: number
+  /** What the upstream model takes (the provider spec's `capabilities`). Default: everything. */
+  readonly capabilities?: ModelCapabilities
 }
 
 /** A translated request body and the client fields it could not carry. */
 export interface TranslatedRequest {
   readonly body: unknown
   readonly dropped: ReadonlyArray<string>
+  /**
+   * Structured output emulated with a forced tool call: the tool whose call the answer's readers
+   * turn into the answer's text (`ResponseContext.outputTool`, `StreamContext.outputTool`).
+   */
+  readonly outputTool?: string | undefined
+}
+
+/** The structured output a client request asks for, without reading the whole request. */
+const structuredOutputOf = (req: ClientRequest): unknown => {
+  if (req.format === "anthropic") {
+    const config = req.body.output_config
+    const format =
+      typeof config === "object" && config !== null ? (config as { format?: unknown }).format : undefined
+    return format ?? req.body.output_format ?? undefined
+  }
+  if (req.format === "responses") {
+    const format = req.body.text?.format
+    return format === null || format === undefined || format.type === "text" ? undefined : format
+  }
+  const rf = req.body.response_format
+  return rf === null || rf === undefined || rf.type === "text" ? undefined : rf
+}
+
+/**
+ * Whether a request whose client and upstream speak the same format must still be translated: its
+ * structured output has to be emulated for the target model (a Claude model older than native
+ * structured output, say). Reads no more than the request's own structured output field.
+ */
+export const mustTranslateSameFormat = (
+  req: ClientRequest,
+  capabilities: () => ModelCapabilities
+): boolean => {
+  const rf = structuredOutputOf(req)
+  if (rf === undefined) return false
+  const caps = capabilities()
+  const tools = req.body.tools
+  return (
+    caps.structuredOutput === "tool" ||
+    (!caps.structuredOutputWithTools && Array.isArray(tools) && tools.length > 0)
+  )
 }
 
 const NOTHING_DROPPED: ReadonlyArray<string> = []
 
+/** Responses upstreams take only Responses clients' requests, which are never translated. */
+const unreachable = (to: UpstreamFormat): never => {
+  throw new Error(`no translation into the ${to} format`)
+}
+
 /** Reads any client request into the neutral form. */
 const toCanonical = (req: ClientRequest, dropped: Dropped): CanonicalRequest =>
-  req.format === "openai" ? fromOpenAI(req.body, dropped) : fromAnthropic(req.body, dropped)
+  req.format === "openai"
+    ? fromOpenAI(req.body, dropped)
+    : req.format === "anthropic"
+      ? fromAnthropic(req.body, dropped)
+      : fromResponses(req.body, dropped)
 
 /**
  * Translates a client request for an upstream format. Same format: the client's body with the
@@ -47,7 +101,8 @@ export const translateRequest = (
   to: UpstreamFormat,
   opts: TranslateRequestOptions
 ): Either.Either<TranslatedRequest, StrictModeViolation> => {
-  if (req.format === to) {
+  const caps = opts.capabilities ?? permissive
+  if (req.format === to && !mustTranslateSameFormat(req, () => caps)) {
     const body: Record<string, unknown> = { ...req.body, model: opts.upstreamModel }
     if (req.format === "openai" && req.stream) {
       const so = req.body.stream_options
@@ -57,7 +112,14 @@ export const translateRequest = (
     return Either.right({ body, dropped: NOTHING_DROPPED })
   }
   const dropped = new Dropped()
-  const c = toCanonical(req, dropped)
+  let c = toCanonical(req, dropped)
+  let outputTool: string | undefined
+  const rf = c.responseFormat
+  if (rf !== undefined && needsEmulation(rf, c.tools.length > 0, to, caps)) {
+    const emulated = emulate(c, rf, to, req.format, dropped)
+    c = emulated.request
+    outputTool = emulated.tool
+  }
   const body =
     to === "openai"
       ? toOpenAI(
@@ -73,7 +135,9 @@ export const translateRequest = (
             { origin: req.format, defaultMaxTokens: opts.anthropicDefaultMaxTokens ?? 8192 },
             dropped
           )
-        : toGemini(c, { origin: req.format }, dropped)
+        : to === "gemini"
+          ? toGemini(c, { origin: req.format }, dropped)
+          : unreachable(to)
   const fields = dropped.fields
   if (opts.strict && fields.length > 0) {
     return Either.left(
@@ -84,5 +148,5 @@ export const translateRequest = (
       })
     )
   }
-  return Either.right({ body, dropped: fields })
+  return Either.right({ body, dropped: fields, outputTool })
 }

@@ -8,8 +8,10 @@ import { Either } from "effect"
 import { readAnthropic, writeAnthropic } from "../providers/anthropic/response.ts"
 import { readGemini } from "../providers/google/response.ts"
 import { readOpenAI, writeOpenAI } from "../providers/openai/response.ts"
+import { readResponses, writeResponses } from "../providers/responses/response.ts"
 import type { CanonicalResponse, InputEstimate, ResponseContext } from "./CanonicalResponse.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
+import { unwrapOutputTool } from "./StructuredOutput.ts"
 
 export type { InputEstimate, ResponseContext } from "./CanonicalResponse.ts"
 
@@ -31,13 +33,15 @@ const readers: Readonly<
 > = {
   openai: readOpenAI,
   anthropic: readAnthropic,
-  gemini: readGemini
+  gemini: readGemini,
+  responses: readResponses
 }
 
 /** Each client format's writer. */
 const writers: Readonly<Record<ClientFormat, (c: CanonicalResponse, ctx: ResponseContext) => unknown>> = {
   openai: writeOpenAI,
-  anthropic: writeAnthropic
+  anthropic: writeAnthropic,
+  responses: writeResponses
 }
 
 /** Token usage of an upstream JSON answer, without translating it (same-format passthrough). */
@@ -50,7 +54,8 @@ export const responseUsage = (
 
 /**
  * Translates a non-streamed upstream answer for the client. Same format: the body is returned as
- * the upstream sent it (only its usage is read).
+ * the upstream sent it (only its usage is read), unless structured output was emulated, whose
+ * tool call becomes the answer's text.
  */
 export const translateResponse = (
   upstreamJson: unknown,
@@ -59,6 +64,11 @@ export const translateResponse = (
   ctx: ResponseContext
 ): Either.Either<{ body: unknown; usage: TokenUsage }, MalformedUpstream> =>
   Either.map(readers[from](upstreamJson, to), (c) => ({
-    body: from === to ? upstreamJson : writers[to](c, ctx),
+    body:
+      ctx.outputTool !== undefined
+        ? writers[to](unwrapOutputTool(c, ctx.outputTool), ctx)
+        : from === to
+          ? upstreamJson
+          : writers[to](c, ctx),
     usage: withInputEstimate(c.usage, ctx.estimatedInputTokens)
   }))

@@ -3,7 +3,7 @@
  * answering chat and embeddings in process through its transport, like any upstream.
  */
 import { describe, expect, it } from "vitest"
-import { EmbeddingsRefusal } from "../../src/providers/Embeddings.ts"
+import { EmbeddingsRefusal, float32Base64, withBase64Embeddings } from "../../src/providers/Embeddings.ts"
 import * as Providers from "../../src/providers/Providers.ts"
 
 const google = Providers.specs.google.embeddings!
@@ -59,5 +59,18 @@ describe("the mock provider", () => {
     expect(((await embedded.json()) as { object: string }).object).toBe("list")
     const failing = transport(mock.chatUrl("mock://local", "error", false), { model: "error", messages: [] })
     expect(failing.status).toBe(500)
+  })
+})
+
+describe("base64 embeddings", () => {
+  it("encodes vectors as little-endian float32, only where numbers were sent", () => {
+    expect(float32Base64([1, -2])).toBe(Buffer.from([0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0]).toString("base64"))
+    const answer = { object: "list", data: [{ object: "embedding", index: 0, embedding: [1, -2] }] }
+    expect(withBase64Embeddings(answer)).toEqual({
+      object: "list",
+      data: [{ object: "embedding", index: 0, embedding: "AACAPwAAAMA=" }]
+    })
+    expect(withBase64Embeddings({ object: "list", data: [{ embedding: "AACAPw==" }] })).toBeUndefined()
+    expect(withBase64Embeddings({ nothing: true })).toBeUndefined()
   })
 })

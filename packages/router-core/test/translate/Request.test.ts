@@ -79,7 +79,6 @@ describe("OpenAI client → Anthropic upstream", () => {
           max_tokens: 500,
           reasoning_effort: "medium",
           seed: 7,
-          response_format: { type: "json_object" },
           logit_bias: { "50256": -100 },
           presence_penalty: 0.5
         },
@@ -92,7 +91,7 @@ describe("OpenAI client → Anthropic upstream", () => {
       messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
       thinking: { type: "enabled", budget_tokens: 4096 }
     })
-    expect(out.dropped).toEqual(["logit_bias", "seed", "presence_penalty", "response_format"])
+    expect(out.dropped).toEqual(["logit_bias", "seed", "presence_penalty"])
   })
 
   it("gives Anthropic a max_tokens when the client set none", () => {

@@ -8,11 +8,14 @@ import type {
   Dropped,
   ImagePart,
   Part,
+  Reasoning,
+  ResponseFormat,
   TextPart,
   ToolChoice,
   ToolDef,
   Turn
 } from "../../translate/Canonical.ts"
+import { strictCompatible } from "../../translate/StructuredOutput.ts"
 import type { AnthropicBlock, AnthropicCacheControl, AnthropicRequest } from "./wire.ts"
 
 /** Top-level fields the neutral form carries; any other non-empty field is reported as dropped. */
@@ -29,8 +32,13 @@ const KNOWN = new Set([
   "tools",
   "tool_choice",
   "metadata",
-  "thinking"
+  "thinking",
+  "output_config",
+  "output_format"
 ])
+
+/** The name OpenAI-family upstreams get for a schema that Anthropic's format leaves unnamed. */
+const SCHEMA_NAME = "response"
 
 const cacheOf = (b: { cache_control?: AnthropicCacheControl }): CacheMark | undefined => b.cache_control
 
@@ -129,11 +137,55 @@ const toolChoiceOf = (c: AnthropicRequest["tool_choice"]): ToolChoice | undefine
   return c.type === "tool" ? { type: "tool", name: c.name ?? "" } : { type: c.type }
 }
 
+/**
+ * `output_config.format` (or the beta's `output_format`) as the neutral form. Anthropic's
+ * structured output is always constrained decoding, so the schema is marked strict whenever
+ * OpenAI's strict mode would accept it.
+ */
+const responseFormatOf = (b: AnthropicRequest): ResponseFormat | undefined => {
+  const f = b.output_config?.format ?? b.output_format
+  if (f === undefined || f === null) return undefined
+  return {
+    type: "json_schema",
+    name: SCHEMA_NAME,
+    description: undefined,
+    schema: f.schema,
+    strict: strictCompatible(f.schema)
+  }
+}
+
+/** Anthropic's effort levels in the neutral vocabulary (`max` is the top of OpenAI's, `xhigh`). */
+const effortOf = (
+  e: NonNullable<NonNullable<AnthropicRequest["output_config"]>["effort"]>
+): Reasoning["effort"] => (e === "max" ? "xhigh" : e)
+
+/**
+ * `thinking` (a budget, or adaptive) and `output_config.effort` as the neutral reasoning: a
+ * budget when one is given, else the effort (adaptive thinking with no effort: `medium`).
+ */
+const reasoningOf = (b: AnthropicRequest, dropped: Dropped): Reasoning | undefined => {
+  const thinking = b.thinking
+  const configured = b.output_config?.effort
+  const effort = configured === undefined || configured === null ? undefined : effortOf(configured)
+  if (thinking?.type === "enabled") return { effort, budgetTokens: thinking.budget_tokens }
+  if (thinking?.type === "adaptive") return { effort: effort ?? "medium", budgetTokens: undefined }
+  if (thinking !== undefined && thinking.type !== "disabled") dropped.add("thinking")
+  return effort === undefined ? undefined : { effort, budgetTokens: undefined }
+}
+
 /** Reads an Anthropic request; fields with no neutral equivalent go to `dropped`. */
 export const fromAnthropic = (b: AnthropicRequest, dropped: Dropped): CanonicalRequest => {
   for (const key in b) {
     const v = b[key]
     if (!KNOWN.has(key) && v !== null && v !== undefined && v !== false) dropped.add(key)
+  }
+  const config = b.output_config
+  if (config !== undefined && config !== null) {
+    for (const key in config) {
+      const v = config[key]
+      if (key !== "format" && key !== "effort" && v !== null && v !== undefined)
+        dropped.add(`output_config.${key}`)
+    }
   }
   const system: Array<TextPart> =
     b.system === undefined
@@ -166,7 +218,6 @@ export const fromAnthropic = (b: AnthropicRequest, dropped: Dropped): CanonicalR
       cache: cacheOf(t)
     })
   }
-  const thinking = b.thinking
   return {
     system,
     turns,
@@ -182,9 +233,8 @@ export const fromAnthropic = (b: AnthropicRequest, dropped: Dropped): CanonicalR
     n: undefined,
     presencePenalty: undefined,
     frequencyPenalty: undefined,
-    responseFormat: undefined,
-    reasoning:
-      thinking?.type === "enabled" ? { effort: undefined, budgetTokens: thinking.budget_tokens } : undefined,
+    responseFormat: responseFormatOf(b),
+    reasoning: reasoningOf(b, dropped),
     user: b.metadata?.user_id ?? undefined,
     stream: b.stream === true
   }

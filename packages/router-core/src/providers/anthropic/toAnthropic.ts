@@ -147,7 +147,13 @@ export const toAnthropic = (
   if (c.n !== undefined && c.n > 1) dropped.add("n")
   if (c.presencePenalty !== undefined) dropped.add("presence_penalty")
   if (c.frequencyPenalty !== undefined) dropped.add("frequency_penalty")
-  if (c.responseFormat !== undefined) dropped.add("response_format")
+  const rf = c.responseFormat
+  // Only the native form reaches here (a schema): every other is emulated with a tool beforehand.
+  if (rf !== undefined) {
+    if (rf.type === "json_schema" && rf.schema !== undefined)
+      body.output_config = { format: { type: "json_schema", schema: rf.schema } }
+    else dropped.add(opts.origin === "anthropic" ? "output_config.format" : "response_format")
+  }
   if (c.tools.length > 0) {
     body.tools = c.tools.map((t) => {
       const tool: AnthropicTool = {

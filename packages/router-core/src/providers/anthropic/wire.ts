@@ -75,7 +75,26 @@ export interface AnthropicRequest {
   tools?: Array<AnthropicTool>
   tool_choice?: AnthropicToolChoice
   metadata?: { user_id?: string | null }
-  thinking?: { type: "enabled"; budget_tokens: number } | { type: "disabled" }
+  thinking?:
+    | { type: "enabled"; budget_tokens: number }
+    | { type: "disabled" }
+    | { type: "adaptive"; display?: string | null }
+  output_config?: AnthropicOutputConfig
+  /** The structured outputs beta's spelling of `output_config.format`. */
+  output_format?: AnthropicOutputFormat
+  [extra: string]: unknown
+}
+
+/** A JSON answer's format (structured outputs). */
+export interface AnthropicOutputFormat {
+  type: "json_schema"
+  schema: Record<string, unknown>
+}
+
+/** `output_config`: the answer's format and the effort the model spends. */
+export interface AnthropicOutputConfig {
+  format?: AnthropicOutputFormat | null
+  effort?: "low" | "medium" | "high" | "xhigh" | "max" | null
   [extra: string]: unknown
 }
 

@@ -4,7 +4,9 @@
  * (`GOOGLE_AI_BASE_URL`, default `…/v1beta`).
  */
 import type { ProviderSpec } from "../Provider.ts"
+import { geminiCapabilities } from "./capabilities.ts"
 import { geminiEmbeddings } from "./embeddings.ts"
+import { geminiTokenCounting } from "./tokenCounting.ts"
 
 /** The Google provider. */
 export const google: ProviderSpec = {
@@ -18,5 +20,7 @@ export const google: ProviderSpec = {
       : `${baseUrl}/models/${encodeURIComponent(model)}:generateContent`,
   embeddings: geminiEmbeddings,
   headers: (apiKey) => ({ "content-type": "application/json", "x-goog-api-key": apiKey }),
+  tokenCounting: geminiTokenCounting,
+  capabilities: geminiCapabilities,
   models: ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash", "text-embedding-004"]
 }

@@ -2,7 +2,9 @@
  * The built-in `mock` provider: answered in process (see `Mock.ts`) in OpenAI's wire format, so
  * everything downstream (translation, accounting) runs as for a real provider. Needs no key.
  */
-import { openAIEmbeddings } from "../openai/embeddings.ts"
+
+import { permissive } from "../Capabilities.ts"
+import { compatibleEmbeddings } from "../openai/embeddings.ts"
 import type { ProviderSpec, Transport } from "../Provider.ts"
 import * as Mock from "./Mock.ts"
 
@@ -22,8 +24,9 @@ export const mock: ProviderSpec = {
   defaultBaseUrl: "mock://local",
   baseUrlEnv: undefined,
   chatUrl: (baseUrl) => `${baseUrl}/chat/completions`,
-  embeddings: openAIEmbeddings,
+  embeddings: compatibleEmbeddings,
   transport: answer,
   headers: () => ({ "content-type": "application/json" }),
+  capabilities: () => permissive,
   models: MOCK_MODELS
 }

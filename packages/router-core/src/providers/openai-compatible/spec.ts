@@ -4,7 +4,9 @@
  * expect), checked against SSRF when it was stored; the operator may add a platform server with
  * `AI_BASE_URL` (and `AI_API_KEY`, seed 003's names), used like a platform key.
  */
-import { openAIEmbeddings } from "../openai/embeddings.ts"
+
+import { permissive } from "../Capabilities.ts"
+import { compatibleEmbeddings } from "../openai/embeddings.ts"
 import { bearerHeaders, openAIChatUrl } from "../openai/spec.ts"
 import type { ProviderSpec } from "../Provider.ts"
 
@@ -15,7 +17,8 @@ export const openaiCompatible: ProviderSpec = {
   defaultBaseUrl: "",
   baseUrlEnv: "AI_BASE_URL",
   chatUrl: openAIChatUrl,
-  embeddings: openAIEmbeddings,
+  embeddings: compatibleEmbeddings,
   headers: bearerHeaders,
+  capabilities: () => permissive,
   models: []
 }

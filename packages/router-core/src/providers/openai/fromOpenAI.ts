@@ -166,14 +166,21 @@ const toolChoiceOf = (c: OpenAIChatRequest["tool_choice"]): ToolChoice | undefin
   return { type: "tool", name: c.function.name }
 }
 
-const responseFormatOf = (f: OpenAIChatRequest["response_format"]): ResponseFormat | undefined => {
+const responseFormatOf = (
+  f: OpenAIChatRequest["response_format"],
+  dropped: Dropped
+): ResponseFormat | undefined => {
   if (f === undefined || f === null || f.type === "text") return undefined
   if (f.type === "json_object") return { type: "json_object" }
+  if (f.type !== "json_schema") {
+    dropped.add("response_format")
+    return undefined
+  }
   return {
     type: "json_schema",
     name: f.json_schema.name,
-    description: f.json_schema.description,
-    schema: f.json_schema.schema,
+    description: f.json_schema.description ?? undefined,
+    schema: f.json_schema.schema ?? undefined,
     strict: f.json_schema.strict === true
   }
 }
@@ -213,7 +220,7 @@ export const fromOpenAI = (b: OpenAIChatRequest, dropped: Dropped): CanonicalReq
     n: num(b.n),
     presencePenalty: num(b.presence_penalty),
     frequencyPenalty: num(b.frequency_penalty),
-    responseFormat: responseFormatOf(b.response_format),
+    responseFormat: responseFormatOf(b.response_format, dropped),
     reasoning: effort === undefined ? undefined : { effort, budgetTokens: undefined },
     user: b.user,
     stream: b.stream === true

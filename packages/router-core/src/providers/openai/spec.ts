@@ -1,8 +1,9 @@
 /**
- * OpenAI: chat completions and embeddings, bearer key. The base URL includes `/v1`, as in the
- * official SDK (`OPENAI_BASE_URL`).
+ * OpenAI: chat completions, the Responses API and embeddings, bearer key. The base URL includes
+ * `/v1`, as in the official SDK (`OPENAI_BASE_URL`).
  */
 import type { ProviderSpec } from "../Provider.ts"
+import { openaiCapabilities } from "./capabilities.ts"
 import { openAIEmbeddings } from "./embeddings.ts"
 
 /** Headers for any OpenAI-shaped upstream. */
@@ -22,7 +23,9 @@ export const openai: ProviderSpec = {
   defaultBaseUrl: "https://api.openai.com/v1",
   baseUrlEnv: "OPENAI_BASE_URL",
   chatUrl: openAIChatUrl,
+  responsesUrl: (baseUrl) => `${baseUrl}/responses`,
   embeddings: openAIEmbeddings,
   headers: bearerHeaders,
+  capabilities: openaiCapabilities,
   models: ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini", "text-embedding-3-small"]
 }

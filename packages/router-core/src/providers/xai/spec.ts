@@ -3,6 +3,7 @@
  */
 import { bearerHeaders, openAIChatUrl } from "../openai/spec.ts"
 import type { ProviderSpec } from "../Provider.ts"
+import { xaiCapabilities } from "./capabilities.ts"
 
 /** The xAI provider (embeddings are not routed to xAI). */
 export const xai: ProviderSpec = {
@@ -13,5 +14,6 @@ export const xai: ProviderSpec = {
   chatUrl: openAIChatUrl,
   embeddings: undefined,
   headers: bearerHeaders,
+  capabilities: xaiCapabilities,
   models: ["grok-4", "grok-3", "grok-3-mini"]
 }
