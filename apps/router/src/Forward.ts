@@ -294,6 +294,16 @@ export const answer = async (
     } finally {
       call.answered()
     }
+    if (UpstreamError.isCredentialRejection(response.status)) {
+      const rejected = UpstreamError.credentialRejected(provider, response.status, planned.credential.source)
+      ctx.accounting.finish(log, {
+        outcome: "provider_error",
+        status: rejected.status,
+        errorType: rejected.code!,
+        usage: NO_USAGE
+      })
+      return errorResponse(format, rejected, { ...headers, "x-should-retry": "false" })
+    }
     const errorType = errorTypeForStatus(response.status)
     if (upstreamFormat === format && response.status < 500) {
       ctx.accounting.finish(log, {

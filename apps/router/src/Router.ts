@@ -71,6 +71,7 @@ export const dispatch = (
   fallback: Handler = noRoute
 ): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
+  // `METHOD /prefix/*` keys serve every path under the prefix (a model id may hold slashes).
   const prefixed = Object.entries(extra)
     .filter(([key]) => key.endsWith("/*"))
     .map(([key, handler]) => [key.slice(0, -1), handler] as const)
@@ -85,8 +86,9 @@ export const dispatch = (
     const route = routes.get(key)
     if (route !== undefined)
       return route(request).catch(ANTHROPIC_ROUTES.has(key) ? failedAnthropic : failedOpenAI)
-    for (const [prefix, handler] of prefixed)
-      if (key.startsWith(prefix)) return handler(request).catch(failedOpenAI)
+    for (const [prefix, handler] of prefixed) {
+      if (key.startsWith(prefix) && key.length > prefix.length) return handler(request).catch(failedOpenAI)
+    }
     return fallback(request)
   }
 }
@@ -131,6 +133,7 @@ export const make = Effect.gen(function* () {
     "DELETE /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
     "POST /v1/messages/count_tokens": CountTokensRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
+    "GET /v1/models/*": ModelsRoute.makeRetrieve(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
     "GET /health": HealthRoute.make(ctx, health, providers),

@@ -101,6 +101,10 @@ export const make =
     } finally {
       call.answered()
     }
+    if (UpstreamError.isCredentialRejection(status)) {
+      const rejected = UpstreamError.credentialRejected(route.provider, status, credential.source)
+      return errorResponse("anthropic", rejected, { ...headers, "x-should-retry": "false" })
+    }
     if (status >= 400) {
       const translated = translateError(status, text, spec.format, "anthropic")
       return jsonResponse(translated.status, translated.body, headers)

@@ -125,18 +125,26 @@ export const translateRequest = (
       ? toOpenAI(
           c,
           opts.upstreamModel,
-          { origin: req.format, maxTokensField: opts.openaiMaxTokensField ?? "max_completion_tokens" },
+          {
+            origin: req.format,
+            maxTokensField: opts.openaiMaxTokensField ?? "max_completion_tokens",
+            capabilities: caps
+          },
           dropped
         )
       : to === "anthropic"
         ? toAnthropic(
             c,
             opts.upstreamModel,
-            { origin: req.format, defaultMaxTokens: opts.anthropicDefaultMaxTokens ?? 8192 },
+            {
+              origin: req.format,
+              defaultMaxTokens: opts.anthropicDefaultMaxTokens ?? 8192,
+              capabilities: caps
+            },
             dropped
           )
         : to === "gemini"
-          ? toGemini(c, { origin: req.format }, dropped)
+          ? toGemini(c, { origin: req.format, capabilities: caps }, dropped)
           : unreachable(to)
   const fields = dropped.fields
   if (opts.strict && fields.length > 0) {
