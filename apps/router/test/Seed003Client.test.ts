@@ -220,6 +220,15 @@ describe("seed 003's desktop client on one base URL", () => {
     expect(await login("127.0.0.2", { email: "test@example.com", password: "test123" })).toBe(200)
   })
 
+  it("listens only where HOST says, both apps", async () => {
+    for (const url of [base, stack.controlPlaneUrl]) {
+      expect((await fetch(`${url}/health`)).status).toBe(200)
+      // HOST=127.0.0.1: another loopback address of the same machine is not served.
+      const elsewhere = url.replace("127.0.0.1", "127.0.0.2")
+      await expect(fetch(`${elsewhere}/health`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow()
+    }
+  })
+
   it("documents itself at /docs and /redoc on the same base URL", async () => {
     const docs = await fetch(`${base}/docs`)
     expect(docs.status).toBe(200)
