@@ -45,9 +45,14 @@ export const layer = Layer.scoped(
         built ??= load()
         const ready = await built
         if (ready._tag === "Unavailable") return unavailable(ready.reason)
-        // better-auth limits sign-ins per address: the socket's, never what a client claims.
+        // better-auth limits sign-ins per address: the socket's, never what a client claims. A
+        // request with no socket address came over the serving thread's Unix socket, which put
+        // the client's address in the header itself (serving/worker.ts).
         const headers = new Headers(request.headers)
-        headers.set(CLIENT_IP_HEADER, clientAddress(request) ?? "unknown")
+        headers.set(
+          CLIENT_IP_HEADER,
+          clientAddress(request) ?? request.headers.get(CLIENT_IP_HEADER) ?? "unknown"
+        )
         return ready.handler(new Request(request, { headers }))
       }
     }

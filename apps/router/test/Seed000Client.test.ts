@@ -339,6 +339,8 @@ describe("seed 000's client (Dyad builds) against /api/v1", () => {
     const probe = await call("GET", "/user/ai-keys")
     await probe.arrayBuffer()
     expect(probe.headers.get("x-ratelimit-limit-requests")).toBe("1000")
+    // Laravel's own throttle header, as the seed's app sent it.
+    expect(probe.headers.get("x-ratelimit-limit")).toBe("1000")
     const remaining = Number(probe.headers.get("x-ratelimit-remaining-requests"))
     expect(remaining).toBeGreaterThan(900)
     const startedAt = Date.now()
@@ -363,5 +365,5 @@ describe("seed 000's client (Dyad builds) against /api/v1", () => {
       message: expect.any(String),
       error: { type: "rate_limit_error" }
     })
-  })
+  }, 180_000)
 })

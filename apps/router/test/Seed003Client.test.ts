@@ -6,6 +6,7 @@
  * `PASSWORD_MIN_LENGTH`) and a fake vLLM on loopback as the platform's model server. The accounts
  * and tokens are the control plane's: a token from either works on both.
  */
+import * as http from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type FakeUpstream, type Received, startFake } from "./FakeUpstream.ts"
 import { type SeedStack, startSeedStack } from "./SeedStack.ts"
@@ -182,6 +183,50 @@ describe("seed 003's desktop client on one base URL", () => {
     const response = await json("POST", "/auth/register", { email: "short@example.com", password: "12345" })
     expect(response.status).toBe(400)
     expect(JSON.stringify(await response.json()).toLowerCase()).toContain("password")
+  })
+
+  it("limits sign-ins per client address, the socket's, whatever a client claims", async () => {
+    // better-auth allows 5 sign-ins a minute per address; the ones above count too.
+    const login = (from: string, body: unknown, claimed?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(`${base}/auth/login`)
+        const request = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: "POST",
+            localAddress: from,
+            headers: {
+              "content-type": "application/json",
+              ...(claimed === undefined ? {} : { "x-switchyard-client-ip": claimed })
+            }
+          },
+          (response) => {
+            response.resume()
+            response.on("end", () => resolve(response.statusCode ?? 0))
+          }
+        )
+        request.on("error", reject)
+        request.end(JSON.stringify(body))
+      })
+    const wrong = { email: "nobody@example.com", password: "wrong-password" }
+    let status = 0
+    for (let i = 0; i < 8 && status !== 429; i++) status = await login("127.0.0.1", wrong)
+    expect(status).toBe(429)
+    // Claiming another address changes nothing; coming from another one does.
+    expect(await login("127.0.0.1", wrong, "203.0.113.7")).toBe(429)
+    expect(await login("127.0.0.2", wrong)).toBe(401)
+    expect(await login("127.0.0.2", { email: "test@example.com", password: "test123" })).toBe(200)
+  })
+
+  it("listens only where HOST says, both apps", async () => {
+    for (const url of [base, stack.controlPlaneUrl]) {
+      expect((await fetch(`${url}/health`)).status).toBe(200)
+      // HOST=127.0.0.1: another loopback address of the same machine is not served.
+      const elsewhere = url.replace("127.0.0.1", "127.0.0.2")
+      await expect(fetch(`${elsewhere}/health`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow()
+    }
   })
 
   it("documents itself at /docs and /redoc on the same base URL", async () => {
