@@ -7,8 +7,11 @@ import { type TargetName, targetNames } from "./Target.ts"
 
 /** What to run and how hard. */
 export interface Options {
-  /** `compare` (the tables), `soak` (60 s on the router), `profile` (CPU profile of the router). */
-  readonly task: "compare" | "soak" | "profile"
+  /**
+   * `compare` (the tables), `soak` (60 s on the router), `profile` (CPU profile of the router),
+   * `gc` (allocation and collection pauses per thread, with and without the serving thread).
+   */
+  readonly task: "compare" | "soak" | "profile" | "gc"
   readonly targets: ReadonlyArray<TargetName>
   readonly modes: ReadonlyArray<Mode>
   readonly connections: ReadonlyArray<number>
@@ -47,7 +50,11 @@ usage recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --l
 
   --soak                   instead: a 60 s soak of the router (RSS at start and end, errors)
   --profile                instead: CPU profile of the router under load (bun --cpu-prof)
-  --targets LIST           direct,switchyard,portkey (default: all three)
+  --gc                     instead: bytes allocated per request and collection pauses in each of
+                           the router's threads (BUN_JSC_logGC), with the serving thread and
+                           without (SERVING_THREAD=main), --profile-seconds per mode at 16 connections
+  --targets LIST           direct,switchyard,switchyard-main,portkey (default: direct,switchyard,portkey;
+                           switchyard-main = the same router with its serving thread off)
   --modes LIST             json,stream,stream-split (default: all three; stream-split = each SSE
                            event cut in two at an odd offset, as real networks deliver it)
   --connections LIST       wrk connections per cell (default: 1,16,64)
@@ -98,7 +105,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
       help: { type: "boolean" },
       soak: { type: "boolean" },
       profile: { type: "boolean" },
-      targets: { type: "string", default: targetNames.join(",") },
+      gc: { type: "boolean" },
+      targets: { type: "string", default: "direct,switchyard,portkey" },
       modes: { type: "string", default: modeNames.join(",") },
       connections: { type: "string", default: "1,16,64" },
       rates: { type: "string", default: "2000,8000" },
@@ -137,7 +145,14 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
   const modes = modesOf("modes", values.modes)
   const pacedModes = modesOf("paced-modes", values["paced-modes"])
   return {
-    task: values.soak === true ? "soak" : values.profile === true ? "profile" : "compare",
+    task:
+      values.soak === true
+        ? "soak"
+        : values.profile === true
+          ? "profile"
+          : values.gc === true
+            ? "gc"
+            : "compare",
     // Tables list targets in a fixed order whatever order they were given in.
     targets: targetNames.filter((t) => targets.includes(t)),
     modes,

@@ -132,6 +132,14 @@ export const loadTable = (
     }
     const sy = summaries.get("switchyard")
     const pk = summaries.get("portkey")
+    const single = summaries.get("switchyard-main")
+    if (sy !== undefined && single !== undefined) {
+      lines.push(
+        `| ${connections} | **serving thread / without** | **${times(sy.requestsPerSecond / single.requestsPerSecond)}** | ${times(
+          sy.p50Ms / single.p50Ms
+        )} | ${times(sy.p99Ms / single.p99Ms)} | | | | ${times(sy.cpuUsPerRequest / single.cpuUsPerRequest)} |`
+      )
+    }
     if (sy !== undefined && pk !== undefined) {
       // Ratio of the latency each proxy adds; meaningless when Portkey adds nothing.
       const addedRatio = (pick: (c: CellSummary) => number) => {

@@ -25,6 +25,8 @@ export interface SwitchyardOptions {
   readonly workDir: string
   /** Extra arguments for bun before the entry (e.g. `--cpu-prof`). */
   readonly bunFlags?: ReadonlyArray<string>
+  /** Extra environment for the router (e.g. `SERVING_THREAD`, `BUN_JSC_logGC`). */
+  readonly routerEnv?: Record<string, string>
 }
 
 /** The prepared deployment: the key, the shared environment, the database. */
@@ -142,7 +144,14 @@ export const startRouter = async (
   const child: Child = processes.start({
     name: "router",
     cmd: ["bun", ...(options.bunFlags ?? []), options.routerEntry],
-    env: { ...deployment.env, PORT: String(port) },
+    env: {
+      ...deployment.env,
+      PORT: String(port),
+      // `main` measures the router without its serving thread (before/after issue 22).
+      // biome-ignore lint/suspicious/noUndeclaredEnvVars: the bench is not a turbo task
+      ...(process.env.BENCH_SERVING_THREAD ? { SERVING_THREAD: process.env.BENCH_SERVING_THREAD } : {}),
+      ...options.routerEnv
+    },
     cwd: repoRoot
   })
   await waitUntil(child, answersHttp(`http://127.0.0.1:${port}/health`), 60_000)

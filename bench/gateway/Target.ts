@@ -6,11 +6,14 @@
 import { fileURLToPath } from "node:url"
 import { answersHttp, type Child, type Processes, waitUntil } from "./Processes.ts"
 
-/** The three targets of a run. */
-export type TargetName = "direct" | "switchyard" | "portkey"
+/**
+ * The targets of a run. `switchyard-main` is the same router and deployment with its serving
+ * thread off (`SERVING_THREAD=main`), to measure what the thread changes under the same load.
+ */
+export type TargetName = "direct" | "switchyard" | "switchyard-main" | "portkey"
 
 /** The order targets are listed in tables. */
-export const targetNames: ReadonlyArray<TargetName> = ["direct", "switchyard", "portkey"]
+export const targetNames: ReadonlyArray<TargetName> = ["direct", "switchyard", "switchyard-main", "portkey"]
 
 /** One endpoint under test. */
 export interface Target {
@@ -29,6 +32,7 @@ export interface Target {
 export const upstreamKeys: Readonly<Record<TargetName, string>> = {
   direct: "sk-bench-direct-00000000000000000000",
   switchyard: "sk-bench-switchyard-0000000000000000",
+  "switchyard-main": "sk-bench-switchyard-main-00000000000",
   portkey: "sk-bench-portkey-000000000000000000"
 }
 

@@ -4,11 +4,12 @@
  * a minute under load and reports its memory and errors; `--profile` records a CPU profile of the
  * router's hot path. See bench/README.md for the method.
  */
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { checkTarget } from "./Check.ts"
+import { quantile, readGcLog } from "./GcLog.ts"
 import { accountCpu, type CpuUse, type Quiet, waitForQuiet } from "./Machine.ts"
 import {
   buildNodeScripts,
@@ -198,7 +199,12 @@ const measureCell = async (run: Run, target: Target, mode: Mode, connections: nu
 }
 
 /** Prepares the Switchyard deployment (database, key) and starts the router. */
-const startSwitchyard = async (run: Run, bunFlags: ReadonlyArray<string> = []) => {
+const startSwitchyard = async (
+  run: Run,
+  bunFlags: ReadonlyArray<string> = [],
+  routerEnv: Record<string, string> = {},
+  prepared?: Switchyard.Deployment
+) => {
   const database = Switchyard.databaseFromEnv()
   const options: Switchyard.SwitchyardOptions = {
     routerEntry: join(repoRoot, run.options.routerEntry),
@@ -207,18 +213,20 @@ const startSwitchyard = async (run: Run, bunFlags: ReadonlyArray<string> = []) =
     recreateDatabase: database.recreate,
     upstreamUrl: run.upstream.url,
     workDir: run.workDir,
-    bunFlags
+    bunFlags,
+    routerEnv
   }
-  log(
-    `switchyard: database ${database.url}${database.recreate ? " (created fresh)" : ""}; creating a user and key`
-  )
-  const deployment = await Switchyard.prepare(run.processes, options, await freePort())
+  if (prepared === undefined)
+    log(
+      `switchyard: database ${database.url}${database.recreate ? " (created fresh)" : ""}; creating a user and key`
+    )
+  const deployment = prepared ?? (await Switchyard.prepare(run.processes, options, await freePort()))
   const target = await Switchyard.startRouter(run.processes, options, deployment, await freePort())
   log(`switchyard: router pid ${target.child?.pid} on ${target.url}, key ${deployment.key.slice(0, 7)}…`)
   return { target, deployment }
 }
 
-const startTarget = async (run: Run, name: TargetName) => {
+const startTarget = async (run: Run, name: TargetName, deployment?: Switchyard.Deployment) => {
   switch (name) {
     case "direct":
       return { target: direct(run.upstream.url), deployment: undefined }
@@ -228,7 +236,16 @@ const startTarget = async (run: Run, name: TargetName) => {
         deployment: undefined
       }
     case "switchyard":
-      return startSwitchyard(run)
+      return startSwitchyard(run, [], {}, deployment)
+    case "switchyard-main": {
+      const started = await startSwitchyard(
+        run,
+        [],
+        { SERVING_THREAD: "main", OPENAI_API_KEY: upstreamKeys["switchyard-main"] },
+        deployment
+      )
+      return { ...started, target: { ...started.target, name: "switchyard-main" as const } }
+    }
   }
 }
 
@@ -267,7 +284,11 @@ const forwarded = (stats: UpstreamStats, name: TargetName) =>
 const compare = async (run: Run): Promise<boolean> => {
   const { options } = run
   const started = new Map<TargetName, Awaited<ReturnType<typeof startTarget>>>()
-  for (const name of options.targets) started.set(name, await startTarget(run, name))
+  for (const name of options.targets) {
+    // Both routers serve the same deployment (database, key): prepared once.
+    const deployment = started.get("switchyard")?.deployment ?? started.get("switchyard-main")?.deployment
+    started.set(name, await startTarget(run, name, deployment))
+  }
   const targets = [...started.values()].map((s) => s.target)
   for (const target of targets) {
     await checkTarget(target, run.bodies, options.chunks)
@@ -326,12 +347,17 @@ const compare = async (run: Run): Promise<boolean> => {
   // Stop the router so its ledger flushes, then count what it recorded.
   const stats = await upstreamStats(run.upstream)
   let accounting: { usageRows: number | undefined; forwarded: number } | undefined
-  const sy = started.get("switchyard")
-  if (sy?.target.child !== undefined && sy.deployment !== undefined) {
-    await run.processes.stop(sy.target.child, 15_000)
+  const routers = (["switchyard", "switchyard-main"] as const).flatMap((name) => {
+    const found = started.get(name)
+    return found?.target.child !== undefined && found.deployment !== undefined
+      ? [{ name, child: found.target.child, deployment: found.deployment }]
+      : []
+  })
+  if (routers.length > 0) {
+    for (const router of routers) await run.processes.stop(router.child, 15_000)
     accounting = {
-      usageRows: await Switchyard.usageRows(sy.deployment.databaseUrl),
-      forwarded: forwarded(stats, "switchyard")
+      usageRows: await Switchyard.usageRows(routers[0]!.deployment.databaseUrl),
+      forwarded: routers.reduce((sum, router) => sum + forwarded(stats, router.name), 0)
     }
   }
 
@@ -494,6 +520,54 @@ const profile = async (run: Run): Promise<boolean> => {
   return true
 }
 
+/**
+ * Bytes allocated per request and collection pauses, per thread of the router (each has a heap of
+ * its own), with the serving thread and without: JavaScriptCore's own log, so the figures do not
+ * depend on how busy the machine is (the pauses do, somewhat).
+ */
+const gcTask = async (run: Run): Promise<boolean> => {
+  const { options } = run
+  const rows: Array<string> = []
+  for (const servingThread of ["worker", "main"] as const) {
+    const { target } = await startSwitchyard(run, [], {
+      SERVING_THREAD: servingThread,
+      BUN_JSC_logGC: "1",
+      BUN_GC_TIMER_DISABLE: "1"
+    })
+    const child = target.child!
+    await checkTarget(target, run.bodies, options.chunks)
+    if (options.warmupSeconds > 0)
+      log(
+        `warm-up (${servingThread}): ${describe(await load(run, target, "json", 16, options.warmupSeconds))}`
+      )
+    for (const mode of options.modes) {
+      await quietMachine(run)
+      const offset = readFileSync(child.logPath, "utf8").length
+      const r = await load(run, target, mode, 16, options.profileSeconds)
+      const full = readFileSync(child.logPath, "utf8")
+      const heaps = readGcLog(full, full.slice(offset))
+      log(`gc ${servingThread} ${mode} c16: ${describe(r)}`)
+      for (const heap of heaps) {
+        const thread =
+          servingThread === "main" ? "the only thread" : heap.order === 0 ? "owning thread" : "serving thread"
+        rows.push(
+          `| ${servingThread} | ${modeTitle(mode)} | ${thread} | ${Math.round(r.requestsPerSecond).toLocaleString("en-US")} | ${heap.collections} (${heap.edenCollections} eden) | ${(heap.allocatedKb / Math.max(1, r.requests)).toFixed(1)} | ${quantile(heap.pausesMs, 0.5).toFixed(2)} / ${quantile(heap.pausesMs, 0.99).toFixed(2)} / ${Math.max(0, ...heap.pausesMs).toFixed(2)} | ${(heap.lastAfterKb / 1024).toFixed(0)} |`
+        )
+      }
+    }
+    await run.processes.stop(child, 30_000)
+  }
+  const report = `### Collections per thread (BUN_JSC_logGC, BUN_GC_TIMER_DISABLE=1), ${options.profileSeconds} s per mode at 16 connections
+
+| SERVING_THREAD | mode | heap | req/s | collections | KB allocated / request | pause p50 / p99 / max ms | live heap after last MB |
+|---|---|---|---:|---:|---:|---:|---:|
+${rows.join("\n")}`
+  log(`\n${report}\n`)
+  const path = writeResults(`gateway-gc-${run.stamp}`, { kind: "gc", stamp: run.stamp, options, report })
+  log(`results: ${path}`)
+  return true
+}
+
 const main = async (): Promise<number> => {
   let options: Options | undefined
   try {
@@ -540,7 +614,9 @@ const main = async (): Promise<number> => {
         ? await soak(run)
         : options.task === "profile"
           ? await profile(run)
-          : await compare(run)
+          : options.task === "gc"
+            ? await gcTask(run)
+            : await compare(run)
     return ok ? 0 : 1
   } catch (error) {
     log(`\nbench:gateway failed: ${error instanceof Error ? error.message : String(error)}`)

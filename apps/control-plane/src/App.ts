@@ -2,7 +2,8 @@
  * The control plane's HTTP application: the HttpApi contract (`ControlPlaneApi`), better-auth's
  * routes, Swagger UI and OpenAPI, behind CORS, the cross-site request check and the body guard.
  */
-import { HttpApiSwagger, HttpLayerRouter } from "@effect/platform"
+import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { trustedOriginsConfig } from "@switchyard/auth"
 import { ControlPlaneApi } from "@switchyard/domain"
 import { Effect, Layer } from "effect"

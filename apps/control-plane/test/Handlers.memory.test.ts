@@ -2,7 +2,9 @@
  * Fast tests of the apikey and secret handlers on in-memory layers (no database): the real
  * HttpApi over HTTP, with a stand-in `Authentication` that takes the bearer token as the user id.
  */
-import { HttpApiBuilder, HttpLayerRouter, HttpServer } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, layer } from "@effect/vitest"
 import { ApiKeys, ChangeFeed, PlatformProviders, UpstreamUrlGuard } from "@switchyard/auth"

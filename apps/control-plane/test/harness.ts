@@ -2,7 +2,7 @@
  * Starts the real control plane on a free port over its own fresh PostgreSQL database, captures
  * everything it logs, and gives tests a small fetch-based client.
  */
-import { HttpServer } from "@effect/platform"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { BetterAuthOptions } from "@switchyard/auth/better-auth"
 import { TestDatabase } from "@switchyard/db/testing"

@@ -52,14 +52,17 @@ describe.each(["bun", "node"] as const)("engine %s", (engine) => {
   describe.each(TRANSPORTS)("over %s", (transport) => {
     it("greets with connected, then authenticates by handshake token", async () => {
       const socket = connect(hub.url, transport, await jwtFor(7, { name: "Ada" }))
-      const connected = await next<{ socketId: string; timestamp: string }>(socket, "connected")
-      expect(connected.socketId).toBe(socket.id)
-      expect(Number.isNaN(Date.parse(connected.timestamp))).toBe(false)
-      const authenticated = await next<{ user: { id: string; name: string; via: string }; socketId: string }>(
+      // Both listeners before either event: the two packets can arrive in one read, and the client
+      // emits them in one go, before an `await` on the first could register the second.
+      const greeted = next<{ socketId: string; timestamp: string }>(socket, "connected")
+      const signedInEvent = next<{ user: { id: string; name: string; via: string }; socketId: string }>(
         socket,
         "authenticated"
       )
-      expect(authenticated).toEqual({ user: { id: "7", name: "Ada", via: "jwt" }, socketId: socket.id })
+      const connected = await greeted
+      expect(connected.socketId).toBe(socket.id)
+      expect(Number.isNaN(Date.parse(connected.timestamp))).toBe(false)
+      expect(await signedInEvent).toEqual({ user: { id: "7", name: "Ada", via: "jwt" }, socketId: socket.id })
     })
 
     it("authenticates by the authenticate event, and refuses bad tokens with AUTH_FAILED", async () => {

@@ -155,7 +155,8 @@ export const handle = async (
 
 /**
  * Serves a parsed request (also the entry of seed 003's `/api/chat`, which builds its own) for a
- * caller already authenticated, or a credential still to check.
+ * caller already authenticated, or a credential still to check. `family` picks the default
+ * request rate the request counts against (`/api/chat` has its own).
  */
 export const serve = async (
   ctx: GatewayContext,
@@ -163,7 +164,8 @@ export const serve = async (
   format: ClientFormat,
   token: string | Caller,
   parsed: Parsed,
-  startedAt: number
+  startedAt: number,
+  family: Limits.RouteFamily = "api"
 ): Promise<Response> => {
   const prepared = await prepare(
     ctx,
@@ -173,7 +175,7 @@ export const serve = async (
   )
   const limits =
     prepared.ok && parsed.ok
-      ? await Limits.admit(ctx, prepared.caller, prepared.route, parsed.request)
+      ? await Limits.admit(ctx, prepared.caller, prepared.route, parsed.request, family)
       : undefined
   const requestId = RequestId.next()
   if (!prepared.ok) {

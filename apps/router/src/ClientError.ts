@@ -1,12 +1,13 @@
 /**
  * Error answers in the client's own format: OpenAI's `{"error":{message,type,param,code}}` on the
- * OpenAI routes and seed routes, Anthropic's `{"type":"error","error":{type,message}}` on
- * `/v1/messages`. Also the SSE error event sent when a stream breaks after it started.
+ * OpenAI routes (`/v1/responses` too) and seed routes, Anthropic's
+ * `{"type":"error","error":{type,message}}` on `/v1/messages`. Also the SSE error event sent when a
+ * stream breaks after it started.
  */
 import { GatewayError } from "@switchyard/domain"
 
 /** Which error shape a route answers with. */
-export type ErrorFormat = "openai" | "anthropic"
+export type ErrorFormat = "openai" | "anthropic" | "responses"
 
 const ANTHROPIC_TYPES: Readonly<Record<GatewayError["type"], string>> = {
   invalid_request_error: "invalid_request_error",
@@ -46,11 +47,22 @@ export const errorResponse = (
     headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }
   })
 
-/** The SSE event that ends a stream which broke after it started. */
+/**
+ * The SSE event that ends a stream which broke after it started. Responses streams get their
+ * `error` event, numbered by the route after the events before it.
+ */
 export const errorEvent = (format: ErrorFormat, error: GatewayError): string =>
   format === "anthropic"
     ? `event: error\ndata: ${errorBody(format, error)}\n\n`
-    : `data: ${errorBody(format, error)}\n\n`
+    : format === "responses"
+      ? `event: error\ndata: ${JSON.stringify({
+          type: "error",
+          code: error.code ?? error.type,
+          message: error.message,
+          param: error.param ?? null,
+          sequence_number: 0
+        })}\n\n`
+      : `data: ${errorBody(format, error)}\n\n`
 
 const internalError = new GatewayError({
   status: 500,

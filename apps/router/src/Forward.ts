@@ -16,6 +16,7 @@ import {
   makeUsageTap,
   mustTranslateSameFormat,
   NO_USAGE,
+  type ProviderSpec,
   type Routing,
   translateError,
   translateRequest,
@@ -71,7 +72,7 @@ export const plan = (
   credential: Credentials.Credential
 ): Plan | Refused => {
   const { spec } = credential.provider
-  const upstreamFormat = spec.format
+  const upstreamFormat = upstreamFormatOf(format, spec)
   const upstreamModel = route.upstreamModel
   const stream = req.stream
   // Reads only the request's structured output field: nothing more when it has none.
@@ -139,6 +140,10 @@ export const plan = (
     outputTool: translated.right.outputTool
   }
 }
+
+/** What the upstream is sent: its chat format, or the Responses API when both sides speak it. */
+const upstreamFormatOf = (format: ClientFormat, spec: ProviderSpec): UpstreamFormat =>
+  format === "responses" && spec.responsesUrl !== undefined ? "responses" : spec.format
 
 /** An error of our SSRF guard (a redirect, a non-public address): not retried, sent as is. */
 export const isRefusal = (error: GatewayError): boolean =>
@@ -208,7 +213,10 @@ export const send = async (
       ? new UpstreamCall(request.signal, ctx.settings.upstreamTimeoutMs)
       : new UpstreamCall(signal, undefined)
   const { spec } = credential.provider
-  const url = spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
+  const url =
+    upstreamFormat === "responses"
+      ? spec.responsesUrl!(credential.baseUrl)
+      : spec.chatUrl(credential.baseUrl, route.upstreamModel, planned.stream)
   // An in-process provider (the mock) answers the request as it would have been sent.
   if (spec.transport !== undefined) {
     return { _tag: "Response", response: spec.transport(url, planned.bodyObject), call }
@@ -331,6 +339,7 @@ export const answer = async (
           requestedModel: req.model,
           clientWantsUsage: req.includeUsage,
           estimatedInputTokens: () => estimateInputTokens(req),
+          request: req.body,
           outputTool: planned.outputTool
         })
     const tap = translator === undefined ? makeUsageTap(format, () => estimateInputTokens(req)) : undefined
@@ -395,6 +404,7 @@ export const answer = async (
     const translated = translateResponse(json, upstreamFormat, format, {
       requestedModel: req.model,
       estimatedInputTokens: () => estimateInputTokens(req),
+      request: req.body,
       outputTool: planned.outputTool
     })
     if (Either.isLeft(translated)) return fail(UpstreamError.malformed(provider, translated.left.message))

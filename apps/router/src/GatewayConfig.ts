@@ -1,7 +1,8 @@
 /**
  * The router's own settings, read once at start-up.
  */
-import { EffectiveLimits } from "@switchyard/router-core"
+import type { RouteProviderId } from "@switchyard/domain"
+import { EffectiveLimits, Routing } from "@switchyard/router-core"
 import { Config, Context, Effect, Layer, Option, type Redacted } from "effect"
 
 /** Settings of the data plane. */
@@ -32,10 +33,28 @@ export interface GatewaySettings {
   /** Serve `GET /v1/user/ai-keys` (`EXPOSE_USER_KEYS`, default false). */
   readonly exposeUserKeys: boolean
   /**
-   * Default limits from the environment (`RATE_LIMIT_REQUESTS_PER_MINUTE`, `API_RATE_LIMIT` per
-   * `API_RATE_LIMIT_MINUTES`); the routing file's `limits:` overrides them.
+   * The seeds' default request rates per user and family of routes (`API_RATE_LIMIT` per
+   * `API_RATE_LIMIT_MINUTES`, 1000 per minute, on every keyed route but `/api/chat`;
+   * `RATE_LIMIT_REQUESTS_PER_MINUTE`, 60, on `/api/chat`); a `user.rpm` in the routing file's
+   * `limits:` replaces them.
    */
-  readonly limitDefaults: EffectiveLimits.LimitDefaults
+  readonly routeRates: EffectiveLimits.RouteRates
+  /**
+   * How long `/health` keeps each provider's answer before asking again (`PROVIDER_HEALTH_TTL_MS`,
+   * default 60 s; `ProviderHealth.ts`).
+   */
+  readonly providerHealthTtlMs: number
+  /**
+   * Seed 003's `OPENAI_TEMPERATURE` (default 1.0, 0–2): the temperature `/api/chat` sends when the
+   * request names none; undefined sends none (the provider's own default).
+   */
+  readonly chatTemperature: number | undefined
+  /**
+   * Seed 003's `AI_PROVIDER` (unset: `openai-compatible` when `AI_BASE_URL` is set): the provider
+   * `/api/chat` sends the models it names to, as seed 003's single backend did (aliases and
+   * explicit `provider/model` names keep their own route).
+   */
+  readonly aiProvider: RouteProviderId | undefined
 }
 
 /** The settings service. */
@@ -61,7 +80,17 @@ export const settingsConfig = Config.all({
     Config.orElse(() => Config.boolean("SWITCHYARD_LOCAL")),
     Config.withDefault(false)
   ),
-  limitDefaults: EffectiveLimits.envDefaults
+  routeRates: EffectiveLimits.routeRatesConfig,
+  providerHealthTtlMs: Config.integer("PROVIDER_HEALTH_TTL_MS").pipe(Config.withDefault(60_000)),
+  chatTemperature: Config.number("OPENAI_TEMPERATURE").pipe(
+    Config.withDefault(1),
+    Config.validate({
+      message: "OPENAI_TEMPERATURE must be a number from 0 to 2",
+      validation: (t) => t >= 0 && t <= 2
+    }),
+    Config.map((t): number | undefined => t)
+  ),
+  aiProvider: Routing.aiProviderConfig
 })
 
 /** The settings from the environment. */
@@ -80,7 +109,10 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       allowPrivateUpstreams: false,
       metricsToken: undefined,
       metricsPublic: true,
-      limitDefaults: {},
+      routeRates: EffectiveLimits.NO_RATES,
+      providerHealthTtlMs: 60_000,
+      chatTemperature: undefined,
+      aiProvider: undefined,
       ...overrides
     })
   )

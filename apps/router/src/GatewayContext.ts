@@ -7,7 +7,7 @@ import { Pricing, UsageRecorder } from "@switchyard/ledger"
 import {
   type CircuitBreaker,
   Credentials,
-  EffectiveLimits,
+  type EffectiveLimits,
   Limiter,
   Routing,
   type Timers
@@ -30,7 +30,7 @@ export interface GatewayContext {
   readonly accounting: Accounting
   readonly pricing: Pricing["Type"]
   readonly limiter: Limiter.Limiter["Type"]
-  /** The default limits in force: the environment's, overridden by the routing file's (reloadable). */
+  /** The default limits in force: the routing file's (reloadable). */
   readonly limitDefaults: () => EffectiveLimits.LimitDefaults
   /** The fallback engine's timers. */
   readonly timers: Timers.Timers
@@ -53,17 +53,7 @@ export const make = Effect.gen(function* () {
     onNone: () => Effect.provide(Limiter.Limiter, Limiter.layerMemory()),
     onSome: Effect.succeed
   })
-  // Merged once per routing table (the table changes only when the file is reloaded).
-  let defaultsFor: Routing.RoutingTable | undefined
-  let defaults: EffectiveLimits.LimitDefaults = settings.limitDefaults
-  const limitDefaults = () => {
-    const table = routing.current()
-    if (table !== defaultsFor) {
-      defaultsFor = table
-      defaults = EffectiveLimits.mergeDefaults(settings.limitDefaults, table.limits)
-    }
-    return defaults
-  }
+  const limitDefaults = () => routing.current().limits
   const timers = yield* Reliability.timers
   const resolver = Option.getOrElse(
     yield* Effect.serviceOption(UpstreamTarget.UpstreamResolver),

@@ -5,7 +5,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { authMigrations, ChangeFeed } from "@switchyard/auth"
-import { Migrations } from "@switchyard/db"
+import { Migrations, responsesMigrations } from "@switchyard/db"
 import { LedgerDatabase, UsageRecorder } from "@switchyard/ledger"
 import { vaultMigrations } from "@switchyard/vault"
 import { Cause, Context, Duration, Effect, Layer } from "effect"
@@ -51,7 +51,7 @@ export const layer = Layer.effect(
         database: verdict(Effect.as(sql`SELECT 1`, HEALTHY)),
         migrations: verdict(
           Effect.gen(function* () {
-            const app = yield* Migrations.isCurrent([authMigrations, vaultMigrations])
+            const app = yield* Migrations.isCurrent([authMigrations, vaultMigrations, responsesMigrations])
             const ledger = yield* Effect.provideService(
               LedgerDatabase.isCurrent,
               LedgerDatabase.LedgerSql,

@@ -33,13 +33,14 @@ export type Admitted =
   | { readonly ok: false; readonly error: GatewayError; readonly headers: Record<string, string> }
 
 /**
- * The completion tokens a request may produce: what it asks for, never more than the model can
+ * The completion tokens a request may produce: what it asks for (`max_output_tokens` for Responses
+ * clients), never more than the model can
  * write; when it does not say, the model's documented maximum output (`MaxOutput`), so the
  * estimate stays an upper bound and a budget holds.
  */
 export const maxOutputTokens = (req: ClientRequest, upstreamModel: string): number => {
   const body = req.body as unknown as Record<string, unknown>
-  const value = body.max_completion_tokens ?? body.max_tokens
+  const value = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens
   const most = MaxOutput.maxOutputTokens(upstreamModel)
   return typeof value === "number" && value > 0 && value < most ? Math.ceil(value) : most
 }
@@ -61,6 +62,9 @@ const hasBudget = (limits: EffectiveLimits.EffectiveLimits) =>
 export const tokensOf = (usage: TokenUsage): number =>
   usage.inputTokens + usage.cachedInputTokens + usage.cacheCreationTokens + usage.outputTokens
 
+/** A family of routes with a default request rate of its own (`GatewaySettings.routeRates`). */
+export type RouteFamily = EffectiveLimits.RouteFamily
+
 /** A caller's effective limits, and whether any applies. */
 interface Resolved {
   readonly limits: EffectiveLimits.EffectiveLimits
@@ -70,42 +74,59 @@ interface Resolved {
 const resolve = (
   defaults: EffectiveLimits.LimitDefaults,
   keyLimits: LimitsConfig | undefined,
-  hasKey: boolean
-) => {
-  const limits = EffectiveLimits.resolve(defaults, { key: keyLimits })
-  const any = EffectiveLimits.hasAny(limits.user) || (hasKey && EffectiveLimits.hasAny(limits.key))
+  hasKey: boolean,
+  rate: EffectiveLimits.RouteRate | undefined
+): Resolved => {
+  const scoped = EffectiveLimits.resolve(defaults, { key: keyLimits })
+  const limits = rate === undefined ? scoped : { ...scoped, route: rate }
+  const any =
+    rate !== undefined ||
+    EffectiveLimits.hasAny(limits.user) ||
+    (hasKey && EffectiveLimits.hasAny(limits.key))
   return { limits, any }
 }
 
-/**
- * Resolved limits, remembered per defaults object (a new one per routing table) and per stored key
- * limits (one object per cached key record, replaced when the key changes): resolving them again
- * for every request only made garbage.
- */
-const resolvedByDefaults = new WeakMap<
-  EffectiveLimits.LimitDefaults,
-  { withoutKey: Resolved | undefined; keyless: Resolved | undefined; byKey: WeakMap<LimitsConfig, Resolved> }
->()
+/** The resolutions of one defaults object for one family. */
+interface Family {
+  readonly rate: EffectiveLimits.RouteRate | undefined
+  withoutKey: Resolved | undefined
+  keyless: Resolved | undefined
+  readonly byKey: WeakMap<LimitsConfig, Resolved>
+}
 
-const resolvedLimits = (defaults: EffectiveLimits.LimitDefaults, caller: Caller): Resolved => {
-  let cached = resolvedByDefaults.get(defaults)
+/**
+ * Resolved limits, remembered per defaults object (a new one per routing table), per family and
+ * per stored key limits (one object per cached key record, replaced when the key changes):
+ * resolving them again for every request only made garbage.
+ */
+const resolvedByDefaults = new WeakMap<EffectiveLimits.LimitDefaults, Partial<Record<RouteFamily, Family>>>()
+
+const resolvedLimits = (ctx: GatewayContext, caller: Caller, family: RouteFamily): Resolved => {
+  const defaults = ctx.limitDefaults()
+  let families = resolvedByDefaults.get(defaults)
+  if (families === undefined) {
+    families = {}
+    resolvedByDefaults.set(defaults, families)
+  }
+  let cached = families[family]
   if (cached === undefined) {
-    cached = { withoutKey: undefined, keyless: undefined, byKey: new WeakMap() }
-    resolvedByDefaults.set(defaults, cached)
+    const rate = EffectiveLimits.routeRate(ctx.settings.routeRates, family, defaults)
+    cached = { rate, withoutKey: undefined, keyless: undefined, byKey: new WeakMap() }
+    families[family] = cached
   }
   // A session token (no key): only the user's limits apply.
   if (caller.apiKeyId === null) {
-    cached.keyless ??= resolve(defaults, undefined, false)
+    cached.keyless ??= resolve(defaults, undefined, false, cached.rate)
     return cached.keyless
   }
   const stored = caller.keyLimits ?? undefined
   if (stored === undefined) {
-    cached.withoutKey ??= resolve(defaults, undefined, true)
+    cached.withoutKey ??= resolve(defaults, undefined, true, cached.rate)
     return cached.withoutKey
   }
   let found = cached.byKey.get(stored)
   if (found === undefined) {
-    found = resolve(defaults, stored, true)
+    found = resolve(defaults, stored, true, cached.rate)
     cached.byKey.set(stored, found)
   }
   return found
@@ -119,9 +140,10 @@ export const admit = (
   ctx: GatewayContext,
   caller: Caller,
   route: Routing.Route,
-  req: ClientRequest
+  req: ClientRequest,
+  family: RouteFamily = "api"
 ): Admitted | Promise<Admitted> => {
-  const resolved = resolvedLimits(ctx.limitDefaults(), caller)
+  const resolved = resolvedLimits(ctx, caller, family)
   if (!resolved.any) return unlimitedAdmission
   const limits = resolved.limits
   const inputTokens = estimateInputTokens(req)
@@ -160,18 +182,38 @@ export const bind = (log: RequestLog, admission: Limiter.Admission): void => {
 }
 
 /**
- * Admits a request that is not a model call (failed-request sync): counted against the caller's
- * request rate and concurrency like any other, charged no tokens or money, settled at once.
+ * Admits a request under the caller's limits with a usage estimate of its own (embeddings: the
+ * input's tokens, priced); settle it through `bind` when the request ends.
  */
-export const admitPlain = async (ctx: GatewayContext, caller: Caller): Promise<Admitted> => {
-  const resolved = resolvedLimits(ctx.limitDefaults(), caller)
+export const admitUsage = (
+  ctx: GatewayContext,
+  caller: Caller,
+  family: RouteFamily,
+  estimate: Limiter.Usage
+): Admitted | Promise<Admitted> => {
+  const resolved = resolvedLimits(ctx, caller, family)
   if (!resolved.any) return unlimitedAdmission
-  const result = await ctx.limiter.admit(
+  const result = ctx.limiter.admit(
     { userId: caller.userId, keyId: caller.apiKeyId ?? undefined },
     resolved.limits,
-    { tokens: 0, costMicros: 0 }
+    estimate
   )
-  const answer = admitted(result)
-  if (answer.ok) answer.admission.settle({ tokens: 0, costMicros: 0 })
+  return result instanceof Promise ? result.then(admitted) : admitted(result)
+}
+
+/**
+ * Admits a request that is not a model call (the key listing, failed-request sync, models list):
+ * counted against the caller's request rate and concurrency like any other, charged no tokens or
+ * money, settled at once. Its answer carries the same `x-ratelimit-*` headers as a model call's.
+ */
+export const admitPlain = async (
+  ctx: GatewayContext,
+  caller: Caller,
+  family: RouteFamily = "api"
+): Promise<Admitted> => {
+  const answer = await admitUsage(ctx, caller, family, NOTHING)
+  if (answer.ok) answer.admission.settle(NOTHING)
   return answer
 }
+
+const NOTHING: Limiter.Usage = { tokens: 0, costMicros: 0 }

@@ -12,6 +12,8 @@ import { unhandledError } from "./ClientError.ts"
 export interface StartOptions {
   readonly port: number
   readonly hostname?: string
+  /** A Unix socket path to listen on instead of the port (bun only: the owning thread's listener). */
+  readonly unix?: string
   /**
    * The gateway's body limit. The handlers answer 413 in the client's format; the server itself
    * only refuses bodies over twice the limit (Bun answers those with an empty 413 before any
@@ -55,17 +57,38 @@ export const exemptFromIdleTimeout = (request: Request): void => {
   }
 }
 
+/**
+ * The client's address as the socket gives it (proxies' headers are not trusted: a client could
+ * forge them), when the server that took the request knows it.
+ */
+export const clientAddress = (request: Request): string | undefined => {
+  // srvx (Node) puts it on the request.
+  const ip = (request as { readonly ip?: unknown }).ip
+  if (typeof ip === "string") return ip
+  for (const server of bunServers) {
+    try {
+      const found = server.requestIP(request)
+      if (found !== null) return found.address
+    } catch {
+      // Another server's request (tests run several): try the next.
+    }
+  }
+  return undefined
+}
+
 const serveWithBun = (handler: (request: Request) => Promise<Response>, options: StartOptions): Listening => {
-  const server = Bun.serve({
-    fetch: handler,
-    error: onError,
-    port: options.port,
-    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
-    maxRequestBodySize: options.maxBodyBytes * 2 + 1
-  })
+  const common = { fetch: handler, error: onError, maxRequestBodySize: options.maxBodyBytes * 2 + 1 }
+  const server =
+    options.unix !== undefined
+      ? Bun.serve({ ...common, unix: options.unix })
+      : Bun.serve({
+          ...common,
+          port: options.port,
+          ...(options.hostname === undefined ? {} : { hostname: options.hostname })
+        })
   bunServers.add(server)
   return {
-    url: server.url.href,
+    url: options.unix ?? server.url.href,
     close: (force) => {
       bunServers.delete(server)
       return server.stop(force)

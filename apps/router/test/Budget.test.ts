@@ -121,12 +121,18 @@ describe("the price table", () => {
   it.effect("prices every model the providers advertise; an alias to an unknown one is reported", () =>
     Effect.gen(function* () {
       const pricing = yield* Pricing
-      const shipped = yield* Routing.makeTable({ file: {}, mockEnabled: true, defaultModel: undefined })
+      const shipped = yield* Routing.makeTable({
+        file: {},
+        mockEnabled: true,
+        defaultModel: undefined,
+        unknownModels: Routing.refuseUnknown
+      })
       expect(unpricedModels(shipped, pricing)).toEqual([])
       const withAlias = yield* Routing.makeTable({
         file: { aliases: { house: "openai/house-model-v9" } },
         mockEnabled: true,
-        defaultModel: undefined
+        defaultModel: undefined,
+        unknownModels: Routing.refuseUnknown
       })
       expect(unpricedModels(withAlias, pricing)).toEqual(["openai/house-model-v9"])
     }).pipe(Effect.provide(Pricing.layerShipped))

@@ -30,7 +30,13 @@ const until = async (model: string, status: number) => {
 beforeAll(async () => {
   writeFileSync(file, "aliases:\n  fast: mock/echo\n")
   router = await start({
-    env: { SWITCHYARD_CONFIG: file, MOCK_PROVIDER: "true", SWITCHYARD_CONFIG_POLL_MS: "20" },
+    // Refused unknown names (404) show which aliases the table in force has.
+    env: {
+      SWITCHYARD_CONFIG: file,
+      MOCK_PROVIDER: "true",
+      SWITCHYARD_CONFIG_POLL_MS: "20",
+      UNKNOWN_MODELS: "refuse"
+    },
     routingLayer: Routing.layer
   })
 })

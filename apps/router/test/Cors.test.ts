@@ -42,4 +42,19 @@ describe("router CORS for the dashboard", () => {
       (await handler(request("OPTIONS", "http://evil.test"))).headers.get("access-control-allow-origin")
     ).toBeNull()
   })
+
+  it("answers each of several configured origins (CORS_ORIGIN is a comma-separated list)", async () => {
+    const desktop = "http://localhost:5173"
+    const both = withCors(async () => answer(), [DASHBOARD, desktop])
+    for (const origin of [DASHBOARD, desktop]) {
+      const preflight = await both(request("OPTIONS", origin))
+      expect(preflight.status).toBe(204)
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(origin)
+      const response = await both(request("GET", origin))
+      expect(response.headers.get("access-control-allow-origin")).toBe(origin)
+    }
+    expect(
+      (await both(request("GET", "http://evil.test"))).headers.get("access-control-allow-origin")
+    ).toBeNull()
+  })
 })

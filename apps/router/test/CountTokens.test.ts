@@ -5,6 +5,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Routing } from "@switchyard/router-core"
 import { type FakeUpstream, json, startFake } from "./FakeUpstream.ts"
 import { startRouter, TEST_KEY, type TestRouter } from "./Harness.ts"
 
@@ -17,6 +18,8 @@ beforeAll(async () => {
   anthropicFake = await startFake(json(200, { input_tokens: 42 }))
   geminiFake = await startFake(json(200, { totalTokens: 17, promptTokensDetails: [] }))
   router = await startRouter({
+    // Unknown models are refused here, not sent to OpenAI (seed 000's default rule).
+    unknownModels: Routing.refuseUnknown,
     env: {
       ANTHROPIC_BASE_URL: anthropicFake.url,
       ANTHROPIC_API_KEY: "sk-ant",

@@ -3,6 +3,7 @@
  * usage event for each authenticated request.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Routing } from "@switchyard/router-core"
 import { type FakeUpstream, json, sseText, startFake } from "./FakeUpstream.ts"
 import { startRouter, TEST_KEY, type TestRouter } from "./Harness.ts"
 
@@ -100,13 +101,44 @@ describe("bad input", () => {
     expect((await noModel.json()).error.message).toContain("model")
   })
 
-  it("404 model_not_found for an unknown model", async () => {
+  it("an unknown model goes to OpenAI unchanged by default (seed 000's rule)", async () => {
+    fake.script = json(200, {
+      id: "c1",
+      object: "chat.completion",
+      created: 1,
+      model: "llama-unknown",
+      choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }
+    })
     const event = await oneEvent(async () => {
       const res = await chat({ ...hello, model: "llama-unknown" })
+      expect(res.status).toBe(200)
+      expect(res.headers.get("x-switchyard-provider")).toBe("openai")
+    })
+    expect(JSON.parse(fake.received.at(-1)!.body).model).toBe("llama-unknown")
+    expect(event).toMatchObject({ requestedModel: "llama-unknown", provider: "openai", status: 200 })
+  })
+
+  it("404 model_not_found for an unknown model with UNKNOWN_MODELS=refuse", async () => {
+    const refusing = await startRouter({
+      env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: "sk-platform" },
+      unknownModels: Routing.refuseUnknown
+    })
+    try {
+      const before = fake.received.length
+      const res = await fetch(`${refusing.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...hello, model: "llama-unknown" })
+      })
       expect(res.status).toBe(404)
       expect((await res.json()).error).toMatchObject({ code: "model_not_found", param: "model" })
-    })
-    expect(event).toMatchObject({ requestedModel: "llama-unknown", status: 404, provider: null })
+      const [event] = await refusing.waitForEvents(1)
+      expect(event).toMatchObject({ requestedModel: "llama-unknown", status: 404, provider: null })
+      expect(fake.received.length).toBe(before)
+    } finally {
+      await refusing.close()
+    }
   })
 
   it("413 over the body limit, declared or not", async () => {

@@ -70,6 +70,8 @@ const PATHS = [
   "/v1/chat/completions",
   "/v1/messages",
   "/v1/embeddings",
+  "/v1/responses",
+  "/v1/responses/resp_123",
   "/api/chat",
   "/v1/models",
   "/v1/user/ai-keys",

@@ -5,6 +5,7 @@
  */
 
 import { ChangeFeed, UpstreamUrlGuard } from "@switchyard/auth"
+import type { ResponseStore } from "@switchyard/db"
 import type { UsageEvent } from "@switchyard/domain"
 import { FailedRequests, Pricing, RecordedUsage, UsageMetrics, UsageRecorder } from "@switchyard/ledger"
 import { type Credentials, Providers, Routing } from "@switchyard/router-core"
@@ -30,12 +31,16 @@ export interface HarnessOptions {
   readonly secrets?: SecretTable
   readonly settings?: Partial<GatewayConfig.GatewaySettings>
   readonly routing?: Parameters<typeof Routing.makeTable>[0]["file"]
+  /** Model names no rule matches; default as in production (`UNKNOWN_MODELS` unset): routed. */
+  readonly unknownModels?: Routing.UnknownModels
   /** Whether OpenAI-compatible base URLs may be private (fakes live on loopback). Default true. */
   readonly allowPrivateUpstreams?: boolean
   /** Replaces the static callers (e.g. the real verifiers over PostgreSQL). */
   readonly auth?: Layer.Layer<CallerAuth>
   /** Replaces DNS for user-supplied base URLs (a rebinding DNS in SSRF tests). */
   readonly resolver?: (host: string) => Promise<ReadonlyArray<string>>
+  /** Where stored Responses live (PostgreSQL in the Responses tests); default: memory. */
+  readonly responseStore?: Layer.Layer<ResponseStore, unknown>
 }
 
 /** A running test router. */
@@ -62,7 +67,12 @@ export const startRouter = async (options: HarnessOptions = {}): Promise<TestRou
   const routing = Layer.effect(
     Routing.Routing,
     Effect.map(
-      Routing.makeTable({ file: options.routing ?? {}, mockEnabled: true, defaultModel: undefined }),
+      Routing.makeTable({
+        file: options.routing ?? {},
+        mockEnabled: true,
+        defaultModel: undefined,
+        unknownModels: options.unknownModels ?? Routing.routeUnknown
+      }),
       (table) => ({ current: () => table })
     )
   )
@@ -93,7 +103,8 @@ export const startRouter = async (options: HarnessOptions = {}): Promise<TestRou
       allowPrivateUpstreams: options.allowPrivateUpstreams ?? true,
       ...options.settings
     }),
-    options.resolver === undefined ? Layer.empty : Layer.succeed(UpstreamResolver, options.resolver)
+    options.resolver === undefined ? Layer.empty : Layer.succeed(UpstreamResolver, options.resolver),
+    options.responseStore ?? Layer.empty
   ).pipe(Layer.provideMerge(stores), Layer.provide(config))
   const runtime = ManagedRuntime.make(layer)
   await runtime.runPromise(

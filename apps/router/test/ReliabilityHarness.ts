@@ -51,7 +51,12 @@ export const start = async (options: Options = {}): Promise<Running> => {
     Layer.effect(
       Routing.Routing,
       Effect.map(
-        Routing.makeTable({ file: options.routing ?? {}, mockEnabled: true, defaultModel: undefined }),
+        Routing.makeTable({
+          file: options.routing ?? {},
+          mockEnabled: true,
+          defaultModel: undefined,
+          unknownModels: Routing.routeUnknown
+        }),
         (table) => ({ current: () => table })
       )
     )

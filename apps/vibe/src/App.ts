@@ -2,7 +2,8 @@
  * The vibe API's HTTP application: the `VibeApi` contract, Swagger UI (`/docs`), ReDoc (`/redoc`)
  * and `/openapi.json`, behind CORS (`MODAL_VIBE_ALLOWED_ORIGINS`) and the body guard.
  */
-import { HttpApiSwagger, HttpLayerRouter } from "@effect/platform"
+import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import { VibeApi } from "@switchyard/domain"
 import { Config, Effect, Layer } from "effect"
 import { AppsLive } from "./api/AppsLive.ts"

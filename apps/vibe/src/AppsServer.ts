@@ -4,7 +4,9 @@
  * origin. Provides `AppUrls`: from `VIBE_APPS_URL`, else `http://{id}.apps.localhost:<port>`.
  */
 import { createServer } from "node:http"
-import { HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { NodeHttpServer } from "@effect/platform-node"
 import { AppServing, AppUrls } from "@switchyard/vibe"
 import { Config, ConfigError, Effect, Layer, Option } from "effect"

@@ -3,7 +3,8 @@
  * feed and the auth package's cached verifiers, the settings, the router client, the apps origin
  * (which provides the apps' urls), the operations, the idle sweep and the `app_status` publisher.
  */
-import { FetchHttpClient, type HttpServer } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpServer from "@effect/platform/HttpServer"
 import { ApiKeyVerifier, authMigrations, ChangeFeed, UserTokenVerifier } from "@switchyard/auth"
 import { Database, Migrations } from "@switchyard/db"
 import { Publisher } from "@switchyard/realtime"

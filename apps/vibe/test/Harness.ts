@@ -6,7 +6,7 @@
  */
 import * as http from "node:http"
 import { createServer } from "node:http"
-import { HttpServer } from "@effect/platform"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { ApiKeyFormat, ApiKeys, authMigrations, ChangeFeed } from "@switchyard/auth"

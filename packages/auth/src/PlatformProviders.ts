@@ -1,8 +1,9 @@
 /**
- * Which providers the operator has a platform key for (seed 000's environment variables), so
- * users without their own key can still reach them.
+ * Which providers the operator has a platform key for (seed 000's environment variables, and
+ * seed 003's `AI_BASE_URL` for an OpenAI-compatible server), so users without their own key can
+ * still reach them.
  */
-import { PLATFORM_KEY_VARIABLES, type ProviderId } from "@switchyard/domain"
+import { PLATFORM_COMPATIBLE_VARIABLES, PLATFORM_KEY_VARIABLES, type ProviderId } from "@switchyard/domain"
 import { Config, Context, Effect, Layer, Option } from "effect"
 
 /** Providers with a platform key configured. */
@@ -21,6 +22,11 @@ export class PlatformProviders extends Context.Tag("@switchyard/auth/PlatformPro
         )
         if (Option.isSome(value)) providers.push(provider as ProviderId)
       }
+      // The platform's OpenAI-compatible server (`AI_BASE_URL`) may take no key at all.
+      const compatible = yield* Config.option(
+        Config.nonEmptyString(PLATFORM_COMPATIBLE_VARIABLES.baseUrl)
+      ).pipe(Effect.orElseSucceed(Option.none))
+      if (Option.isSome(compatible)) providers.push("openai-compatible")
       return { providers }
     })
   )

@@ -115,17 +115,19 @@ export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVe
   ): Layer.Layer<UserTokenVerifier, never, SqlClient.SqlClient | ChangeFeed> =>
     Layer.scoped(
       UserTokenVerifier,
-      Effect.gen(function* () {
-        const sql = yield* SqlClient.SqlClient
-        const lookup = (sessionToken: string) =>
-          sql<LiveSession>`SELECT "userId", "expiresAt" FROM "session"
-                           WHERE "token" = ${hash(sessionToken)} AND "expiresAt" > now()`.pipe(
-            Effect.map((rows) => Option.fromNullable(rows[0])),
-            Effect.mapError(ServiceUnavailable.database)
-          )
-        return yield* UserTokenVerifier.make(lookup, options)
-      })
+      Effect.flatMap(UserTokenVerifier.pgLookup, (lookup) => UserTokenVerifier.make(lookup, options))
     )
+
+  /** Looks a session up in better-auth's `session` table (tokens are stored as their SHA-256). */
+  static readonly pgLookup = Effect.map(
+    SqlClient.SqlClient,
+    (sql) => (sessionToken: string) =>
+      sql<LiveSession>`SELECT "userId", "expiresAt" FROM "session"
+                       WHERE "token" = ${hash(sessionToken)} AND "expiresAt" > now()`.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.mapError(ServiceUnavailable.database)
+      )
+  )
 
   /** Fixed tokens (bare session tokens → user ids), for other packages' tests. */
   static readonly layerTest = (

@@ -11,7 +11,8 @@
  * fixed histogram buckets (10 ms … 120 s), so they are estimates within one bucket's width; averages
  * are exact. With no requests, averages, percentiles and rates read 0.
  */
-import { HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import { Schema } from "effect"
 import { ServiceUnavailable } from "./ControlPlaneErrors.ts"
 import { SafeString } from "./SafeText.ts"

@@ -1,7 +1,9 @@
 /**
  * `/v1/apikey` (seed 002): the user's one Switchyard key, and the unauthenticated verify call.
  */
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "@effect/platform"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import {
   ApiKeyView,
   CreatedApiKey,

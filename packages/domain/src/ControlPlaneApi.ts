@@ -2,7 +2,8 @@
  * The control plane's whole HTTP contract (seed 002 + seed 003's `/auth/*`). The server implements
  * it group by group; OpenAPI (`/openapi.json`, `/docs`) and typed clients derive from it.
  */
-import { HttpApi, OpenApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { AnalyticsApi } from "./AnalyticsApi.ts"
 import { ApiKeyApi } from "./ApiKeyApi.ts"
 import { AuthApi } from "./AuthApi.ts"

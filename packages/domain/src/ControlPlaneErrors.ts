@@ -2,7 +2,7 @@
  * Errors of the control plane's API. Every body has `_tag` (which error) and `message` (what to
  * do about it), so clients can branch on one field and show the other.
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
 /** No valid session cookie or bearer token came with the request. */

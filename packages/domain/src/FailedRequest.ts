@@ -2,7 +2,7 @@
  * Failed-request sync (seed 000, `POST /v1/sync/failed-request`): a client that failed while offline
  * reports the request later; the gateway stores it once per `(user, request_id)`.
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 import { isStorableText } from "./StoredText.ts"
 

@@ -3,7 +3,7 @@
  * requests and a spend budget per UTC day or month. One schema serves the operator's config file
  * (`limits:` defaults), `PATCH /v1/apikey` and the router's limiter; refusals are `LimitExceeded`.
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { ParseResult, Schema } from "effect"
 
 /** The calendar period a budget resets on (UTC). */
@@ -98,8 +98,11 @@ export type LimitsConfig = typeof LimitsConfig.Type
 export const LimitKind = Schema.Literal("requests", "tokens", "concurrency", "budget")
 export type LimitKind = typeof LimitKind.Type
 
-/** Whose limit: the API key's own, or its user's (shared by all their keys and sessions). */
-export const LimitScope = Schema.Literal("key", "user")
+/**
+ * Whose limit: the API key's own, its user's (shared by all their keys and sessions), or the user's
+ * request rate on one family of routes (the seeds' defaults: seed 000's API, seed 003's chat).
+ */
+export const LimitScope = Schema.Literal("key", "user", "route")
 export type LimitScope = typeof LimitScope.Type
 
 /** The state of one rate window, as OpenAI's `x-ratelimit-*` headers report it. */

@@ -19,6 +19,12 @@ export const PLATFORM_KEY_VARIABLES = {
   xai: "XAI_API_KEY"
 } as const satisfies Partial<Record<ProviderId, string>>
 
+/**
+ * The platform's own OpenAI-compatible server (seed 003's names: a vLLM or similar as the
+ * platform default): its base URL, including `/v1`, and its key (optional: some servers take none).
+ */
+export const PLATFORM_COMPATIBLE_VARIABLES = { baseUrl: "AI_BASE_URL", apiKey: "AI_API_KEY" } as const
+
 /** Every provider the router can route to: the credentialed ones plus the built-in `mock`. */
 export const RouteProviderId = Schema.Literal(...ProviderId.literals, "mock")
 export type RouteProviderId = typeof RouteProviderId.Type

@@ -1,7 +1,9 @@
 /**
  * `/v1/secret` (seed 002): the user's provider credentials, stored in the vault.
  */
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "@effect/platform"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 import { SetEnabledRequest } from "./ApiKey.ts"
 import { InvalidRequest, SecretNotFound, ServiceUnavailable } from "./ControlPlaneErrors.ts"

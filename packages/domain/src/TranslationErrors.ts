@@ -3,7 +3,7 @@
  * request, a request strict mode refuses to translate lossily, and an upstream answer that cannot
  * be read.
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
 /** A client request body with a missing or ill-typed field; `field` is its path, e.g. `messages[2].content`. */

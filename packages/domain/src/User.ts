@@ -1,7 +1,8 @@
 /**
  * The signed-in user, as handlers and `/auth/me` see it.
  */
-import { HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import { Context, Schema } from "effect"
 import { Unauthorized } from "./ControlPlaneErrors.ts"
 

@@ -1,7 +1,7 @@
 /**
  * Errors of the vault (encrypted provider credentials).
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
 /**

@@ -2,7 +2,10 @@
  * Seed 004's vibe-apps API, route for route, plus an app's versions and a revert. Swagger UI
  * (`/docs`), ReDoc (`/redoc`) and `/openapi.json` derive from it.
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { MalformedBody, PayloadTooLarge } from "./ControlPlaneErrors.ts"
 import {

@@ -2,7 +2,8 @@
  * Who is calling the vibe-apps API: seed 004's "multi-auth" (a service key in `X-API-Key`, or a
  * bearer token) plus Switchyard's own credentials.
  */
-import { HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import { Context, type Option, type Redacted, Schema } from "effect"
 import { VibeUnauthorized, VibeUnavailable } from "./VibeErrors.ts"
 

@@ -2,7 +2,7 @@
  * Errors of the vibe-apps API. Every body has `_tag` (which error) and `message` (what to do about
  * it); none ever carries a stack trace or a credential.
  */
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Schema } from "effect"
 
 /** No valid `X-API-Key` or bearer token came with the request. */

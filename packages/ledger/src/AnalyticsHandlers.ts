@@ -7,7 +7,7 @@
  * tests mount it in an API of their own:
  * `HttpApiBuilder.group(ControlPlaneApi, "analytics", analyticsHandlers)`.
  */
-import type { HttpApiBuilder } from "@effect/platform"
+import type * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { type AnalyticsApi, type AnalyticsQuery, CurrentUser } from "@switchyard/domain"
 import { Effect } from "effect"
 import { Analytics, type AnalyticsScope } from "./Analytics.ts"

@@ -2,14 +2,12 @@
  * The analytics group over real HTTP: the contract's interval validation, authentication and
  * per-user scoping, with the handlers the control plane mounts.
  */
-import {
-  HttpApi,
-  HttpApiBuilder,
-  HttpApiClient,
-  HttpClient,
-  HttpClientRequest,
-  HttpServer
-} from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, layer } from "@effect/vitest"
 import { AnalyticsApi, Authentication, Unauthorized, User } from "@switchyard/domain"

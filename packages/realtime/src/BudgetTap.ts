@@ -18,6 +18,9 @@ import { Limiter } from "@switchyard/router-core"
 import { Effect, Layer } from "effect"
 import { Publisher } from "./Publisher.ts"
 
+/** The scopes that can hold a budget (a route rate is a request rate only). */
+type BudgetScope = Exclude<LimitScope, "route">
+
 type Budget = NonNullable<EffectiveLimits.ResolvedLimits["budget"]>
 
 /** The period a budget is counted in now (UTC), as a key. */
@@ -38,7 +41,7 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
 
       const alert = (
         userId: string,
-        scope: LimitScope,
+        scope: BudgetScope,
         id: string,
         budget: Budget,
         threshold: 80 | 100,
@@ -61,7 +64,7 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
       }
 
       /** Asks the wrapped limiter whether 80 % of `budget` is spent or reserved. */
-      const probe = (subject: Limiter.Subject, scope: LimitScope, id: string, budget: Budget) => {
+      const probe = (subject: Limiter.Subject, scope: BudgetScope, id: string, budget: Budget) => {
         const key = `${scope}:${id}`
         const now = Date.now()
         if (now - (lastProbe.get(key) ?? 0) < probeInterval) return
@@ -90,7 +93,7 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
         const keyBudget = subject.keyId === undefined ? undefined : limits.key.budget
         if (userBudget === undefined && keyBudget === undefined) return
         if (result instanceof LimitExceeded) {
-          if (result.kind !== "budget") return
+          if (result.kind !== "budget" || result.scope === "route") return
           const budget = result.scope === "user" ? userBudget : keyBudget
           const id = result.scope === "user" ? subject.userId : subject.keyId
           if (budget !== undefined && id !== undefined) {
@@ -99,6 +102,12 @@ export const layer = (options: { readonly probeIntervalMs?: number } = {}) =>
           return
         }
         if (result instanceof Error) return
+        // At most one probe per scope every `probeInterval`: skip the timer unless one is due.
+        const now = Date.now()
+        const due = (key: string) => now - (lastProbe.get(key) ?? 0) >= probeInterval
+        const userDue = userBudget !== undefined && due(`user:${subject.userId}`)
+        const keyDue = keyBudget !== undefined && subject.keyId !== undefined && due(`key:${subject.keyId}`)
+        if (!userDue && !keyDue) return
         setTimeout(() => {
           if (userBudget !== undefined) probe(subject, "user", subject.userId, userBudget)
           if (keyBudget !== undefined && subject.keyId !== undefined)

@@ -13,6 +13,7 @@
 import {
   type DecryptionError,
   GatewayError,
+  PLATFORM_COMPATIBLE_VARIABLES,
   PLATFORM_KEY_VARIABLES,
   type ProviderId,
   type RouteProviderId,
@@ -99,16 +100,26 @@ export const noKey = (provider: string) =>
     message: `No API key configured for provider: ${provider}`
   })
 
-/** The platform keys, read once from the environment (`PLATFORM_KEY_VARIABLES`; empty values count as absent). */
-export const platformKeysConfig = Config.all(
-  Record.map(PLATFORM_KEY_VARIABLES, (variable) => Config.option(Config.redacted(variable)))
-).pipe(
-  Config.map((keys) => {
+/**
+ * The platform keys, read once from the environment (`PLATFORM_KEY_VARIABLES`; empty values count
+ * as absent), and the platform's OpenAI-compatible server: present when `AI_BASE_URL` is set, with
+ * `AI_API_KEY` as its key (empty: a server that takes none).
+ */
+export const platformKeysConfig = Config.all({
+  keys: Config.all(
+    Record.map(PLATFORM_KEY_VARIABLES, (variable) => Config.option(Config.redacted(variable)))
+  ),
+  compatibleUrl: Config.option(Config.nonEmptyString(PLATFORM_COMPATIBLE_VARIABLES.baseUrl)),
+  compatibleKey: Config.option(Config.redacted(PLATFORM_COMPATIBLE_VARIABLES.apiKey))
+}).pipe(
+  Config.map(({ compatibleKey, compatibleUrl, keys }) => {
     const present: Partial<Record<ProviderId, Redacted.Redacted<string>>> = {}
     for (const [provider, key] of Object.entries(keys)) {
       if (Option.isSome(key) && Redacted.value(key.value).length > 0)
         present[provider as ProviderId] = key.value
     }
+    if (Option.isSome(compatibleUrl))
+      present["openai-compatible"] = Option.getOrElse(compatibleKey, () => Redacted.make(""))
     return present
   })
 )
@@ -228,7 +239,8 @@ export const make = (options: MakeOptions) =>
         }
       }
       const platform = options.platformKeys[providerId as ProviderId]
-      if (platform === undefined || providerId === "openai-compatible") return noKey(providerId)
+      // The platform's OpenAI-compatible server needs its address (`AI_BASE_URL`) as well as a key.
+      if (platform === undefined || provider.baseUrl === "") return noKey(providerId)
       return platformCredential(providerId, platform)
     }
 

@@ -1,7 +1,9 @@
 /**
  * Model name → provider + upstream model. In order: an operator alias (exact name), an explicit
  * `provider/model`, then prefix rules for bare names (`gpt-`, `o1-`, `o3-`, `o4-`, `chatgpt-`,
- * `text-embedding-` → openai; `claude-` → anthropic; `gemini-` → google; `grok-` → xai). Anything else is unknown.
+ * `text-embedding-` → openai; `claude-` → anthropic; `gemini-` → google; `grok-` → xai). Any other
+ * name goes, as seed 000 sends it, to the platform's default provider (`UnknownModels`), or is
+ * refused (404) when the operator says so (`UNKNOWN_MODELS=refuse`).
  *
  * Resolution is a synchronous lookup in a table built at start-up: it runs on every request.
  */
@@ -40,7 +42,7 @@ export interface Deployment extends Route {
 
 /** The resolved routing table. */
 export interface RoutingTable {
-  /** The route for a model name, or undefined when the name is unknown (→ 404). */
+  /** The route for a model name, or undefined when it is refused (→ 404; see `UnknownModels`). */
   readonly resolve: (model: string) => Route | undefined
   /** The model used when a request names none (seed 003's `/api/chat`). */
   readonly defaultModel: string
@@ -125,12 +127,65 @@ export const resolveName = (model: string, mockEnabled: boolean): Route | undefi
   return undefined
 }
 
+/**
+ * What happens to a model name no alias, `provider/` prefix or prefix rule matches: sent unchanged
+ * to one provider (seed 000 sent such names to OpenAI), or refused with 404 `model_not_found`.
+ */
+export type UnknownModels =
+  | {
+      readonly _tag: "Route"
+      /** The provider to send them to; absent: the default model's provider, else OpenAI. */
+      readonly provider: RouteProviderId | undefined
+    }
+  | { readonly _tag: "Refuse" }
+
+/** Unknown names are refused (404). */
+export const refuseUnknown: UnknownModels = { _tag: "Refuse" }
+
+/** Unknown names go to the default model's provider, else OpenAI (seed 000's rule). */
+export const routeUnknown: UnknownModels = { _tag: "Route", provider: undefined }
+
 /** Options for building a table. */
 export interface TableOptions {
   readonly file: RoutingConfig.RoutingConfigFile
   readonly mockEnabled: boolean
   /** `DEFAULT_MODEL`, which wins over the file's `defaultModel`. */
   readonly defaultModel: string | undefined
+  /** Names that match no rule; see `UnknownModels`. */
+  readonly unknownModels: UnknownModels
+  /**
+   * The default model when neither `DEFAULT_MODEL` nor the file names one (seed 003's
+   * `OPENAI_MODEL`, sent to `AI_PROVIDER`); absent: the mock's `mock/echo` when it is on, else
+   * `gpt-5-mini` (seed 003's default).
+   */
+  readonly seedModel?: string | undefined
+}
+
+/** Seed 003's default model (`OPENAI_MODEL` unset). */
+export const SEED_DEFAULT_MODEL = "gpt-5-mini"
+
+/**
+ * A model name as sent to the platform's provider: prefixed with `AI_PROVIDER/` when that is not
+ * OpenAI and the name does not already name a provider (so `gpt-5-mini` reaches a vLLM server).
+ */
+export const onPlatformProvider = (model: string, provider: RouteProviderId | undefined): string => {
+  if (provider === undefined || provider === "openai") return model
+  const slash = model.indexOf("/")
+  return slash > 0 && isRouteProvider(model.slice(0, slash)) ? model : `${provider}/${model}`
+}
+
+/** The provider unknown names go to, or undefined when they are refused. */
+const unknownProvider = (
+  options: TableOptions,
+  resolveKnown: (model: string) => Route | undefined
+): RouteProviderId | undefined => {
+  const unknown = options.unknownModels
+  if (unknown._tag === "Refuse") return undefined
+  if (unknown.provider !== undefined) return unknown.provider
+  const configured = options.defaultModel ?? options.file.defaultModel
+  const provider = configured === undefined ? undefined : resolveKnown(configured)?.provider
+  // A demo default (the mock) does not make every unknown name a demo.
+  return provider === undefined || provider === "mock" ? "openai" : provider
 }
 
 /** Builds the table; fails when an alias points at nothing routable. */
@@ -168,11 +223,19 @@ export const makeTable = (
       aliases.set(name, { provider: list[0]!.provider, upstreamModel: list[0]!.upstreamModel })
       groups.set(name, list)
     }
-    const resolve = (model: string) => aliases.get(model) ?? resolveName(model, mockEnabled)
-    const ownGroup = (model: string): ReadonlyArray<Deployment> | undefined => {
+    const known = (model: string) => aliases.get(model) ?? resolveName(model, mockEnabled)
+    const fallbackProvider = unknownProvider(options, known)
+    // A disabled mock is a known provider switched off, not an unknown name: still refused.
+    const unknown = (model: string): Route | undefined =>
+      fallbackProvider === undefined || model.startsWith("mock/")
+        ? undefined
+        : { provider: fallbackProvider, upstreamModel: model }
+    const resolve = (model: string) => known(model) ?? unknown(model)
+    /** A name's own deployments; the file's own names (fallbacks) must be known, never guessed. */
+    const ownGroup = (model: string, strict = true): ReadonlyArray<Deployment> | undefined => {
       const group = groups.get(model)
       if (group !== undefined) return group
-      const route = resolveName(model, mockEnabled)
+      const route = resolveName(model, mockEnabled) ?? (strict ? undefined : unknown(model))
       return route === undefined ? undefined : [deployment(route)]
     }
     const chains = new Map<string, Array<ReadonlyArray<Deployment>>>()
@@ -198,12 +261,15 @@ export const makeTable = (
     return {
       resolve,
       defaultModel:
-        options.defaultModel ?? options.file.defaultModel ?? (mockEnabled ? "mock/echo" : "gpt-4o-mini"),
+        options.defaultModel ??
+        options.file.defaultModel ??
+        options.seedModel ??
+        (mockEnabled ? "mock/echo" : SEED_DEFAULT_MODEL),
       aliases: [...aliases.entries()],
       mockEnabled,
       limits: options.file.limits ?? {},
       deployments: (model) => {
-        const own = ownGroup(model)
+        const own = ownGroup(model, false)
         if (own === undefined) return undefined
         const chain = chains.get(model)
         return chain === undefined || chain.length === 0 ? [own] : [own, ...chain]
@@ -230,7 +296,53 @@ export const mockEnabledConfig = Config.all({
 }).pipe(Config.map(({ local, mock }) => Option.getOrElse(mock, () => local)))
 
 /**
- * The table from `SWITCHYARD_CONFIG` (optional), `DEFAULT_MODEL`, `SWITCHYARD_LOCAL`,
+ * The platform's default provider (seed 003's `AI_PROVIDER`: `openai`, `openai-compatible` or any
+ * other provider id); unset, `openai-compatible` when `AI_BASE_URL` names such a server.
+ */
+export const aiProviderConfig: Config.Config<RouteProviderId | undefined> = Config.all({
+  provider: Config.option(Config.literal(...RouteProviderIdSchema.literals)("AI_PROVIDER")),
+  baseUrl: Config.option(Config.nonEmptyString("AI_BASE_URL"))
+}).pipe(
+  Config.map(({ baseUrl, provider }) =>
+    Option.getOrElse(provider, () => (Option.isSome(baseUrl) ? ("openai-compatible" as const) : undefined))
+  )
+)
+
+/**
+ * `UNKNOWN_MODELS`: `route` (the default: to `AI_PROVIDER`, else the default model's provider,
+ * else OpenAI) or `refuse` (404).
+ */
+export const unknownModelsConfig: Config.Config<UnknownModels> = Config.all({
+  mode: Config.literal("route", "refuse")("UNKNOWN_MODELS").pipe(Config.withDefault("route" as const)),
+  provider: aiProviderConfig
+}).pipe(
+  Config.map(
+    ({ mode, provider }): UnknownModels => (mode === "refuse" ? refuseUnknown : { _tag: "Route", provider })
+  )
+)
+
+/**
+ * Seed 003's default model: `OPENAI_MODEL` on `AI_PROVIDER`; without `OPENAI_MODEL`, `gpt-5-mini`
+ * on a provider other than OpenAI when `AI_PROVIDER` names one (and the mock is off), else none
+ * (the table's own default applies).
+ */
+export const seedModelConfig = (mockEnabled: boolean): Config.Config<string | undefined> =>
+  Config.all({
+    model: Config.option(Config.nonEmptyString("OPENAI_MODEL")),
+    provider: aiProviderConfig
+  }).pipe(
+    Config.map(({ model, provider }) =>
+      Option.isSome(model)
+        ? onPlatformProvider(model.value, provider)
+        : provider !== undefined && provider !== "openai" && !mockEnabled
+          ? onPlatformProvider(SEED_DEFAULT_MODEL, provider)
+          : undefined
+    )
+  )
+
+/**
+ * The table from `SWITCHYARD_CONFIG` (optional), `DEFAULT_MODEL`, `OPENAI_MODEL`, `UNKNOWN_MODELS`,
+ * `AI_PROVIDER`, `AI_BASE_URL`, `SWITCHYARD_LOCAL`,
  * `MOCK_PROVIDER`. An invalid file stops start-up (the error names the line). While running, the
  * file is re-read every `SWITCHYARD_CONFIG_POLL_MS` (default 2000; 0: never) and a changed file
  * replaces the table; a changed file that is invalid is logged with the reason and the previous
@@ -243,8 +355,11 @@ export const layer = Layer.scoped(
     const path = yield* Config.option(Config.string("SWITCHYARD_CONFIG"))
     const mockEnabled = yield* mockEnabledConfig
     const defaultModel = Option.getOrUndefined(yield* Config.option(Config.string("DEFAULT_MODEL")))
+    const unknownModels = yield* unknownModelsConfig
+    const seedModel = yield* seedModelConfig(mockEnabled)
     const pollMs = yield* Config.integer("SWITCHYARD_CONFIG_POLL_MS").pipe(Config.withDefault(2000))
-    const build = (file: RoutingConfig.RoutingConfigFile) => makeTable({ file, mockEnabled, defaultModel })
+    const build = (file: RoutingConfig.RoutingConfigFile) =>
+      makeTable({ file, mockEnabled, defaultModel, unknownModels, seedModel })
     if (Option.isNone(path)) {
       const table = yield* build({})
       return { current: () => table }

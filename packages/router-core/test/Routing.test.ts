@@ -7,7 +7,7 @@ import * as Routing from "../src/Routing.ts"
 import * as RoutingConfig from "../src/RoutingConfig.ts"
 
 const table = (file: RoutingConfig.RoutingConfigFile, mockEnabled = false, defaultModel?: string) =>
-  Effect.runSync(Routing.makeTable({ file, mockEnabled, defaultModel }))
+  Effect.runSync(Routing.makeTable({ file, mockEnabled, defaultModel, unknownModels: Routing.refuseUnknown }))
 
 describe("Routing", () => {
   it("routes bare names by prefix", () => {
@@ -59,7 +59,8 @@ describe("Routing", () => {
         Routing.makeTable({
           file: { aliases: { x: "mystery-model" } },
           mockEnabled: false,
-          defaultModel: undefined
+          defaultModel: undefined,
+          unknownModels: Routing.refuseUnknown
         })
       )
     )
@@ -207,7 +208,8 @@ describe("deployments and fallbacks", () => {
         Routing.makeTable({
           file: { fallbacks: { "gpt-4o": ["nowhere"] } },
           mockEnabled: false,
-          defaultModel: undefined
+          defaultModel: undefined,
+          unknownModels: Routing.refuseUnknown
         })
       )
     )
@@ -253,5 +255,115 @@ describe("deployments and fallbacks", () => {
       "aliases:\n  x:\n    deployments:\n      - { provider: openai, model: m, credential: { baseUrl: u } }\n"
     )
     expect(Either.isLeft(bad) && bad.left.message).toContain("env")
+  })
+
+  describe("model names no rule matches", () => {
+    const routed = (unknownModels: Routing.UnknownModels, defaultModel?: string, file = {}) =>
+      Effect.runSync(Routing.makeTable({ file, mockEnabled: false, defaultModel, unknownModels }))
+
+    it("go to OpenAI unchanged (seed 000's rule), deployments too", () => {
+      const t = routed(Routing.routeUnknown)
+      expect(t.resolve("llama-3")).toEqual({ provider: "openai", upstreamModel: "llama-3" })
+      expect(t.resolve("meta-llama/Llama-3-8B")).toEqual({
+        provider: "openai",
+        upstreamModel: "meta-llama/Llama-3-8B"
+      })
+      expect(t.deployments("llama-3")?.[0]?.[0]).toMatchObject({
+        provider: "openai",
+        upstreamModel: "llama-3"
+      })
+      // Known names keep their rules; a disabled mock stays refused.
+      expect(t.resolve("claude-sonnet-4-5")?.provider).toBe("anthropic")
+      expect(t.resolve("mock/echo")).toBeUndefined()
+    })
+
+    it("go to AI_PROVIDER, else the configured default model's provider", () => {
+      expect(routed({ _tag: "Route", provider: "openai-compatible" }).resolve("llama-3")).toEqual({
+        provider: "openai-compatible",
+        upstreamModel: "llama-3"
+      })
+      expect(routed(Routing.routeUnknown, "claude-sonnet-4-5").resolve("llama-3")?.provider).toBe("anthropic")
+      expect(
+        routed(Routing.routeUnknown, undefined, {
+          defaultModel: "house",
+          aliases: { house: "google/gemini-2.5-pro" }
+        }).resolve("llama-3")?.provider
+      ).toBe("google")
+    })
+
+    it("are refused with UNKNOWN_MODELS=refuse; the file's own names are never guessed", () => {
+      expect(routed(Routing.refuseUnknown).resolve("llama-3")).toBeUndefined()
+      expect(routed(Routing.refuseUnknown).deployments("llama-3")).toBeUndefined()
+      const typo = Effect.runSync(
+        Effect.either(
+          Routing.makeTable({
+            file: { fallbacks: { "gpt-4o": ["nowhere"] } },
+            mockEnabled: false,
+            defaultModel: undefined,
+            unknownModels: Routing.routeUnknown
+          })
+        )
+      )
+      expect(Either.isLeft(typo)).toBe(true)
+    })
+
+    it("read from UNKNOWN_MODELS, AI_PROVIDER and AI_BASE_URL", () => {
+      const read = (env: Record<string, string>) =>
+        Effect.runSync(
+          Effect.either(
+            Effect.withConfigProvider(
+              Routing.unknownModelsConfig,
+              ConfigProvider.fromMap(new Map(Object.entries(env)))
+            )
+          )
+        )
+      expect(read({})).toEqual(Either.right(Routing.routeUnknown))
+      expect(read({ UNKNOWN_MODELS: "refuse" })).toEqual(Either.right(Routing.refuseUnknown))
+      expect(read({ AI_PROVIDER: "xai" })).toEqual(Either.right({ _tag: "Route", provider: "xai" }))
+      expect(read({ AI_BASE_URL: "http://vllm:8000/v1" })).toEqual(
+        Either.right({ _tag: "Route", provider: "openai-compatible" })
+      )
+      expect(Either.isLeft(read({ UNKNOWN_MODELS: "sometimes" }))).toBe(true)
+      expect(Either.isLeft(read({ AI_PROVIDER: "nowhere" }))).toBe(true)
+    })
+  })
+
+  it("seed 003's OPENAI_MODEL is the default model, on AI_PROVIDER", () => {
+    const seedModel = (env: Record<string, string>, mock = false) =>
+      Effect.runSync(
+        Effect.withConfigProvider(
+          Routing.seedModelConfig(mock),
+          ConfigProvider.fromMap(new Map(Object.entries(env)))
+        )
+      )
+    expect(seedModel({})).toBeUndefined()
+    expect(seedModel({ OPENAI_MODEL: "gpt-4o" })).toBe("gpt-4o")
+    expect(seedModel({ OPENAI_MODEL: "llama-3", AI_BASE_URL: "http://vllm/v1" })).toBe(
+      "openai-compatible/llama-3"
+    )
+    expect(seedModel({ OPENAI_MODEL: "meta-llama/Llama-3", AI_PROVIDER: "openai-compatible" })).toBe(
+      "openai-compatible/meta-llama/Llama-3"
+    )
+    expect(seedModel({ OPENAI_MODEL: "anthropic/claude-x", AI_PROVIDER: "openai-compatible" })).toBe(
+      "anthropic/claude-x"
+    )
+    expect(seedModel({ AI_PROVIDER: "openai-compatible" })).toBe("openai-compatible/gpt-5-mini")
+    expect(seedModel({ AI_PROVIDER: "openai-compatible" }, true)).toBeUndefined()
+    const defaults = (seed: string | undefined, mockEnabled: boolean, file = {}) =>
+      Effect.runSync(
+        Routing.makeTable({
+          file,
+          mockEnabled,
+          defaultModel: undefined,
+          unknownModels: Routing.refuseUnknown,
+          seedModel: seed
+        })
+      ).defaultModel
+    expect(defaults(undefined, false)).toBe("gpt-5-mini")
+    expect(defaults(undefined, true)).toBe("mock/echo")
+    expect(defaults("openai-compatible/llama", true)).toBe("openai-compatible/llama")
+    expect(
+      defaults("openai-compatible/llama", false, { defaultModel: "fast", aliases: { fast: "gpt-4o" } })
+    ).toBe("fast")
   })
 })

@@ -3,7 +3,9 @@
  * generation is authenticated, limited and accounted in the ledger under the credential it is sent
  * with. Only the answer's text is kept; everything read from the router is validated first.
  */
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import type { ChatMessage } from "./Prompts.ts"
 import { VibeSettings } from "./VibeSettings.ts"

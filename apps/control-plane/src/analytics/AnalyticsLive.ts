@@ -3,7 +3,7 @@
  * rollups. Needs `LedgerSql` (`LedgerDatabase.layer`: `LEDGER_PG_CONNECTION_STRING`, else the main
  * database) and the `Authentication` middleware.
  */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { ControlPlaneApi } from "@switchyard/domain"
 import { Analytics, analyticsHandlers } from "@switchyard/ledger"
 import { Layer } from "effect"

@@ -1,7 +1,7 @@
 /**
  * `/v1/apikey`: the signed-in user's key, and the public verify call.
  */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { ApiKeyFormat, type ApiKeyRecord, ApiKeys, PlatformProviders } from "@switchyard/auth"
 import {
   ApiKeyNotFound,

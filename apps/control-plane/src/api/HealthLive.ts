@@ -2,7 +2,7 @@
  * `GET /health`: the database answers, every migration is applied, the change feed listens (on
  * each of its transports, named in the detail).
  */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { SqlClient } from "@effect/sql"
 import { ChangeFeed } from "@switchyard/auth"
 import { Migrations } from "@switchyard/db"

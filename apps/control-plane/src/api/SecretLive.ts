@@ -2,7 +2,7 @@
  * `/v1/secret`: the signed-in user's provider secrets. Every call is scoped to `CurrentUser`, so
  * no path or body can name another user's secret.
  */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { ControlPlaneApi, CurrentUser } from "@switchyard/domain"
 import { Effect } from "effect"
 import { Secrets } from "../Secrets.ts"

@@ -2,7 +2,10 @@
  * better-auth's own routes (`/api/auth/*`: sign-up, sign-in, sessions, OAuth callbacks), mounted
  * as a raw route beside the HttpApi.
  */
-import { Headers, HttpApp, HttpLayerRouter, HttpServerRequest } from "@effect/platform"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AUTH_BASE_PATH, BetterAuth, CLIENT_IP_HEADER } from "@switchyard/auth/better-auth"
 import { Effect, Layer } from "effect"
 import { clientAddress } from "./ClientAddress.ts"

@@ -4,7 +4,10 @@
  * otherwise decode form bodies as well, which any page can post cross-site without a preflight,
  * and treat a body it cannot parse as a defect.)
  */
-import { HttpIncomingMessage, HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { AUTH_BASE_PATH } from "@switchyard/auth/better-auth"
 import { MalformedBody, PayloadTooLarge, UnsupportedMediaType } from "@switchyard/domain"
 import { Effect, Option, Schema } from "effect"

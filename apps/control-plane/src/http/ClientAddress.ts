@@ -1,7 +1,7 @@
 /**
  * The client's network address, as better-auth's rate limiter should see it.
  */
-import type { HttpServerRequest } from "@effect/platform"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Option } from "effect"
 
 /** The socket's remote address (proxies are not trusted: a client could forge their headers). */

@@ -9,7 +9,9 @@
  * Requests with `Authorization` are not cookie-authenticated and pass: a page of another origin
  * cannot add that header without a CORS preflight, which only trusted origins pass.
  */
-import { HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { type TrustedOrigins, trustedOriginsConfig } from "@switchyard/auth"
 import { CrossSiteRequest, SESSION_COOKIE } from "@switchyard/domain"
 import { Effect, Layer, Schema } from "effect"

@@ -4,7 +4,9 @@
  * contract's, so the dashboard cannot drift from the API. Requests go through the browser's fetch
  * with `credentials: "include"`, so better-auth's session cookie travels with them.
  */
-import { FetchHttpClient, HttpApiClient, HttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { ControlPlaneApi } from "@switchyard/domain"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { toApiError } from "./ApiError.ts"

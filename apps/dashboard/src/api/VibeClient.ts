@@ -3,7 +3,10 @@
  * `@switchyard/domain`). The API takes the user's session token as a bearer (apps belong to the
  * signed-in user, whatever credential they use), so each client is made for one token.
  */
-import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { VibeApi } from "@switchyard/domain"
 import { Effect, ManagedRuntime } from "effect"
 import { toApiError } from "./ApiError.ts"

@@ -1,7 +1,8 @@
 /**
  * `POST /v1/embeddings` (OpenAI format) to any provider whose spec has `embeddings` (OpenAI,
  * OpenAI-compatible servers, Google, the mock; the translation is the provider's). Other providers
- * have no embeddings API here: 400. One usage event per authenticated request, as for chat.
+ * have no embeddings API here: 400. One usage event per authenticated request, and the caller's
+ * limits (rate, tokens, budget) as for chat, with the same `x-ratelimit-*` headers.
  */
 import { GatewayError, modelNameProblem, type TokenUsage } from "@switchyard/domain"
 import {
@@ -19,6 +20,7 @@ import { credentialOf } from "../CallerAuth.ts"
 import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { readJsonBody } from "../RequestBody.ts"
 import * as RequestId from "../RequestId.ts"
 import { UpstreamCall } from "../Upstream.ts"
@@ -66,6 +68,16 @@ export const validate = (
   return { model: body.model, input, base64: encoding === "base64" }
 }
 
+/** The input's size in tokens, roughly (a token array counts as itself): the limits' estimate. */
+export const estimateInput = (input: unknown): number => {
+  if (typeof input === "string") return Math.ceil(input.length / 4)
+  if (!Array.isArray(input)) return 0
+  if (input.every((i) => typeof i === "number")) return input.length
+  let tokens = 0
+  for (const item of input) tokens += estimateInput(item)
+  return tokens
+}
+
 const usageOf = (answer: unknown, estimated: boolean): TokenUsage => {
   const usage = isObject(answer) && isObject(answer.usage) ? answer.usage : undefined
   const tokens = usage ? tokenCount(usage.prompt_tokens) : 0
@@ -108,8 +120,19 @@ export const make =
     log.upstreamModel = route.upstreamModel
     const fail = (error: GatewayError) => {
       ctx.accounting.finish(log, failed(error))
-      return errorResponse("openai", error, { "x-request-id": requestId })
+      return errorResponse("openai", error, log.headers)
     }
+    // Under the caller's limits like chat: the input's tokens reserved, the real count settled.
+    const inputTokens = estimateInput(valid instanceof GatewayError ? undefined : valid.input)
+    const { costMicros } = ctx.pricing.cost(route.provider, route.upstreamModel, {
+      ...NO_USAGE,
+      inputTokens,
+      estimated: true
+    })
+    const limits = await Limits.admitUsage(ctx, prepared.caller, "api", { tokens: inputTokens, costMicros })
+    for (const name in limits.headers) log.headers[name] = limits.headers[name]!
+    if (!limits.ok) return fail(limits.error)
+    Limits.bind(log, limits.admission)
     const { spec } = credential.provider
     const embeddings = spec.embeddings
     if (embeddings === undefined) {
@@ -143,7 +166,7 @@ export const make =
     } finally {
       call.answered()
     }
-    const headers = { "x-request-id": requestId, "x-switchyard-provider": route.provider }
+    const headers = { ...log.headers, "x-switchyard-provider": route.provider }
     if (UpstreamError.isCredentialRejection(status)) {
       const rejected = UpstreamError.credentialRejected(route.provider, status, credential.source)
       ctx.accounting.finish(log, {

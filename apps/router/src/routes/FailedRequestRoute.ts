@@ -23,11 +23,12 @@ export const make =
     // Under the caller's request limits like a model call (charged no tokens or money).
     const limits = await Limits.admitPlain(ctx, caller)
     if (!limits.ok) return errorResponse("openai", limits.error, limits.headers)
+    const headers = limits.headers
     const body = await readJsonBody(request, ctx.settings.maxBodyBytes)
-    if (body instanceof GatewayError) return errorResponse("openai", body)
+    if (body instanceof GatewayError) return errorResponse("openai", body, headers)
     const result = await ctx.run(
       failedRequests.store(caller.userId, body.json).pipe(
-        Effect.map((synced) => jsonResponse(200, synced)),
+        Effect.map((synced) => jsonResponse(200, synced, headers)),
         Effect.catchTags({
           InvalidFailedRequest: (e) =>
             Effect.succeed(
@@ -38,7 +39,8 @@ export const make =
                   type: "invalid_request_error",
                   message: e.message,
                   param: e.field
-                })
+                }),
+                headers
               )
             ),
           FailedRequestQuotaExceeded: (e) =>
@@ -50,14 +52,16 @@ export const make =
                   type: "rate_limit_error",
                   code: "insufficient_quota",
                   message: e.message
-                })
+                }),
+                headers
               )
             ),
           FailedRequestStoreUnavailable: (e) =>
             Effect.succeed(
               errorResponse(
                 "openai",
-                new GatewayError({ status: 503, type: "api_error", message: e.message })
+                new GatewayError({ status: 503, type: "api_error", message: e.message }),
+                headers
               )
             )
         })

@@ -8,6 +8,7 @@
  * OpenAI's shapes by default; Anthropic's (`type`, `display_name`, `created_at`, and a page with
  * `has_more` / `first_id` / `last_id`, paged by `limit`, `after_id`, `before_id`) when the client
  * sends `anthropic-version`, as Anthropic's SDKs always do. Errors likewise in the client's format.
+ * Both are counted against the caller's request rate like every keyed route.
  */
 import { GatewayError, ProviderId, type RouteProviderId, withoutControlCharacters } from "@switchyard/domain"
 import { Providers } from "@switchyard/router-core"
@@ -16,6 +17,7 @@ import { authenticate } from "../Authenticate.ts"
 import type { Caller } from "../CallerAuth.ts"
 import { type ErrorFormat, errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { jsonResponse } from "./json.ts"
 
 /** When this router started: the creation time shown for every model. */
@@ -123,10 +125,15 @@ export const make =
     const format = formatOf(request)
     const caller = await authenticate(ctx, request, format)
     if (caller instanceof Response) return caller
+    const limits = await Limits.admitPlain(ctx, caller)
+    if (!limits.ok) return errorResponse(format, limits.error, limits.headers)
     const all = listed(ctx, await reachable(ctx, caller))
-    if (format === "openai") return jsonResponse(200, { object: "list", data: all.map(openaiModel) })
+    if (format === "openai")
+      return jsonResponse(200, { object: "list", data: all.map(openaiModel) }, limits.headers)
     const page = anthropicPage(all, new URL(request.url).searchParams)
-    return page instanceof GatewayError ? errorResponse(format, page) : jsonResponse(200, page)
+    return page instanceof GatewayError
+      ? errorResponse(format, page, limits.headers)
+      : jsonResponse(200, page, limits.headers)
   }
 
 const PREFIX = "/v1/models/"
@@ -138,6 +145,8 @@ export const makeRetrieve =
     const format = formatOf(request)
     const caller = await authenticate(ctx, request, format)
     if (caller instanceof Response) return caller
+    const limits = await Limits.admitPlain(ctx, caller)
+    if (!limits.ok) return errorResponse(format, limits.error, limits.headers)
     const url = new URL(request.url)
     let id: string
     try {
@@ -160,8 +169,9 @@ export const makeRetrieve =
           code: "model_not_found",
           param: "model",
           message: `The model \`${withoutControlCharacters(id.slice(0, 200))}\` does not exist or is not reachable with your key`
-        })
+        }),
+        limits.headers
       )
     }
-    return jsonResponse(200, format === "openai" ? openaiModel(found) : anthropicModel(found))
+    return jsonResponse(200, format === "openai" ? openaiModel(found) : anthropicModel(found), limits.headers)
   }

@@ -10,6 +10,7 @@ import { Effect, Option, Redacted } from "effect"
 import { authenticate } from "../Authenticate.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { jsonResponse } from "./json.ts"
 
 const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000
@@ -35,7 +36,10 @@ export const make =
   async (request: Request): Promise<Response> => {
     const caller = await authenticate(ctx, request)
     if (caller instanceof Response) return caller
-    if (!ctx.settings.exposeUserKeys) return errorResponse("openai", disabled, NO_STORE)
+    const limits = await Limits.admitPlain(ctx, caller)
+    if (!limits.ok) return errorResponse("openai", limits.error, { ...NO_STORE, ...limits.headers })
+    const headers = { ...NO_STORE, ...limits.headers }
+    if (!ctx.settings.exposeUserKeys) return errorResponse("openai", disabled, headers)
     const keys = await ctx.run(
       Effect.gen(function* () {
         const out: Record<string, string> = {}
@@ -53,10 +57,10 @@ export const make =
         )
       )
     )
-    if (keys === undefined) return errorResponse("openai", unavailable, NO_STORE)
+    if (keys === undefined) return errorResponse("openai", unavailable, headers)
     return jsonResponse(
       200,
       { ...keys, expiration: new Date(Date.now() + THIRTY_DAYS_MS).toISOString() },
-      NO_STORE
+      headers
     )
   }

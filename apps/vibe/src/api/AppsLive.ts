@@ -2,7 +2,9 @@
  * `/api/*` (seed 004, plus versions and revert): each handler hands the authenticated caller to
  * `VibeApps`. A 429 also carries `Retry-After`.
  */
-import { HttpApiBuilder, HttpApp, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import {
   CreateAppResponse,
   DeleteAppResponse,

@@ -2,7 +2,7 @@
  * `GET /` and `GET /health` (seed 004): `healthy`, the number of active apps (which reads the
  * database, so a database outage answers 503), and the time.
  */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { VibeApi, VibeHealth } from "@switchyard/domain"
 import { VibeApps } from "@switchyard/vibe"
 import { Effect } from "effect"

@@ -2,7 +2,10 @@
  * Answers oversized bodies with 413 and malformed JSON with 400 before any handler runs, in the
  * API's error format (the HttpApi would otherwise treat a body it cannot parse as a defect).
  */
-import { HttpIncomingMessage, HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { MalformedBody, PayloadTooLarge } from "@switchyard/domain"
 import { Effect, Option, Schema } from "effect"
 

@@ -2,7 +2,8 @@
  * `GET /redoc`: ReDoc over the contract's `/openapi.json` (what FastAPI serves, as the seed had).
  * ReDoc's script comes from its CDN, as FastAPI's page does; Swagger UI at `/docs` is bundled.
  */
-import { HttpLayerRouter, HttpServerResponse } from "@effect/platform"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 
 const page = HttpServerResponse.html(`<!DOCTYPE html>

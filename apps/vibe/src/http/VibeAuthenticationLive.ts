@@ -2,7 +2,7 @@
  * The `VibeAuthentication` middleware: both security schemes hand the request's credential headers
  * to `VibeCredentials`, which decides which kind of credential it is.
  */
-import { HttpServerRequest } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { VibeAuthentication } from "@switchyard/domain"
 import { VibeCredentials } from "@switchyard/vibe"
 import { Effect, Layer } from "effect"

@@ -4,7 +4,7 @@
  * or the user. Resolve once when a key is loaded into the auth cache, not per request.
  */
 import { type Budget, LimitsConfig } from "@switchyard/domain"
-import { Config, Option, Schema } from "effect"
+import { Config, Schema } from "effect"
 
 /** The limits of one scope after resolution; an absent field means no limit of that kind. */
 export interface ResolvedLimits {
@@ -14,10 +14,20 @@ export interface ResolvedLimits {
   readonly budget?: Budget | undefined
 }
 
-/** Both scopes' limits for one request; the limiter enforces all of them together. */
+/**
+ * The user's request rate on one family of routes (`family` names it: its counter is the user's
+ * own for those routes only).
+ */
+export interface RouteRate {
+  readonly family: string
+  readonly rpm: number
+}
+
+/** Every scope's limits for one request; the limiter enforces all of them together. */
 export interface EffectiveLimits {
   readonly key: ResolvedLimits
   readonly user: ResolvedLimits
+  readonly route?: RouteRate | undefined
 }
 
 /** No limits at all: the limiter admits without touching any counter. */
@@ -78,36 +88,55 @@ export const mergeDefaults = (base: LimitDefaults, over: LimitDefaults): LimitDe
 })
 
 /**
- * Per-user request rate from the seeds' environment variables:
- * - seed 003: `RATE_LIMIT_REQUESTS_PER_MINUTE` (requests per minute per user);
- * - seed 000: `API_RATE_LIMIT` requests per `API_RATE_LIMIT_MINUTES` minutes (default 1) per
- *   user, expressed per minute (rounded up).
- * When both are set the lower wins. Unset: no default limit (the seeds' own defaults of 60 and
- * 1000 are not imposed on an operator who did not ask for them).
+ * The seeds' default request rates per user, one counter per family of routes, in requests per
+ * minute (0: none). They apply when nothing else sets the user's rate: a `user.rpm` in the
+ * defaults (the routing file's `limits:`) replaces both with one user-wide rate.
  */
-export const envDefaults: Config.Config<LimitDefaults> = Config.all({
-  perMinute: Config.option(Config.integer("RATE_LIMIT_REQUESTS_PER_MINUTE")),
-  apiLimit: Config.option(Config.integer("API_RATE_LIMIT")),
+export interface RouteRates {
+  /** Seed 000's API and every other keyed route but `/api/chat`. */
+  readonly api: number
+  /** Seed 003's `/api/chat`. */
+  readonly chat: number
+}
+
+/** A family of routes with a rate of its own. */
+export type RouteFamily = keyof RouteRates
+
+/** The seeds' own defaults: 1000 per minute (seed 000's `API_RATE_LIMIT`), 60 (seed 003's). */
+export const SEED_RATES: RouteRates = { api: 1000, chat: 60 }
+
+/** No default rates (tests, and operators who turn both off). */
+export const NO_RATES: RouteRates = { api: 0, chat: 0 }
+
+/**
+ * The rates from the seeds' environment variables, with the seeds' defaults:
+ * - seed 000: `API_RATE_LIMIT` (1000) requests per `API_RATE_LIMIT_MINUTES` (1) minutes, as a
+ *   per-minute rate (rounded up; the bucket holds one minute's worth);
+ * - seed 003: `RATE_LIMIT_REQUESTS_PER_MINUTE` (60).
+ * `0` turns a rate off.
+ */
+export const routeRatesConfig: Config.Config<RouteRates> = Config.all({
+  perMinute: Config.integer("RATE_LIMIT_REQUESTS_PER_MINUTE").pipe(Config.withDefault(SEED_RATES.chat)),
+  apiLimit: Config.integer("API_RATE_LIMIT").pipe(Config.withDefault(SEED_RATES.api)),
   apiMinutes: Config.integer("API_RATE_LIMIT_MINUTES").pipe(Config.withDefault(1))
 }).pipe(
   Config.validate({
-    message: "RATE_LIMIT_REQUESTS_PER_MINUTE, API_RATE_LIMIT and API_RATE_LIMIT_MINUTES must be positive",
-    validation: ({ apiLimit, apiMinutes, perMinute }) =>
-      apiMinutes > 0 &&
-      Option.getOrElse(
-        Option.map(perMinute, (n) => n > 0),
-        () => true
-      ) &&
-      Option.getOrElse(
-        Option.map(apiLimit, (n) => n > 0),
-        () => true
-      )
+    message:
+      "RATE_LIMIT_REQUESTS_PER_MINUTE and API_RATE_LIMIT must be 0 (no limit) or more, API_RATE_LIMIT_MINUTES at least 1",
+    validation: ({ apiLimit, apiMinutes, perMinute }) => apiMinutes > 0 && perMinute >= 0 && apiLimit >= 0
   }),
-  Config.map(({ apiLimit, apiMinutes, perMinute }) => {
-    const candidates = [
-      ...Option.toArray(perMinute),
-      ...Option.toArray(Option.map(apiLimit, (n) => Math.ceil(n / apiMinutes)))
-    ]
-    return candidates.length === 0 ? {} : { user: { rpm: Math.min(...candidates) } }
-  })
+  Config.map(({ apiLimit, apiMinutes, perMinute }) => ({
+    api: Math.ceil(apiLimit / apiMinutes),
+    chat: perMinute
+  }))
 )
+
+/** The route rate a request of `family` is under, if any (see `RouteRates`). */
+export const routeRate = (
+  rates: RouteRates,
+  family: RouteFamily,
+  defaults: LimitDefaults
+): RouteRate | undefined => {
+  const rpm = rates[family]
+  return rpm > 0 && defaults.user?.rpm === undefined ? { family, rpm } : undefined
+}

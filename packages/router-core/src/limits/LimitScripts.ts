@@ -4,8 +4,8 @@
  * never both see the same free unit. Time comes from the Redis server (`TIME`), so instances with
  * different clocks still share one notion of "now" for the rate windows.
  *
- * Every request has two scope slots: slot 0 is the key's limits, slot 1 the user's; a slot whose
- * limits are all zero is skipped. All keys of one request carry the user's hash tag, so the
+ * Every request has three scope slots: slot 0 is the key's limits, slot 1 the user's, slot 2 the
+ * user's rate on one family of routes; a slot whose limits are all zero is skipped. All keys of one request carry the user's hash tag, so the
  * scripts also run on Redis Cluster.
  *
  * The arithmetic mirrors `TokenBucket.ts` and `MemoryStore.ts` line for line.
@@ -42,12 +42,15 @@ local function store(key, cap, lvl)
 end
 `
 
+/** Scope slots per request: key, user, route. */
+export const SLOTS = 3
+
 /**
- * Admit. KEYS (8): per slot s, at 4s+1..4s+4: rpm bucket, tpm bucket, concurrency leases (sorted
+ * Admit. KEYS (12): per slot s, at 4s+1..4s+4: rpm bucket, tpm bucket, concurrency leases (sorted
  * set scored by expiry), budget counter (named after the period).
  * ARGV: 1 estimated tokens, 2 estimated cost (integer micro-dollars), 3 lease id, 4 lease TTL ms;
  * per slot s at 5+5s..9+5s: rpm, tpm, concurrency (0 = none), budget amount (-1 = none), budget
- * counter TTL ms (period end + settle grace), then 15, 16: budget reset ms for slots 0 and 1.
+ * counter TTL ms (period end + settle grace), then 20, 21, 22: budget reset ms for slots 0 to 2.
  *
  * Returns `{1, reqLimit, reqRemaining, reqResetMs, tokLimit, tokRemaining, tokResetMs}` (limit 0:
  * no such window) or `{0, kind, slot, limit, remaining, resetMs, ...same six}` where kind is
@@ -77,7 +80,7 @@ end
 local slots = {}
 local requests = nil
 local tokens = nil
-for s = 0, 1 do
+for s = 0, 2 do
   local a = 5 + s * 5
   local slot = {
     k = s * 4,
@@ -86,7 +89,7 @@ for s = 0, 1 do
     conc = tonumber(ARGV[a + 2]),
     budget = tonumber(ARGV[a + 3]),
     budgetTtl = tonumber(ARGV[a + 4]),
-    budgetReset = tonumber(ARGV[15 + s]),
+    budgetReset = tonumber(ARGV[20 + s]),
     r = 0,
     t = 0
   }
@@ -101,7 +104,7 @@ for s = 0, 1 do
   slots[s] = slot
 end
 
-for s = 0, 1 do
+for s = 0, 2 do
   local slot = slots[s]
   if slot.rpm > 0 and slot.r < 1 then
     return withWindows({0, 1, s, slot.rpm, whole(slot.r), msUntil(slot.rpm, slot.r, 1)}, requests, tokens)
@@ -129,7 +132,7 @@ end
 -- Every limit admits the request: charge them all.
 requests = nil
 tokens = nil
-for s = 0, 1 do
+for s = 0, 2 do
   local slot = slots[s]
   if slot.rpm > 0 then
     store(KEYS[slot.k + 1], slot.rpm, slot.r - 1)
@@ -153,7 +156,7 @@ return withWindows({1}, requests, tokens)
 
 /**
  * Settle: correct the reservation to the real usage and free the concurrency slot.
- * KEYS (6): per slot s at 3s+1..3s+3: tpm bucket, concurrency leases, budget counter.
+ * KEYS (9): per slot s at 3s+1..3s+3: tpm bucket, concurrency leases, budget counter.
  * ARGV: 1 token delta (actual − estimate), 2 cost delta (micro-dollars), 3 lease id to free ('' to
  * keep it); per slot s at 4+3s..6+3s: tpm (0 = none), concurrency (0 = none), budget (0/1).
  * A budget counter that has already expired (settled after its period's grace) is left alone.
@@ -162,7 +165,7 @@ export const settle = `${prelude}
 local tokenDelta = tonumber(ARGV[1])
 local costDelta = tonumber(ARGV[2])
 local lease = ARGV[3]
-for s = 0, 1 do
+for s = 0, 2 do
   local k = s * 3
   local a = 4 + s * 3
   local tpm = tonumber(ARGV[a])

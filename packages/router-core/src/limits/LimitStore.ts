@@ -14,7 +14,7 @@ import type { Budget, LimitExceeded, LimitScope, RateLimitWindow } from "@switch
 /** One scope's limits, normalised: `0` means no limit of that kind. */
 export interface ScopePlan {
   readonly scope: LimitScope
-  /** The key id (scope `key`) or the user id (scope `user`). */
+  /** The key id (scope `key`), the user id (scope `user`), or `user id/family` (scope `route`). */
   readonly id: string
   readonly rpm: number
   readonly tpm: number
@@ -34,7 +34,7 @@ export interface Usage {
 export interface AdmitRequest {
   /** The user the request belongs to: all its counters share this user's Redis hash slot. */
   readonly userId: string
-  /** The scopes with at least one limit (one or two). */
+  /** The scopes with at least one limit (one to three, each scope at most once). */
   readonly scopes: ReadonlyArray<ScopePlan>
   readonly estimate: Usage
   /** Identifies the concurrency slot taken, when a scope limits concurrency. */

@@ -1,6 +1,7 @@
 /**
  * The limiter on the router's hot path: per key and per user requests per minute, tokens per
- * minute, concurrent requests and spend budgets, checked and charged together in one step.
+ * minute, concurrent requests and spend budgets, and a user's request rate on one family of routes,
+ * checked and charged together in one step.
  *
  * ```ts
  * const limiter = yield* Limiter
@@ -222,6 +223,8 @@ export const make = (
       if (subject.keyId !== undefined && hasAny(limits.key))
         scopes.push(planOf("key", subject.keyId, limits.key))
       if (hasAny(limits.user)) scopes.push(planOf("user", subject.userId, limits.user))
+      if (limits.route !== undefined && limits.route.rpm > 0)
+        scopes.push(planOf("route", `${subject.userId}/${limits.route.family}`, { rpm: limits.route.rpm }))
       if (scopes.length === 0) return unlimited
       const estimate = {
         tokens: nonNegative(rawEstimate.tokens),

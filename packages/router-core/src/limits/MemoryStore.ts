@@ -122,7 +122,11 @@ const spentIn = (spend: Spend | undefined, now: number) =>
 /** Makes an empty in-memory store. */
 export const make = (options: MemoryStoreOptions): LimitStore => {
   const { leaseTtlMs } = options
-  const states: Record<LimitScope, Map<string, ScopeState>> = { key: new Map(), user: new Map() }
+  const states: Record<LimitScope, Map<string, ScopeState>> = {
+    key: new Map(),
+    user: new Map(),
+    route: new Map()
+  }
   /** The last period computed of each kind, and the instant it was computed for. */
   const periods: Record<Period, { from: number; window: BudgetPeriod.PeriodWindow } | undefined> = {
     day: undefined,

@@ -33,7 +33,8 @@ interface LimitCommands {
 }
 
 const KINDS: ReadonlyArray<LimitKind> = ["requests", "requests", "tokens", "concurrency", "budget"]
-const SCOPES: ReadonlyArray<LimitScope> = ["key", "user"]
+/** The scope of each script slot, in order. */
+const SCOPES: ReadonlyArray<LimitScope> = ["key", "user", "route"]
 
 const windowAt = (reply: ReadonlyArray<number>, at: number): RateLimitWindow | undefined =>
   reply[at] === 0 ? undefined : { limit: reply[at]!, remaining: reply[at + 1]!, resetMs: reply[at + 2]! }
@@ -49,23 +50,36 @@ const snapshotAt = (reply: ReadonlyArray<number>, at: number): RateLimitSnapshot
 
 /** Wraps a client (which the caller owns and closes) as a limiter store. */
 export const make = (client: Redis, options: RedisStoreOptions): LimitStore => {
-  client.defineCommand("switchyardLimitsAdmit", { numberOfKeys: 8, lua: LimitScripts.admit })
-  client.defineCommand("switchyardLimitsSettle", { numberOfKeys: 6, lua: LimitScripts.settle })
+  client.defineCommand("switchyardLimitsAdmit", {
+    numberOfKeys: 4 * LimitScripts.SLOTS,
+    lua: LimitScripts.admit
+  })
+  client.defineCommand("switchyardLimitsSettle", {
+    numberOfKeys: 3 * LimitScripts.SLOTS,
+    lua: LimitScripts.settle
+  })
   const commands = client as unknown as LimitCommands
   const { leaseTtlMs, prefix } = options
 
   const admit = (request: AdmitRequest): Promise<StoreAdmission | LimitExceeded> => {
     const { estimate, now, userId } = request
     const tag = `${prefix}{${userId}}:`
-    const slots: Array<ScopePlan | undefined> = [undefined, undefined]
-    for (const plan of request.scopes) slots[plan.scope === "key" ? 0 : 1] = plan
+    const slots: Array<ScopePlan | undefined> = [undefined, undefined, undefined]
+    for (const plan of request.scopes) slots[SCOPES.indexOf(plan.scope)] = plan
     const keys: Array<string> = []
     const limitArgs: Array<number> = []
     const resetArgs: Array<number> = []
     const settleKeys: Array<string> = []
     const settleFlags: Array<number> = []
     for (const plan of slots) {
-      const base = plan === undefined ? `${tag}-:` : plan.scope === "key" ? `${tag}k:${plan.id}:` : `${tag}u:`
+      const base =
+        plan === undefined
+          ? `${tag}-:`
+          : plan.scope === "key"
+            ? `${tag}k:${plan.id}:`
+            : plan.scope === "route"
+              ? `${tag}r:${plan.id}:`
+              : `${tag}u:`
       const period = plan?.budget === undefined ? undefined : BudgetPeriod.windowAt(plan.budget.period, now)
       const budgetKey = `${base}b:${period?.id ?? "-"}`
       keys.push(`${base}rpm`, `${base}tpm`, `${base}slots`, budgetKey)
@@ -81,9 +95,11 @@ export const make = (client: Redis, options: RedisStoreOptions): LimitStore => {
       settleFlags.push(plan?.tpm ?? 0, plan?.concurrency ?? 0, plan?.budget === undefined ? 0 : 1)
     }
     const leaseId = request.leaseId ?? ""
-    const hasTokens = settleFlags[0]! > 0 || settleFlags[3]! > 0
-    const hasSlots = settleFlags[1]! > 0 || settleFlags[4]! > 0
-    const hasBudget = settleFlags[2]! > 0 || settleFlags[5]! > 0
+    // Per slot: tpm, concurrency, budget.
+    const flagged = (kind: number) => settleFlags.some((flag, i) => i % 3 === kind && flag > 0)
+    const hasTokens = flagged(0)
+    const hasSlots = flagged(1)
+    const hasBudget = flagged(2)
     const adjust = (adjustment: Adjustment): void | Promise<void> => {
       if (
         (adjustment.tokens === 0 || !hasTokens) &&

@@ -13,7 +13,11 @@ const what: Record<LimitKind, string> = {
   budget: "spend budget (micro-dollars)"
 }
 
-const whose: Record<LimitScope, string> = { key: "this API key", user: "this user" }
+const whose: Record<LimitScope, string> = {
+  key: "this API key",
+  user: "this user",
+  route: "this user on these routes"
+}
 
 /** A refusal by one limit; `resetMs` is how long until that limit would admit the request. */
 export const refusal = (options: {

@@ -12,12 +12,14 @@ import { Either } from "effect"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
 import type { AnthropicUsage } from "../providers/anthropic/wire.ts"
 import type { OpenAIUsage } from "../providers/openai/wire.ts"
+import { fromResponsesUsage } from "../providers/responses/usage.ts"
+import type { ResponsesUsage } from "../providers/responses/wire.ts"
 import { type InputEstimate, responseUsage } from "../translate/Response.ts"
 import { stringLength } from "../translate/stream/scan.ts"
 import { fromAnthropicUsage, fromOpenAIUsage, UsageMeter } from "../translate/Usage.ts"
 
 /** The same-format paths the tap understands. */
-export type PassthroughFormat = "openai" | "anthropic"
+export type PassthroughFormat = "openai" | "anthropic" | "responses"
 
 /** Reported when the upstream gave no usage at all. */
 export const NO_USAGE: TokenUsage = {
@@ -45,7 +47,9 @@ export const jsonUsage = (
     return Either.getOrElse(responseUsage(body, format, estimatedInputTokens), () => NO_USAGE)
   return format === "openai"
     ? fromOpenAIUsage(body.usage as unknown as OpenAIUsage)
-    : fromAnthropicUsage(body.usage as AnthropicUsage)
+    : format === "anthropic"
+      ? fromAnthropicUsage(body.usage as AnthropicUsage)
+      : fromResponsesUsage(body.usage as Partial<ResponsesUsage>)
 }
 
 /** Watches a passed-through SSE stream for usage. */
@@ -86,28 +90,50 @@ export const makeUsageTap = (format: PassthroughFormat, estimatedInputTokens?: I
             stringLength(data, '"arguments"') +
             stringLength(data, '"refusal"')
         }
-      : (event: EventSourceMessage) => {
-          if (event.event === "content_block_delta") {
+      : format === "responses"
+        ? (event: EventSourceMessage) => {
+            // The final Response (completed, incomplete or failed) carries the usage; deltas
+            // carry the text sent.
+            const name = event.event
             const data = event.data
-            meter.sentChars +=
-              stringLength(data, '"text"') +
-              stringLength(data, '"partial_json"') +
-              stringLength(data, '"thinking"')
-            return
+            if (name !== undefined ? FINAL_RESPONSE_EVENTS.has(name) : data.includes('"usage"')) {
+              const parsed = safeParse(data)
+              const response = isObject(parsed) ? parsed.response : undefined
+              if (isObject(response) && isObject(response.usage)) {
+                meter.set(fromResponsesUsage(response.usage as Partial<ResponsesUsage>), true)
+                return
+              }
+            }
+            meter.sentChars += stringLength(data, '"delta"')
           }
-          if (event.event !== "message_start" && event.event !== "message_delta") return
-          const parsed = safeParse(event.data)
-          if (!isObject(parsed)) return
-          const usage =
-            event.event === "message_start" && isObject(parsed.message) ? parsed.message.usage : parsed.usage
-          if (isObject(usage)) meter.mergeAnthropic(usage as AnthropicUsage, event.event === "message_delta")
-        }
+        : (event: EventSourceMessage) => {
+            if (event.event === "content_block_delta") {
+              const data = event.data
+              meter.sentChars +=
+                stringLength(data, '"text"') +
+                stringLength(data, '"partial_json"') +
+                stringLength(data, '"thinking"')
+              return
+            }
+            if (event.event !== "message_start" && event.event !== "message_delta") return
+            const parsed = safeParse(event.data)
+            if (!isObject(parsed)) return
+            const usage =
+              event.event === "message_start" && isObject(parsed.message)
+                ? parsed.message.usage
+                : parsed.usage
+            if (isObject(usage))
+              meter.mergeAnthropic(usage as AnthropicUsage, event.event === "message_delta")
+          }
   const parser = createParser({ onEvent })
   return {
     feed: (chunk) => parser.feed(decoder.decode(chunk, { stream: true })),
     usage: () => meter.result()
   }
 }
+
+/** Responses stream events that carry the finished Response. */
+const FINAL_RESPONSE_EVENTS = new Set(["response.completed", "response.incomplete", "response.failed"])
 
 const safeParse = (text: string): unknown => {
   try {

@@ -20,6 +20,11 @@ export interface ProviderSpec {
   readonly baseUrlEnv: string | undefined
   /** Chat endpoint for a model, streaming or not. */
   readonly chatUrl: (baseUrl: string, model: string, stream: boolean) => string
+  /**
+   * OpenAI's Responses API endpoint, for providers that serve it: Responses clients' requests go
+   * there untranslated. Absent: they are translated to the provider's chat format.
+   */
+  readonly responsesUrl?: (baseUrl: string) => string
   /** OpenAI-format embeddings through this provider, when it has an embeddings API. */
   readonly embeddings: Embeddings | undefined
   /**

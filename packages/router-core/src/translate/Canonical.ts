@@ -66,7 +66,7 @@ export interface ThinkingPart {
   /** Set for Anthropic `redacted_thinking` blocks, whose text is encrypted. */
   readonly redactedData: string | undefined
   /** The client's name for it, reported when a target cannot take it back. */
-  readonly field: "thinking" | "reasoning_content"
+  readonly field: "thinking" | "reasoning_content" | "reasoning"
 }
 
 /** Any part of a conversation turn. */
@@ -118,7 +118,8 @@ export interface Reasoning {
 /** The client's usual name for its reasoning field, when `Reasoning.field` does not say. */
 export const REASONING_FIELD: Readonly<Record<ClientFormat, string>> = {
   openai: "reasoning_effort",
-  anthropic: "thinking"
+  anthropic: "thinking",
+  responses: "reasoning"
 }
 
 /**

@@ -15,6 +15,8 @@ export interface ResponseContext {
   readonly id?: string
   /** Prompt tokens to bill when the upstream reports no usage (see `estimateInputTokens`). */
   readonly estimatedInputTokens?: InputEstimate
+  /** The request as forwarded: Responses clients see its settings repeated in the answer. */
+  readonly request?: unknown
   /** The forced tool of an emulated structured output (`TranslatedRequest.outputTool`). */
   readonly outputTool?: string | undefined
 }

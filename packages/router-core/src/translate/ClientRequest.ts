@@ -11,6 +11,8 @@ import { InvalidRequestField, modelNameProblem } from "@switchyard/domain"
 import { Either } from "effect"
 import type { AnthropicRequest } from "../providers/anthropic/wire.ts"
 import type { OpenAIChatRequest } from "../providers/openai/wire.ts"
+import { validateResponses } from "../providers/responses/validate.ts"
+import type { ResponsesRequest } from "../providers/responses/wire.ts"
 import type { ClientFormat } from "./Formats.ts"
 
 interface ClientRequestBase {
@@ -33,8 +35,14 @@ export interface AnthropicClientRequest extends ClientRequestBase {
   readonly body: AnthropicRequest
 }
 
+/** A validated OpenAI Responses API request (`POST /v1/responses`). */
+export interface ResponsesClientRequest extends ClientRequestBase {
+  readonly format: "responses"
+  readonly body: ResponsesRequest
+}
+
 /** A validated client request; `body` is the parsed JSON exactly as the client sent it. */
-export type ClientRequest = OpenAIClientRequest | AnthropicClientRequest
+export type ClientRequest = OpenAIClientRequest | AnthropicClientRequest | ResponsesClientRequest
 
 type Json = Record<string, unknown>
 
@@ -415,6 +423,18 @@ export const parseClientRequest = (
   format: ClientFormat,
   body: unknown
 ): Either.Either<ClientRequest, InvalidRequestField> => {
+  if (format === "responses") {
+    const valid = validateResponses(body)
+    if (valid instanceof InvalidRequestField) return Either.left(valid)
+    // Responses streams always end with the usage (`response.completed`): nothing to ask for.
+    return Either.right({
+      format,
+      model: valid.model,
+      stream: valid.stream === true,
+      includeUsage: false,
+      body: valid
+    })
+  }
   if (!isObject(body)) {
     return Either.left(
       new InvalidRequestField({ field: "body", message: "The request body must be a JSON object" })

@@ -57,9 +57,9 @@ export const formatError = (
   param?: string,
   code?: string
 ): OpenAIErrorBody | AnthropicErrorBody =>
-  to === "openai"
-    ? { error: { message, type, param: param ?? null, code: code ?? null } }
-    : { type: "error", error: { type: ANTHROPIC_TYPES[type] ?? type, message } }
+  to === "anthropic"
+    ? { type: "error", error: { type: ANTHROPIC_TYPES[type] ?? type, message } }
+    : { error: { message, type, param: param ?? null, code: code ?? null } }
 
 type Json = Record<string, unknown>
 const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -108,7 +108,8 @@ const readUpstreamError = (body: string): UpstreamError | undefined => {
 const PROVIDER_NAMES: Readonly<Record<UpstreamFormat, string>> = {
   openai: "OpenAI-compatible",
   anthropic: "Anthropic",
-  gemini: "Gemini"
+  gemini: "Gemini",
+  responses: "OpenAI"
 }
 
 /**

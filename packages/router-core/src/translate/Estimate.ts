@@ -2,6 +2,7 @@
  * Rough prompt size of a client request, for billing a stream whose upstream never reported
  * usage (it broke, or the client left, before the usage event).
  */
+import { responsesPromptChars } from "../providers/responses/estimate.ts"
 import type { ClientRequest } from "./ClientRequest.ts"
 import { estimateTokens } from "./Usage.ts"
 
@@ -29,6 +30,7 @@ const chars = (v: unknown): number => {
 /** Estimated prompt tokens of a request: its messages, system prompt and tool definitions. */
 export const estimateInputTokens = (req: ClientRequest): number => {
   const b = req.body as Record<string, unknown>
+  if (req.format === "responses") return estimateTokens(responsesPromptChars(b))
   let n = chars(b.messages) + chars(b.system)
   if (Array.isArray(b.tools)) n += JSON.stringify(b.tools).length
   return estimateTokens(n)

@@ -10,6 +10,7 @@ import { type ModelCapabilities, permissive } from "../providers/Capabilities.ts
 import { toGemini } from "../providers/google/toGemini.ts"
 import { fromOpenAI } from "../providers/openai/fromOpenAI.ts"
 import { toOpenAI } from "../providers/openai/toOpenAI.ts"
+import { fromResponses } from "../providers/responses/fromResponses.ts"
 import { type CanonicalRequest, Dropped } from "./Canonical.ts"
 import type { ClientRequest } from "./ClientRequest.ts"
 import type { UpstreamFormat } from "./Formats.ts"
@@ -48,6 +49,10 @@ const structuredOutputOf = (req: ClientRequest): unknown => {
       typeof config === "object" && config !== null ? (config as { format?: unknown }).format : undefined
     return format ?? req.body.output_format ?? undefined
   }
+  if (req.format === "responses") {
+    const format = req.body.text?.format
+    return format === null || format === undefined || format.type === "text" ? undefined : format
+  }
   const rf = req.body.response_format
   return rf === null || rf === undefined || rf.type === "text" ? undefined : rf
 }
@@ -74,9 +79,18 @@ export const mustTranslateSameFormat = (
 
 const NOTHING_DROPPED: ReadonlyArray<string> = []
 
+/** Responses upstreams take only Responses clients' requests, which are never translated. */
+const unreachable = (to: UpstreamFormat): never => {
+  throw new Error(`no translation into the ${to} format`)
+}
+
 /** Reads any client request into the neutral form. */
 const toCanonical = (req: ClientRequest, dropped: Dropped): CanonicalRequest =>
-  req.format === "openai" ? fromOpenAI(req.body, dropped) : fromAnthropic(req.body, dropped)
+  req.format === "openai"
+    ? fromOpenAI(req.body, dropped)
+    : req.format === "anthropic"
+      ? fromAnthropic(req.body, dropped)
+      : fromResponses(req.body, dropped)
 
 /**
  * Translates a client request for an upstream format. Same format: the client's body with the
@@ -130,7 +144,9 @@ export const translateRequest = (
             },
             dropped
           )
-        : toGemini(c, { origin: req.format, capabilities: caps }, dropped)
+        : to === "gemini"
+          ? toGemini(c, { origin: req.format, capabilities: caps }, dropped)
+          : unreachable(to)
   const fields = dropped.fields
   if (opts.strict && fields.length > 0) {
     return Either.left(

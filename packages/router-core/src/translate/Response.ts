@@ -8,6 +8,7 @@ import { Either } from "effect"
 import { readAnthropic, writeAnthropic } from "../providers/anthropic/response.ts"
 import { readGemini } from "../providers/google/response.ts"
 import { readOpenAI, writeOpenAI } from "../providers/openai/response.ts"
+import { readResponses, writeResponses } from "../providers/responses/response.ts"
 import type { CanonicalResponse, InputEstimate, ResponseContext } from "./CanonicalResponse.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
 import { unwrapOutputTool } from "./StructuredOutput.ts"
@@ -32,13 +33,15 @@ const readers: Readonly<
 > = {
   openai: readOpenAI,
   anthropic: readAnthropic,
-  gemini: readGemini
+  gemini: readGemini,
+  responses: readResponses
 }
 
 /** Each client format's writer. */
 const writers: Readonly<Record<ClientFormat, (c: CanonicalResponse, ctx: ResponseContext) => unknown>> = {
   openai: writeOpenAI,
-  anthropic: writeAnthropic
+  anthropic: writeAnthropic,
+  responses: writeResponses
 }
 
 /** Token usage of an upstream JSON answer, without translating it (same-format passthrough). */

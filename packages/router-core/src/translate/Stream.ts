@@ -17,6 +17,9 @@ import { geminiDecoder } from "../providers/google/streamDecoder.ts"
 import { openaiDecoder } from "../providers/openai/streamDecoder.ts"
 import { OpenAIEncoder, openaiUsageChunk } from "../providers/openai/streamEncoder.ts"
 import type { OpenAIChunk } from "../providers/openai/wire.ts"
+import { newResponseId } from "../providers/responses/ids.ts"
+import { ResponsesEncoder } from "../providers/responses/streamEncoder.ts"
+import type { ResponsesRequest } from "../providers/responses/wire.ts"
 import { formatError } from "./Errors.ts"
 import type { FinishReason } from "./FinishReason.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
@@ -48,6 +51,8 @@ export interface StreamContext {
   readonly estimatedInputTokens?: number | (() => number)
   /** Clock for `firstByteAt`; default `Date.now`. */
   readonly now?: () => number
+  /** The request as forwarded: Responses clients see its settings repeated in the stream's Responses. */
+  readonly request?: unknown
   /** The forced tool of an emulated structured output: its call is streamed as answer text. */
   readonly outputTool?: string | undefined
 }
@@ -80,7 +85,14 @@ const decoderFor = (
     ? openaiDecoder(state, sink)
     : from === "anthropic"
       ? anthropicDecoder(state, sink)
-      : geminiDecoder(state, sink, to === "openai" ? "call_" : "toolu_")
+      : from === "gemini"
+        ? geminiDecoder(state, sink, to === "anthropic" ? "toolu_" : "call_")
+        : passedThroughOnly(from)
+
+/** A Responses upstream answers only Responses clients, whose streams are passed through. */
+const passedThroughOnly = (from: UpstreamFormat): never => {
+  throw new Error(`the ${from} stream format is passed through, never translated`)
+}
 
 /** A text that ends with a blank line: the chunk ends exactly at an event boundary. */
 const endsAtBoundary = (text: string): boolean => {
@@ -117,6 +129,7 @@ class Translator implements StreamTranslator {
     const textEncoder = new TextEncoder()
 
     if (from === to && ctx.outputTool === undefined) {
+      if (from === "responses") passedThroughOnly(from)
       this.stream =
         from === "openai"
           ? this.openaiPassthrough(ctx, now, textDecoder, textEncoder)
@@ -132,11 +145,18 @@ class Translator implements StreamTranslator {
             state.meter,
             ctx.clientWantsUsage
           )
-        : new AnthropicEncoder(
-            ctx.id ?? `msg_${newToolCallId("toolu_").slice(6)}`,
-            ctx.requestedModel,
-            state.meter
-          )
+        : to === "anthropic"
+          ? new AnthropicEncoder(
+              ctx.id ?? `msg_${newToolCallId("toolu_").slice(6)}`,
+              ctx.requestedModel,
+              state.meter
+            )
+          : new ResponsesEncoder(
+              ctx.id ?? newResponseId(),
+              ctx.requestedModel,
+              state.meter,
+              ctx.request as ResponsesRequest | undefined
+            )
     const sink = ctx.outputTool === undefined ? encoder : new OutputToolSink(encoder, ctx.outputTool)
     const decoder = decoderFor(from, to, state, sink)
     const parser = createParser({ onEvent: (ev) => decoder.event(ev.event, ev.data) })

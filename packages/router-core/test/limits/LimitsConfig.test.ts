@@ -72,24 +72,35 @@ describe("EffectiveLimits", () => {
     Effect.runSync(
       Effect.either(
         Effect.withConfigProvider(
-          EffectiveLimits.envDefaults,
+          EffectiveLimits.routeRatesConfig,
           ConfigProvider.fromMap(new Map(Object.entries(env)))
         )
       )
     )
 
-  it("maps the seeds' variables onto the per-user request rate", () => {
-    expect(fromEnv({})).toEqual(Either.right({}))
-    expect(fromEnv({ RATE_LIMIT_REQUESTS_PER_MINUTE: "60" })).toEqual(Either.right({ user: { rpm: 60 } }))
-    expect(fromEnv({ API_RATE_LIMIT: "1000" })).toEqual(Either.right({ user: { rpm: 1000 } }))
+  it("maps the seeds' variables onto per-family rates, with the seeds' defaults", () => {
+    expect(fromEnv({})).toEqual(Either.right({ api: 1000, chat: 60 }))
+    expect(fromEnv({ RATE_LIMIT_REQUESTS_PER_MINUTE: "10" })).toEqual(Either.right({ api: 1000, chat: 10 }))
+    expect(fromEnv({ API_RATE_LIMIT: "500" })).toEqual(Either.right({ api: 500, chat: 60 }))
     expect(fromEnv({ API_RATE_LIMIT: "1000", API_RATE_LIMIT_MINUTES: "3" })).toEqual(
-      Either.right({ user: { rpm: 334 } })
+      Either.right({ api: 334, chat: 60 })
     )
-    expect(fromEnv({ API_RATE_LIMIT: "1000", RATE_LIMIT_REQUESTS_PER_MINUTE: "60" })).toEqual(
-      Either.right({ user: { rpm: 60 } })
+    // 0 turns a rate off.
+    expect(fromEnv({ API_RATE_LIMIT: "0", RATE_LIMIT_REQUESTS_PER_MINUTE: "0" })).toEqual(
+      Either.right({ api: 0, chat: 0 })
     )
-    expect(Either.isLeft(fromEnv({ RATE_LIMIT_REQUESTS_PER_MINUTE: "0" }))).toBe(true)
+    expect(Either.isLeft(fromEnv({ RATE_LIMIT_REQUESTS_PER_MINUTE: "-1" }))).toBe(true)
     expect(Either.isLeft(fromEnv({ RATE_LIMIT_REQUESTS_PER_MINUTE: "many" }))).toBe(true)
+    expect(Either.isLeft(fromEnv({ API_RATE_LIMIT_MINUTES: "0" }))).toBe(true)
+  })
+
+  it("a user rate in the defaults replaces the per-family rates", () => {
+    const rates = EffectiveLimits.SEED_RATES
+    expect(EffectiveLimits.routeRate(rates, "api", {})).toEqual({ family: "api", rpm: 1000 })
+    expect(EffectiveLimits.routeRate(rates, "chat", { key: { rpm: 5 } })).toEqual({ family: "chat", rpm: 60 })
+    expect(EffectiveLimits.routeRate(rates, "chat", { user: { rpm: 600 } })).toBeUndefined()
+    expect(EffectiveLimits.routeRate(rates, "api", { user: { rpm: null } })).toBeUndefined()
+    expect(EffectiveLimits.routeRate(EffectiveLimits.NO_RATES, "api", {})).toBeUndefined()
   })
 
   it("the file's defaults override the environment's", () => {

@@ -47,3 +47,30 @@ export const validateOpenAI = (name: string, value: unknown): Array<string> => {
     (e) => `${e.instancePath} ${e.message ?? ""} ${JSON.stringify(e.params)}`
   )
 }
+
+/** Responses stream event type → the name of its schema, from the spec's `ResponseStreamEvent`. */
+let eventSchemas: Map<string, string> | undefined
+
+const responsesEventSchemas = (): Map<string, string> => {
+  const spec = JSON.parse(readFileSync(fileURLToPath(SPEC_URL), "utf8")) as {
+    components: { schemas: Record<string, { anyOf?: Array<{ $ref: string }>; properties?: unknown }> }
+  }
+  const schemas = spec.components.schemas
+  const byType = new Map<string, string>()
+  for (const ref of schemas.ResponseStreamEvent?.anyOf ?? []) {
+    const name = ref.$ref.split("/").at(-1)!
+    const type = (schemas[name]?.properties as { type?: { enum?: Array<string> } } | undefined)?.type
+      ?.enum?.[0]
+    if (type !== undefined) byType.set(type, name)
+  }
+  return byType
+}
+
+/** Validates a Responses stream event against its own schema (found by its `type`); the errors. */
+export const validateResponsesEvent = (event: unknown): Array<string> => {
+  eventSchemas ??= responsesEventSchemas()
+  const type = (event as { type?: unknown }).type
+  const name = typeof type === "string" ? eventSchemas.get(type) : undefined
+  if (name === undefined) return [`no schema for an event of type ${String(type)}`]
+  return validateOpenAI(name, event).map((e) => `${type}: ${e}`)
+}

@@ -32,7 +32,7 @@ export const readGemini = (
   for (const p of candidate?.content?.parts ?? []) {
     if (p.functionCall !== undefined) {
       calledTools = true
-      const id = p.functionCall.id ?? newToolCallId(to === "openai" ? "call_" : "toolu_")
+      const id = p.functionCall.id ?? newToolCallId(to === "anthropic" ? "toolu_" : "call_")
       content.push({
         kind: "toolCall",
         id: p.thoughtSignature === undefined ? id : withSignature(id, p.thoughtSignature),
