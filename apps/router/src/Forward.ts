@@ -75,11 +75,11 @@ export const plan = (
   const upstreamFormat = upstreamFormatOf(format, spec)
   const upstreamModel = route.upstreamModel
   const stream = req.stream
-  const capabilities = () => spec.capabilities(upstreamModel)
+  // Reads only the request's structured output field: nothing more when it has none.
   const passthrough =
     upstreamFormat === format &&
     (!stream || format !== "openai" || req.includeUsage) &&
-    !mustTranslateSameFormat(req, capabilities)
+    !mustTranslateSameFormat(req, spec.capabilities, upstreamModel)
   if (passthrough) {
     const original = req.body as unknown as Record<string, unknown>
     if (upstreamModel === req.model && bytes !== undefined) {
@@ -111,7 +111,7 @@ export const plan = (
   const translated = translateRequest(req, upstreamFormat, {
     upstreamModel,
     strict: ctx.settings.strict,
-    capabilities: capabilities()
+    capabilities: spec.capabilities(upstreamModel)
   })
   if (Either.isLeft(translated)) {
     const violation = translated.left

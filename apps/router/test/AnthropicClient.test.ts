@@ -57,9 +57,9 @@ describe("request-id", () => {
 
   it("is on errors too, where the SDK reports it", async () => {
     const error = await anthropic.messages
-      .create({ model: "no-such-model-x", max_tokens: 20, messages: hi })
+      .create({ model: "gpt-4o-mini", max_tokens: 0, messages: hi })
       .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(Anthropic.NotFoundError)
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError)
     expect((error as InstanceType<typeof Anthropic.APIError>).requestID).toMatch(V7)
   })
 })

@@ -64,11 +64,12 @@ const structuredOutputOf = (req: ClientRequest): unknown => {
  */
 export const mustTranslateSameFormat = (
   req: ClientRequest,
-  capabilities: () => ModelCapabilities
+  capabilitiesOf: (model: string) => ModelCapabilities,
+  upstreamModel: string
 ): boolean => {
   const rf = structuredOutputOf(req)
   if (rf === undefined) return false
-  const caps = capabilities()
+  const caps = capabilitiesOf(upstreamModel)
   const tools = req.body.tools
   return (
     caps.structuredOutput === "tool" ||
@@ -102,7 +103,7 @@ export const translateRequest = (
   opts: TranslateRequestOptions
 ): Either.Either<TranslatedRequest, StrictModeViolation> => {
   const caps = opts.capabilities ?? permissive
-  if (req.format === to && !mustTranslateSameFormat(req, () => caps)) {
+  if (req.format === to && !mustTranslateSameFormat(req, () => caps, opts.upstreamModel)) {
     const body: Record<string, unknown> = { ...req.body, model: opts.upstreamModel }
     if (req.format === "openai" && req.stream) {
       const so = req.body.stream_options
