@@ -77,7 +77,8 @@ if (local) {
       : `Local mode: using the secrets in ${shown}.`
   )
   env.BETTER_AUTH_SECRET ||= secrets.BETTER_AUTH_SECRET
-  env.VAULT_TOKEN_KEY ||= secrets.VAULT_TOKEN_KEY
+  // ENCRYPTION_KEY (seed 000's name) set by the user is the key; else the generated one.
+  if (!env.VAULT_TOKEN_KEY && !env.ENCRYPTION_KEY) env.VAULT_TOKEN_KEY = secrets.VAULT_TOKEN_KEY
   env.SWITCHYARD_LOCAL = "true"
   try {
     database = await launch({

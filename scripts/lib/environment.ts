@@ -36,7 +36,7 @@ export const loadOrCreateSecrets = (
 }
 
 /** As the vault reads it: standard base64 (surrounding blanks ignored) of exactly 32 bytes. */
-const isBase64Of32Bytes = (value: string) => /^[A-Za-z0-9+/]{43}=$/.test(value.trim())
+const isBase64Of32Bytes = (value: string) => /^(base64:)?[A-Za-z0-9+/]{43}=$/.test(value.trim())
 
 /**
  * Problems with the variables both apps require, one sentence each naming the variable; empty
@@ -56,13 +56,24 @@ export const problems = (env: Readonly<Record<string, string | undefined>>): Rea
   } else if (authSecret.length < 32) {
     found.push("BETTER_AUTH_SECRET must be at least 32 characters long (`openssl rand -base64 32`).")
   }
-  const vaultKey = env.VAULT_TOKEN_KEY
-  if (!vaultKey) {
+  // ENCRYPTION_KEY is seed 000's name for the same key.
+  const named = env.VAULT_TOKEN_KEY ? "VAULT_TOKEN_KEY" : env.ENCRYPTION_KEY ? "ENCRYPTION_KEY" : undefined
+  const vaultKey = env.VAULT_TOKEN_KEY || env.ENCRYPTION_KEY
+  const bare = (key: string) => key.trim().replace(/^base64:/, "")
+  if (!vaultKey || named === undefined) {
     found.push(
-      "VAULT_TOKEN_KEY is not set: it must be 32 random bytes in base64 (`openssl rand -base64 32`)."
+      "VAULT_TOKEN_KEY (or ENCRYPTION_KEY) is not set: it must be 32 random bytes in base64 (`openssl rand -base64 32`)."
     )
   } else if (!isBase64Of32Bytes(vaultKey)) {
-    found.push("VAULT_TOKEN_KEY must be exactly 32 bytes encoded in base64 (`openssl rand -base64 32`).")
+    found.push(`${named} must be exactly 32 bytes encoded in base64 (\`openssl rand -base64 32\`).`)
+  } else if (
+    env.VAULT_TOKEN_KEY &&
+    env.ENCRYPTION_KEY &&
+    bare(env.VAULT_TOKEN_KEY) !== bare(env.ENCRYPTION_KEY)
+  ) {
+    found.push(
+      "VAULT_TOKEN_KEY and ENCRYPTION_KEY (seed 000's name for it) are set to different keys: set only one."
+    )
   }
   return found
 }

@@ -26,6 +26,7 @@ import { BudgetTap, Publisher, UsageTap } from "@switchyard/realtime"
 import { Limiter, Providers, Routing } from "@switchyard/router-core"
 import { Vault, vaultMigrations } from "@switchyard/vault"
 import { Config, Effect, Layer, Option } from "effect"
+import * as Accounts from "./Accounts.ts"
 import * as CallerAuth from "./CallerAuth.ts"
 import * as CredentialsLive from "./CredentialsLive.ts"
 import * as GatewayConfig from "./GatewayConfig.ts"
@@ -79,6 +80,8 @@ const withServing = <A, E, R>(serving: Layer.Layer<A, E, R>) =>
     Pricing.layer,
     Health.layer,
     GatewayConfig.layer,
+    // Seed 003's /auth/* on the router (better-auth loaded on the first such request).
+    Accounts.layer,
     serving
   ).pipe(Layer.provideMerge(ledger), Layer.provideMerge(foundation))
 

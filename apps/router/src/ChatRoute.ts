@@ -126,6 +126,15 @@ export const parseBody = (format: ClientFormat, body: JsonBody | GatewayError): 
 }
 
 /**
+ * The request's id as the client's SDK reads it: `x-request-id` for everyone, and `request-id`
+ * too for Anthropic's format, where Anthropic's SDKs take `_request_id` from it.
+ */
+export const idHeaders = (format: ClientFormat, requestId: string): Record<string, string> =>
+  format === "anthropic"
+    ? { "x-request-id": requestId, "request-id": requestId }
+    : { "x-request-id": requestId }
+
+/**
  * Handles one chat request from a client speaking `format`. The key is checked before the body is
  * read: a request with a bad key is answered without its body ever being buffered, so bogus keys
  * cannot make the router hold megabytes per connection.
@@ -181,17 +190,18 @@ export const serve = async (
       )
       ctx.accounting.finish(log, failed(prepared.error))
     }
-    return errorResponse(format, prepared.error, { "x-request-id": requestId })
+    return errorResponse(format, prepared.error, idHeaders(format, requestId))
   }
   // `prepared.ok` implies a valid body.
   const { request: clientRequest, bytes } = parsed as Extract<Parsed, { ok: true }>
   const log = new RequestLog(requestId, startedAt, prepared.caller, clientRequest.model, clientRequest.stream)
+  if (format === "anthropic") log.headers["request-id"] = requestId
   if (limits !== undefined && !limits.ok) {
     // Refused by a limit: 429 (503 when the limits store is down and fails closed), charged nothing.
     log.provider = prepared.route.provider
     log.upstreamModel = prepared.route.upstreamModel
     ctx.accounting.finish(log, failed(limits.error))
-    return errorResponse(format, limits.error, { ...limits.headers, "x-request-id": requestId })
+    return errorResponse(format, limits.error, { ...limits.headers, ...idHeaders(format, requestId) })
   }
   if (limits !== undefined) {
     Limits.bind(log, limits.admission)

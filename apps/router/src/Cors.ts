@@ -1,8 +1,8 @@
 /**
- * CORS for the web front ends allowed to call the router from a browser (`CORS_ORIGIN`,
- * comma-separated as the control plane reads it; the dashboard: its playground calls models with
- * the user's key). Requests without one of those `Origin`s (every SDK and server) pass straight
- * through: one header read on the hot path.
+ * CORS for the web front ends allowed to call the router from a browser (`CORS_ORIGIN`: one origin
+ * or several, comma-separated, as the control plane reads it; by default the dashboard, whose
+ * playground calls models with the user's key). Requests without such an `Origin` (every SDK and
+ * server) pass straight through: one header read and one set lookup on the hot path.
  */
 
 /** Headers a browser script may read from the router's answers. */
@@ -20,62 +20,43 @@ const EXPOSED = [
   "x-ratelimit-reset-tokens"
 ].join(", ")
 
-/**
- * The origins of a `CORS_ORIGIN` setting: comma-separated, each as a browser sends it in `Origin`
- * (`https://dash.example.com/` and `https://dash.example.com` are the same origin).
- */
-export const originsOf = (setting: string): ReadonlySet<string> =>
-  new Set(
-    setting
-      .split(",")
-      .map((part) => part.trim())
-      .filter((part) => part !== "")
-      .map((part) => {
-        try {
-          return new URL(part).origin
-        } catch {
-          return part
-        }
-      })
-  )
-
 /** Request headers a preflight allows when the browser names none (or names them oddly). */
-const ALLOWED_HEADERS = "authorization, x-api-key, content-type, anthropic-version"
+const ALLOWED_HEADERS =
+  "authorization, x-api-key, content-type, anthropic-version, anthropic-beta, x-stainless-retry-count"
 
 /** A list of header names, as a browser writes `Access-Control-Request-Headers`. */
 const HEADER_NAMES = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/
 
-const allowedHeaders = (asked: string | null): string =>
-  asked !== null && asked.length <= 2048 && HEADER_NAMES.test(asked) ? asked : ALLOWED_HEADERS
-
 /**
- * Wraps `handler` so that the origins of `setting` may call it from a browser (no cookies: keys
- * only). A preflight is allowed the headers it asks for: the official SDKs send their own
+ * A preflight is allowed the headers it asks for: the official SDKs send their own
  * (`x-stainless-*`, `anthropic-dangerous-direct-browser-access`), and without cookies a header
  * grants nothing; the key is still checked on the request itself.
  */
+const allowedHeaders = (asked: string | null): string =>
+  asked !== null && asked.length <= 2048 && HEADER_NAMES.test(asked) ? asked : ALLOWED_HEADERS
+
+/** Wraps `handler` so that `origins` may call it from a browser (no cookies: keys and tokens only). */
 export const withCors = (
   handler: (request: Request) => Promise<Response>,
-  setting: string
+  origins: string | ReadonlyArray<string>
 ): ((request: Request) => Promise<Response>) => {
-  const origins = originsOf(setting)
+  const allowed = new Set(typeof origins === "string" ? [origins] : origins)
+  const preflight = (origin: string, asked: string | null) => ({
+    "access-control-allow-origin": origin,
+    // DELETE: `DELETE /v1/responses/{id}`.
+    "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+    "access-control-allow-headers": allowedHeaders(asked),
+    "access-control-max-age": "600",
+    vary: "Origin, Access-Control-Request-Headers"
+  })
   return (request) => {
     const origin = request.headers.get("origin")
-    if (origin === null || !origins.has(origin)) return handler(request)
+    if (origin === null || !allowed.has(origin)) return handler(request)
     if (request.method === "OPTIONS")
       return Promise.resolve(
         new Response(null, {
           status: 204,
-          headers: {
-            "access-control-allow-origin": origin,
-            // DELETE: `DELETE /v1/responses/{id}`.
-            "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
-            "access-control-allow-headers": allowedHeaders(
-              request.headers.get("access-control-request-headers")
-            ),
-            "access-control-max-age": "600",
-            vary: "Origin, Access-Control-Request-Headers"
-          }
+          headers: preflight(origin, request.headers.get("access-control-request-headers"))
         })
       )
     return handler(request).then((response) => {

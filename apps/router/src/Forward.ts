@@ -75,11 +75,11 @@ export const plan = (
   const upstreamFormat = upstreamFormatOf(format, spec)
   const upstreamModel = route.upstreamModel
   const stream = req.stream
-  const capabilities = () => spec.capabilities(upstreamModel)
+  // Reads only the request's structured output field: nothing more when it has none.
   const passthrough =
     upstreamFormat === format &&
     (!stream || format !== "openai" || req.includeUsage) &&
-    !mustTranslateSameFormat(req, capabilities)
+    !mustTranslateSameFormat(req, spec.capabilities, upstreamModel)
   if (passthrough) {
     const original = req.body as unknown as Record<string, unknown>
     if (upstreamModel === req.model && bytes !== undefined) {
@@ -111,7 +111,7 @@ export const plan = (
   const translated = translateRequest(req, upstreamFormat, {
     upstreamModel,
     strict: ctx.settings.strict,
-    capabilities: capabilities()
+    capabilities: spec.capabilities(upstreamModel)
   })
   if (Either.isLeft(translated)) {
     const violation = translated.left
@@ -295,6 +295,16 @@ export const answer = async (
       return fail(why.error, why.ending)
     } finally {
       call.answered()
+    }
+    if (UpstreamError.isCredentialRejection(response.status)) {
+      const rejected = UpstreamError.credentialRejected(provider, response.status, planned.credential.source)
+      ctx.accounting.finish(log, {
+        outcome: "provider_error",
+        status: rejected.status,
+        errorType: rejected.code!,
+        usage: NO_USAGE
+      })
+      return errorResponse(format, rejected, { ...headers, "x-should-retry": "false" })
     }
     const errorType = errorTypeForStatus(response.status)
     if (upstreamFormat === format && response.status < 500) {

@@ -1,7 +1,8 @@
 /**
  * The router's own settings, read once at start-up.
  */
-import { EffectiveLimits } from "@switchyard/router-core"
+import type { RouteProviderId } from "@switchyard/domain"
+import { EffectiveLimits, Routing } from "@switchyard/router-core"
 import { Config, Context, Effect, Layer, Option, type Redacted } from "effect"
 
 /** Settings of the data plane. */
@@ -53,6 +54,12 @@ export interface GatewaySettings {
    * request names none; undefined sends none (the provider's own default).
    */
   readonly chatTemperature: number | undefined
+  /**
+   * Seed 003's `AI_PROVIDER` (unset: `openai-compatible` when `AI_BASE_URL` is set): the provider
+   * `/api/chat` sends the models it names to, as seed 003's single backend did (aliases and
+   * explicit `provider/model` names keep their own route).
+   */
+  readonly aiProvider: RouteProviderId | undefined
 }
 
 /** The settings service. */
@@ -88,7 +95,8 @@ export const settingsConfig = Config.all({
       validation: (t) => t >= 0 && t <= 2
     }),
     Config.map((t): number | undefined => t)
-  )
+  ),
+  aiProvider: Routing.aiProviderConfig
 })
 
 /** The settings from the environment. */
@@ -111,6 +119,7 @@ export const layerWith = (overrides: Partial<GatewaySettings>) =>
       routeRates: EffectiveLimits.NO_RATES,
       providerHealthTtlMs: 60_000,
       chatTemperature: undefined,
+      aiProvider: undefined,
       ...overrides
     })
   )

@@ -8,6 +8,7 @@ import { FailedRequests, UsageMetrics } from "@switchyard/ledger"
 import { Providers } from "@switchyard/router-core"
 import { Vault } from "@switchyard/vault"
 import { Effect, Option } from "effect"
+import * as Accounts from "./Accounts.ts"
 import * as ChatRoute from "./ChatRoute.ts"
 import { errorResponse, unhandledError } from "./ClientError.ts"
 import * as GatewayContext from "./GatewayContext.ts"
@@ -17,6 +18,7 @@ import * as ResponsesRoute from "./responses/ResponsesRoute.ts"
 import * as StoredResponsesRoute from "./responses/StoredResponsesRoute.ts"
 import * as ApiChatRoute from "./routes/ApiChatRoute.ts"
 import * as CountTokensRoute from "./routes/CountTokensRoute.ts"
+import * as DocsRoutes from "./routes/DocsRoutes.ts"
 import * as EmbeddingsRoute from "./routes/EmbeddingsRoute.ts"
 import * as FailedRequestRoute from "./routes/FailedRequestRoute.ts"
 import * as HealthRoute from "./routes/HealthRoute.ts"
@@ -69,6 +71,7 @@ export const dispatch = (
   fallback: Handler = noRoute
 ): Handler => {
   const routes = new Map<string, Handler>(Object.entries(extra))
+  // `METHOD /prefix/*` keys serve every path under the prefix (a model id may hold slashes).
   const prefixed = Object.entries(extra)
     .filter(([key]) => key.endsWith("/*"))
     .map(([key, handler]) => [key.slice(0, -1), handler] as const)
@@ -83,8 +86,9 @@ export const dispatch = (
     const route = routes.get(key)
     if (route !== undefined)
       return route(request).catch(ANTHROPIC_ROUTES.has(key) ? failedAnthropic : failedOpenAI)
-    for (const [prefix, handler] of prefixed)
-      if (key.startsWith(prefix)) return handler(request).catch(failedOpenAI)
+    for (const [prefix, handler] of prefixed) {
+      if (key.startsWith(prefix) && key.length > prefix.length) return handler(request).catch(failedOpenAI)
+    }
     return fallback(request)
   }
 }
@@ -129,6 +133,7 @@ export const make = Effect.gen(function* () {
     "DELETE /v1/responses/*": StoredResponsesRoute.make(ctx, responses),
     "POST /v1/messages/count_tokens": CountTokensRoute.make(ctx),
     "GET /v1/models": ModelsRoute.make(ctx),
+    "GET /v1/models/*": ModelsRoute.makeRetrieve(ctx),
     "GET /v1/user/ai-keys": UserKeysRoute.make(ctx, vault),
     "POST /v1/sync/failed-request": FailedRequestRoute.make(ctx, failedRequests),
     "GET /health": HealthRoute.make(ctx, health, providers),
@@ -136,6 +141,10 @@ export const make = Effect.gen(function* () {
     "GET /v1/health": HealthRoute.make(ctx, health, providers),
     "GET /metrics": MetricsRoute.make(ctx, metrics),
     // Seed 000's API also under its Laravel prefix, with its statuses (422, 500 server_error).
-    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers })
+    ...SeedApiRoutes.make(ctx, { vault, failedRequests, health, providers }),
+    // Seed 003 on one base URL: its account routes beside its chat.
+    ...Accounts.routes(yield* Effect.serviceOption(Accounts.Accounts)),
+    // The router's OpenAPI document, Swagger UI and ReDoc (seed 003's /docs and /redoc).
+    ...DocsRoutes.make()
   })
 })

@@ -57,6 +57,25 @@ export const exemptFromIdleTimeout = (request: Request): void => {
   }
 }
 
+/**
+ * The client's address as the socket gives it (proxies' headers are not trusted: a client could
+ * forge them), when the server that took the request knows it.
+ */
+export const clientAddress = (request: Request): string | undefined => {
+  // srvx (Node) puts it on the request.
+  const ip = (request as { readonly ip?: unknown }).ip
+  if (typeof ip === "string") return ip
+  for (const server of bunServers) {
+    try {
+      const found = server.requestIP(request)
+      if (found !== null) return found.address
+    } catch {
+      // Another server's request (tests run several): try the next.
+    }
+  }
+  return undefined
+}
+
 const serveWithBun = (handler: (request: Request) => Promise<Response>, options: StartOptions): Listening => {
   const common = { fetch: handler, error: onError, maxRequestBodySize: options.maxBodyBytes * 2 + 1 }
   const server =

@@ -78,3 +78,33 @@ const describe = (error: unknown): string => {
   }
   return String(error)
 }
+
+/** Whose provider key was used: the caller's own, or one the operator configured. */
+export type KeyOwner = "user" | "platform" | "builtin" | "operator"
+
+/**
+ * The status for a provider refusing the key it was sent (its 401 or 403). Not 401/403: every SDK
+ * presents those as the caller's own key being wrong (`AuthenticationError`), which it is not.
+ * Not 5xx: the SDKs (openai, Anthropic, the AI SDK) retry 408, 409, 429 and 5xx, and a refused key
+ * does not heal in a second. 424 Failed Dependency says what happened: the request depended on a
+ * call to the provider, and that call failed; no SDK retries it.
+ */
+export const CREDENTIAL_REJECTED_STATUS = 424
+
+/** Whether an upstream status means it refused the credential. */
+export const isCredentialRejection = (status: number): boolean => status === 401 || status === 403
+
+/**
+ * The provider refused the key it was sent. Names the provider and whose key it was, never the
+ * key (nor the provider's message, which may quote part of it), and says who can fix it.
+ */
+export const credentialRejected = (provider: string, status: number, owner: KeyOwner): GatewayError =>
+  new GatewayError({
+    status: CREDENTIAL_REJECTED_STATUS,
+    type: "api_error",
+    code: "upstream_credential_rejected",
+    message:
+      owner === "user"
+        ? `The ${provider} provider rejected your own ${provider} API key stored in Switchyard (upstream status ${status}). Your Switchyard key is fine: update or remove the ${provider} key in your provider credentials.`
+        : `The ${provider} provider rejected the platform's ${provider} API key (upstream status ${status}). Your Switchyard key is fine: the operator must fix the ${provider} credential, or you can add your own ${provider} key.`
+  })

@@ -11,6 +11,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { trustedOriginsConfig } from "@switchyard/auth"
 import { Config, Effect, ManagedRuntime, Option } from "effect"
 import * as AppLayer from "./AppLayer.ts"
 import { withCors } from "./Cors.ts"
@@ -24,7 +25,8 @@ const listenConfig = Config.all({
   // Every interface unless `HOST` names one (seed 003's setting).
   hostname: Config.option(Config.nonEmptyString("HOST")).pipe(Config.map(Option.getOrUndefined)),
   graceMs: Config.integer("SHUTDOWN_GRACE_MS").pipe(Config.withDefault(10_000)),
-  corsOrigin: Config.string("CORS_ORIGIN").pipe(Config.withDefault("http://localhost:3000")),
+  // The same `CORS_ORIGIN` list as the control plane's (comma-separated origins).
+  corsOrigins: trustedOriginsConfig.pipe(Config.map((origins) => origins.cors)),
   servingThread: Config.literal(
     "worker",
     "main"
@@ -58,12 +60,17 @@ const onSignal = (stop: () => Promise<void>) => {
 }
 
 /** Everything in this thread: the runtime and the public port. */
-const serveHere = async (port: number, hostname: string | undefined, graceMs: number, corsOrigin: string) => {
+const serveHere = async (
+  port: number,
+  hostname: string | undefined,
+  graceMs: number,
+  corsOrigins: ReadonlyArray<string>
+) => {
   const runtime = ManagedRuntime.make(AppLayer.layer)
   const { settings, handler } = await runtime
     .runPromise(Effect.all({ settings: GatewayConfig, handler: Router.make }))
     .catch((error: unknown) => fail("could not start", error, runtime as never))
-  const server = await Server.start(withCors(handler, corsOrigin), {
+  const server = await Server.start(withCors(handler, corsOrigins), {
     port,
     maxBodyBytes: settings.maxBodyBytes,
     ...(hostname === undefined ? {} : { hostname })
@@ -82,12 +89,12 @@ const serveFromWorker = async (
   port: number,
   hostname: string | undefined,
   graceMs: number,
-  corsOrigin: string
+  corsOrigins: ReadonlyArray<string>
 ) => {
   const ownerSocket = path.join(os.tmpdir(), `switchyard-router-${process.pid}.sock`)
   fs.rmSync(ownerSocket, { force: true })
   const runtime = ManagedRuntime.make(
-    AppLayer.layerWithServingThread({ port, hostname, ownerSocket, corsOrigin })
+    AppLayer.layerWithServingThread({ port, hostname, ownerSocket, corsOrigins })
   )
   const { settings, handler, serving } = await runtime
     .runPromise(Effect.all({ settings: GatewayConfig, handler: Router.make, serving: ServingThread }))
@@ -114,10 +121,10 @@ const serveFromWorker = async (
 }
 
 const main = async () => {
-  const { port, hostname, graceMs, corsOrigin, servingThread } = await Effect.runPromise(listenConfig)
+  const { port, hostname, graceMs, corsOrigins, servingThread } = await Effect.runPromise(listenConfig)
   if (typeof Bun !== "undefined" && servingThread === "worker")
-    await serveFromWorker(port, hostname, graceMs, corsOrigin)
-  else await serveHere(port, hostname, graceMs, corsOrigin)
+    await serveFromWorker(port, hostname, graceMs, corsOrigins)
+  else await serveHere(port, hostname, graceMs, corsOrigins)
 }
 
 main().catch((error: unknown) => fail("could not start", error))

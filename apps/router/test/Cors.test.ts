@@ -78,20 +78,22 @@ describe("router CORS for the dashboard", () => {
       })
     )
     expect(odd.headers.get("access-control-allow-headers")).toBe(
-      "authorization, x-api-key, content-type, anthropic-version"
+      "authorization, x-api-key, content-type, anthropic-version, anthropic-beta, x-stainless-retry-count"
     )
   })
 
-  it("reads CORS_ORIGIN as a comma-separated list, as the control plane does", async () => {
-    const several = withCors(async () => answer(), " https://dash.example.com/ ,http://localhost:3000")
-    for (const origin of ["https://dash.example.com", DASHBOARD]) {
-      const response = await several(request("GET", origin))
-      expect(response.headers.get("access-control-allow-origin")).toBe(origin)
-      const preflight = await several(request("OPTIONS", origin))
+  it("answers each of several configured origins (CORS_ORIGIN is a comma-separated list)", async () => {
+    const desktop = "http://localhost:5173"
+    const both = withCors(async () => answer(), [DASHBOARD, desktop])
+    for (const origin of [DASHBOARD, desktop]) {
+      const preflight = await both(request("OPTIONS", origin))
       expect(preflight.status).toBe(204)
       expect(preflight.headers.get("access-control-allow-origin")).toBe(origin)
+      const response = await both(request("GET", origin))
+      expect(response.headers.get("access-control-allow-origin")).toBe(origin)
     }
-    const other = await several(request("GET", "https://evil.example.com"))
-    expect(other.headers.get("access-control-allow-origin")).toBeNull()
+    expect(
+      (await both(request("GET", "http://evil.test"))).headers.get("access-control-allow-origin")
+    ).toBeNull()
   })
 })

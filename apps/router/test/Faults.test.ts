@@ -484,10 +484,11 @@ describe("upstream faults", () => {
   })
 
   it("never passes on the platform key an upstream echoes in its error", async () => {
-    // Some servers quote the key they refused; the error body goes on to the client.
+    // Some servers quote the key in their errors; a 4xx error body goes on to the client. (A
+    // refused key, 401/403, is answered 424 without the provider's message at all.)
     fake.script = (req, res) => {
       const key = req.headers.authorization ?? req.headers["x-api-key"]
-      res.writeHead(401, { "content-type": "application/json" })
+      res.writeHead(400, { "content-type": "application/json" })
       res.end(JSON.stringify({ error: { message: `Invalid key: ${key}`, type: "invalid_request_error" } }))
     }
     const keyed = await startRouter({
@@ -520,7 +521,7 @@ describe("upstream faults", () => {
     ]
     await keyed.close()
     expect(fake.received.at(-1)?.headers.authorization).toBe("Bearer sk-own-0123456789")
-    expect(bodies.map((res) => res.status)).toEqual([401, 401, 401, 401, 401, 401, 401, 401])
+    expect(bodies.map((res) => res.status)).toEqual([400, 400, 400, 400, 400, 400, 400, 400])
     for (const { text } of bodies) {
       expect(text).toContain("Invalid key")
       expect(text).not.toContain("0123456789")

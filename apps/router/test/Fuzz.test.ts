@@ -79,6 +79,11 @@ const PATHS = [
   "/health",
   "/v1/health",
   "/metrics",
+  "/api/v1/chat/completions",
+  "/api/v1/user/ai-keys",
+  "/api/v1/sync/failed-request",
+  "/api/v1/health",
+  "/openapi.json",
   "/nowhere"
 ]
 

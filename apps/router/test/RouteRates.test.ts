@@ -53,6 +53,11 @@ const API_ROUTES: ReadonlyArray<readonly [string, string, unknown]> = [
   ],
   ["POST", "/v1/chat/completions", echo],
   ["POST", "/v1/messages", { ...echo, max_tokens: 10 }],
+  ["POST", "/v1/messages/count_tokens", echo],
+  ["GET", "/v1/models/mock/echo", undefined],
+  ["POST", "/v1/responses", { model: "mock/echo", input: "hi" }],
+  ["GET", "/v1/responses/resp_missing", undefined],
+  ["DELETE", "/v1/responses/resp_missing", undefined],
   ["GET", "/api/v1/user/ai-keys", undefined],
   ["POST", "/api/v1/chat/completions", echo],
   [
@@ -66,7 +71,7 @@ describe("default rates per family of routes", () => {
   let router: Running
   beforeAll(async () => {
     router = await start({
-      settings: { routeRates: { api: 12, chat: 3 } },
+      settings: { routeRates: { api: 20, chat: 3 } },
       limiter: frozenLimiter(),
       callers
     })
@@ -74,17 +79,18 @@ describe("default rates per family of routes", () => {
   afterAll(() => router.close())
 
   it("every keyed route counts against one rate and says so in x-ratelimit-* headers", async () => {
-    let expected = 12
+    let expected = 20
     for (const [method, path, body] of API_ROUTES) {
       const res = await call(router.url, "ef_user_0", method, path, body)
       await res.arrayBuffer()
       expected -= 1
-      expect(res.headers.get("x-ratelimit-limit-requests"), `${method} ${path} (${res.status})`).toBe("12")
+      expect(res.headers.get("x-ratelimit-limit-requests"), `${method} ${path} (${res.status})`).toBe("20")
       expect(res.headers.get("x-ratelimit-remaining-requests"), `${method} ${path}`).toBe(String(expected))
       expect(res.headers.get("x-ratelimit-reset-requests"), `${method} ${path}`).toMatch(/^\d+(\.\d+)?m?s$/)
     }
-    // Three left: then each route refuses in its own format with retry-after.
-    for (let i = 0; i < 3; i++) await (await call(router.url, "ef_user_0", "GET", "/v1/models")).arrayBuffer()
+    // Spend what is left: then each route refuses in its own format with retry-after.
+    for (let i = 0; i < expected; i++)
+      await (await call(router.url, "ef_user_0", "GET", "/v1/models")).arrayBuffer()
     const models = await call(router.url, "ef_user_0", "GET", "/v1/models")
     expect(models.status).toBe(429)
     expect(models.headers.get("retry-after")).toMatch(/^\d+$/)
@@ -94,6 +100,9 @@ describe("default rates per family of routes", () => {
     expect((await messages.json()).type).toBe("error")
     const seed = await call(router.url, "ef_user_0", "POST", "/api/v1/chat/completions", echo)
     expect(seed.status).toBe(429)
+    // Laravel's throttle headers too, on seed 000's paths.
+    expect(seed.headers.get("x-ratelimit-limit")).toBe("20")
+    expect(seed.headers.get("x-ratelimit-remaining")).toBe("0")
     expect(await seed.json()).toMatchObject({
       message: expect.any(String),
       error: { type: "rate_limit_error" }
@@ -116,8 +125,8 @@ describe("default rates per family of routes", () => {
         })
       )
     const models = await burst(60, () => call(router.url, "ef_user_1", "GET", "/v1/models"))
-    expect(models.filter((s) => s === 200)).toHaveLength(12)
-    expect(models.filter((s) => s === 429)).toHaveLength(48)
+    expect(models.filter((s) => s === 200)).toHaveLength(20)
+    expect(models.filter((s) => s === 429)).toHaveLength(40)
     const chats = await burst(30, () =>
       call(router.url, "ef_user_2", "POST", "/api/chat", { messages: echo.messages, stream: true })
     )

@@ -85,10 +85,15 @@ beforeAll(async () => {
       body += data.toString()
     })
     req.on("end", () => {
-      // The router's provider health check lists the models.
+      // The router's provider health check lists models (GET /v1/models, no body).
       if (req.method === "GET") {
         res.writeHead(200, { "content-type": "application/json" })
-        res.end(JSON.stringify({ object: "list", data: [] }))
+        res.end(
+          JSON.stringify({
+            object: "list",
+            data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "openai" }]
+          })
+        )
         return
       }
       const parsed = JSON.parse(body) as { stream?: boolean; user?: string }

@@ -12,8 +12,9 @@ beforeAll(async () => {
   stack = await startStack(
     "vibe_limits",
     { VIBE_CREATES_PER_HOUR: "2", MODAL_VIBE_MAX_CONCURRENT_REQUESTS: "1", VIBE_EXPLAIN_MODEL: "off" },
-    // One router request per generation (no explanation call): 3 a minute per user.
-    { RATE_LIMIT_REQUESTS_PER_MINUTE: "3" }
+    // One router request per generation (no explanation call): 3 a minute per user on the router's
+    // API routes (seed 000's API_RATE_LIMIT; RATE_LIMIT_REQUESTS_PER_MINUTE is /api/chat's alone).
+    { API_RATE_LIMIT: "3" }
   )
 })
 

@@ -17,15 +17,12 @@ import { bearer } from "better-auth/plugins"
 import { Config, Context, Effect, Layer, Option, Redacted, Runtime } from "effect"
 import pg from "pg"
 import { ChangeFeed } from "./ChangeFeed.ts"
+import { CLIENT_IP_HEADER } from "./ClientIp.ts"
 import { hashedSessionAdapter, storedToken } from "./HashedSessionTokens.ts"
 import { type Admission, SignInLockout } from "./SignInLockout.ts"
 import { trustedOriginsConfig } from "./TrustedOrigins.ts"
 
-/**
- * The request header better-auth reads the client's address from (for its rate limits). The
- * server sets it from the socket and overwrites whatever a client sent under that name.
- */
-export const CLIENT_IP_HEADER = "x-switchyard-client-ip"
+export { CLIENT_IP_HEADER } from "./ClientIp.ts"
 
 /** Where better-auth is mounted. */
 export const AUTH_BASE_PATH = "/api/auth"
@@ -50,7 +47,15 @@ export interface BetterAuthOptions {
   }>
   /** Sign-in and sign-up limit per client address. Default 5 per 60 s. */
   readonly credentialRateLimit?: RateLimitRule
+  /**
+   * Shortest password accepted at sign-up (`PASSWORD_MIN_LENGTH`, default 8); seed 003's example
+   * password `test123` needs 7 or less.
+   */
+  readonly minPasswordLength?: number
 }
+
+/** better-auth's own minimum, kept as the default. */
+export const DEFAULT_MIN_PASSWORD_LENGTH = 8
 
 /** Longest string accepted in a better-auth body or query (names, emails, passwords, URLs). */
 const MAX_AUTH_TEXT = 2048
@@ -94,7 +99,10 @@ const createAuth = (
     basePath: AUTH_BASE_PATH,
     secret: Redacted.value(options.secret),
     trustedOrigins: [...options.trustedOrigins],
-    emailAndPassword: { enabled: true },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: options.minPasswordLength ?? DEFAULT_MIN_PASSWORD_LENGTH
+    },
     socialProviders: Option.match(options.github, {
       onNone: () => ({}),
       onSome: (github) => ({
@@ -182,7 +190,15 @@ export const optionsFromConfig = Effect.gen(function* () {
   const origins = yield* trustedOriginsConfig
   const githubId = yield* Config.option(Config.nonEmptyString("GITHUB_CLIENT_ID"))
   const githubSecret = yield* Config.option(Config.redacted(Config.nonEmptyString("GITHUB_CLIENT_SECRET")))
+  const minPasswordLength = yield* Config.integer("PASSWORD_MIN_LENGTH").pipe(
+    Config.withDefault(DEFAULT_MIN_PASSWORD_LENGTH),
+    Config.validate({
+      message: "PASSWORD_MIN_LENGTH must be from 1 to 128",
+      validation: (n) => n >= 1 && n <= 128
+    })
+  )
   const options: BetterAuthOptions = {
+    minPasswordLength,
     databaseUrl: yield* Config.redacted("POSTGRES_CONNECTION_STRING"),
     secret: yield* Config.redacted("BETTER_AUTH_SECRET"),
     baseUrl: origins.baseUrl,

@@ -15,7 +15,8 @@ const Email = SafeString("email", 254).pipe(
   Schema.maxLength(254, { message: () => "email must be at most 254 characters" })
 )
 
-// Only the length is checked here; better-auth enforces its own minimum (8) and maximum (128).
+// Only the length is checked here; better-auth enforces the minimum (`PASSWORD_MIN_LENGTH`, 8) and
+// its maximum (128).
 const Password = Schema.Redacted(
   SafeString("password", 1024).pipe(Schema.minLength(1, { message: () => "password must not be empty" }))
 )

@@ -218,25 +218,30 @@ describe("UsageMetrics", () => {
     }).pipe(Effect.provide(Memory))
   )
 
-  it.effect("renders what per-call label lookups render, for a mixed sequence that crosses every cap", () =>
-    Effect.gen(function* () {
-      const metrics = yield* UsageMetrics
-      metrics.recognize(testModels)
-      const reference = lookupEveryTime()
-      const random = lcg(7)
-      // 4 providers × 800 models: past the cap of every metric and of the cached bound series.
-      for (let i = 1; i <= 6_000; i++) {
-        const event = mixedEvent(random, 800)
-        metrics.observe(event)
-        reference.observe(event)
-        if (i % 1_500 === 0) expect(samples(yield* metrics.render)).toEqual(samples(reference.render()))
-      }
-      const text = yield* metrics.render
-      expect(text).toContain(
-        'switchyard_requests_total{provider="other",model="other",status="other",outcome="other"}'
-      )
-      expect(text).toContain('switchyard_tokens_total{provider="other",model="other",class="other"}')
-    }).pipe(Effect.provide(UsageMetrics.layer))
+  it.effect(
+    "renders what per-call label lookups render, for a mixed sequence that crosses every cap",
+    () =>
+      Effect.gen(function* () {
+        const metrics = yield* UsageMetrics
+        metrics.recognize(testModels)
+        const reference = lookupEveryTime()
+        const random = lcg(7)
+        // 4 providers × 800 models: past the cap of every metric and of the cached bound series.
+        for (let i = 1; i <= 6_000; i++) {
+          const event = mixedEvent(random, 800)
+          metrics.observe(event)
+          reference.observe(event)
+          if (i % 1_500 === 0) expect(samples(yield* metrics.render)).toEqual(samples(reference.render()))
+        }
+        const text = yield* metrics.render
+        expect(text).toContain(
+          'switchyard_requests_total{provider="other",model="other",status="other",outcome="other"}'
+        )
+        expect(text).toContain('switchyard_tokens_total{provider="other",model="other",class="other"}')
+      }).pipe(Effect.provide(UsageMetrics.layer)),
+    // 6 000 events checked against a reference that looks every label up: seconds on a quiet
+    // machine, far more when the whole suite shares two cores.
+    120_000
   )
 
   it.effect("folds a token class first seen after the cap into `other`, for a model seen before it", () =>

@@ -1,7 +1,7 @@
 /**
- * The vault's master keys: the current one (`VAULT_TOKEN_KEY`), which wraps every new data key, and
- * older ones (`VAULT_PREVIOUS_KEYS`) that stay readable until `bun run vault:rotate` has re-wrapped
- * everything under the current key.
+ * The vault's master keys: the current one (`VAULT_TOKEN_KEY`, or `ENCRYPTION_KEY`, seed 000's name
+ * for it), which wraps every new data key, and older ones (`VAULT_PREVIOUS_KEYS`) that stay readable
+ * until `bun run vault:rotate` has re-wrapped everything under the current key.
  *
  * A key's id is derived from its material, so nothing besides the keys needs configuring and a
  * record names the exact key it needs.
@@ -36,7 +36,10 @@ export const keyId = (material: Uint8Array): string =>
  * with a typo in it.
  */
 export const parseKey = (encoded: Redacted.Redacted<string>): Either.Either<MasterKey, string> => {
-  const text = Redacted.value(encoded).trim()
+  // Laravel writes its keys as `base64:…` (seed 000's `php artisan key:generate`).
+  const text = Redacted.value(encoded)
+    .trim()
+    .replace(/^base64:/, "")
   const decoded = Encoding.decodeBase64(text)
   if (Either.isLeft(decoded)) {
     return Either.left(`must be base64 of exactly ${KEY_BYTES} random bytes (this is not valid base64)`)
@@ -58,11 +61,12 @@ const hint = "generate one with `openssl rand -base64 32`"
  */
 export const fromBase64 = (
   current: Redacted.Redacted<string>,
-  previous: ReadonlyArray<Redacted.Redacted<string>> = []
+  previous: ReadonlyArray<Redacted.Redacted<string>> = [],
+  currentName: string = CURRENT
 ): Either.Either<MasterKeys, ConfigError.ConfigError> => {
   const parsedCurrent = parseKey(current)
   if (Either.isLeft(parsedCurrent)) {
-    return Either.left(ConfigError.InvalidData(["VAULT_TOKEN_KEY"], `${parsedCurrent.left}; ${hint}`))
+    return Either.left(ConfigError.InvalidData([currentName], `${parsedCurrent.left}; ${hint}`))
   }
   const byId = new Map<string, MasterKey>([[parsedCurrent.right.id, parsedCurrent.right]])
   for (const [index, encoded] of previous.entries()) {
@@ -88,17 +92,50 @@ const splitKeys = (list: Redacted.Redacted<string>): ReadonlyArray<Redacted.Reda
     .filter((entry) => entry.length > 0)
     .map((entry) => Redacted.make(entry))
 
-/** The master keys from `VAULT_TOKEN_KEY` (required) and `VAULT_PREVIOUS_KEYS` (optional). */
+/** The current key's variable, and its alias (seed 000's name). */
+const CURRENT = "VAULT_TOKEN_KEY"
+const ALIAS = "ENCRYPTION_KEY"
+
+const present = (value: Option.Option<Redacted.Redacted<string>>) =>
+  Option.filter(value, (key) => Redacted.value(key).trim() !== "")
+
+/** The same key however it is written (blanks, Laravel's `base64:` prefix). */
+const sameKey = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => {
+  const bare = (key: Redacted.Redacted<string>) =>
+    Redacted.value(key)
+      .trim()
+      .replace(/^base64:/, "")
+  return bare(a) === bare(b)
+}
+
+/**
+ * The master keys from `VAULT_TOKEN_KEY` or its alias `ENCRYPTION_KEY` (one is required; when both
+ * are set they must be the same key, else start-up stops naming both) and `VAULT_PREVIOUS_KEYS`
+ * (optional).
+ */
 export const config: Config.Config<MasterKeys> = Config.all({
-  current: Config.option(Config.redacted("VAULT_TOKEN_KEY")),
+  current: Config.option(Config.redacted(CURRENT)),
+  alias: Config.option(Config.redacted(ALIAS)),
   previous: Config.redacted("VAULT_PREVIOUS_KEYS").pipe(Config.withDefault(Redacted.make("")))
 }).pipe(
-  Config.mapOrFail(({ current, previous }) =>
+  Config.mapOrFail(({ alias, current, previous }) => {
+    const primary = present(current)
+    const secondary = present(alias)
+    if (Option.isSome(primary) && Option.isSome(secondary) && !sameKey(primary.value, secondary.value)) {
+      return Either.left(
+        ConfigError.InvalidData(
+          [ALIAS],
+          `and ${CURRENT} are both set, to different keys: ${ALIAS} is seed 000's name for ${CURRENT}; set only one of them (or both to the same key)`
+        )
+      )
+    }
+    if (Option.isSome(primary)) return fromBase64(primary.value, splitKeys(previous), CURRENT)
+    if (Option.isSome(secondary)) return fromBase64(secondary.value, splitKeys(previous), ALIAS)
     // Config.redacted's own message for a missing variable is itself redacted: say what is needed.
-    Option.isNone(current) || Redacted.value(current.value).trim() === ""
-      ? Either.left(ConfigError.MissingData(["VAULT_TOKEN_KEY"], `is not set: ${requirement}; ${hint}`))
-      : fromBase64(current.value, splitKeys(previous))
-  )
+    return Either.left(
+      ConfigError.MissingData([CURRENT], `is not set (nor its alias ${ALIAS}): ${requirement}; ${hint}`)
+    )
+  })
 )
 
 /** A new random key, base64 encoded: what `VAULT_TOKEN_KEY` holds (used by local mode and tests). */

@@ -85,6 +85,31 @@ describe("MasterKeys", () => {
     })
   )
 
+  it.effect("ENCRYPTION_KEY (seed 000's name) stands for VAULT_TOKEN_KEY; both set must agree", () =>
+    Effect.gen(function* () {
+      const key = Redacted.value(MasterKeys.generate())
+      const other = Redacted.value(MasterKeys.generate())
+      const alone = yield* load({ ENCRYPTION_KEY: key })
+      const canonical = yield* load({ VAULT_TOKEN_KEY: key })
+      expect(Either.isRight(alone) && Either.isRight(canonical)).toBe(true)
+      if (Either.isRight(alone) && Either.isRight(canonical))
+        expect(alone.right.current.id).toBe(canonical.right.current.id)
+      // Laravel's `base64:` prefix, and the same key under both names.
+      const laravel = yield* load({ ENCRYPTION_KEY: `base64:${key}`, VAULT_TOKEN_KEY: key })
+      expect(Either.isRight(laravel) && Either.isRight(canonical) && laravel.right.current.id).toBe(
+        Either.isRight(canonical) && canonical.right.current.id
+      )
+      const differ = invalid(yield* load({ ENCRYPTION_KEY: key, VAULT_TOKEN_KEY: other }))
+      expect(differ).toContain("ENCRYPTION_KEY")
+      expect(differ).toContain("VAULT_TOKEN_KEY")
+      expect(differ).not.toContain(key)
+      expect(differ).not.toContain(other)
+      const bad = invalid(yield* load({ ENCRYPTION_KEY: "short" }))
+      expect(bad).toContain("ENCRYPTION_KEY")
+      expect(invalid(yield* load({}))).toContain("ENCRYPTION_KEY")
+    })
+  )
+
   it("key material prints as redacted", () => {
     const keys = MasterKeys.random()
     const raw = Buffer.from(Redacted.value(keys.current.material)).toString("base64")

@@ -9,6 +9,7 @@ import { Effect, Option } from "effect"
 import { authenticate } from "../Authenticate.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { jsonResponse } from "../routes/json.ts"
 
 /** The path prefix of these routes. */
@@ -38,6 +39,10 @@ export const make =
   async (request: Request): Promise<Response> => {
     const caller = await authenticate(ctx, request, "responses")
     if (caller instanceof Response) return caller
+    // One request against the caller's rate like every keyed route, with its headers.
+    const limits = await Limits.admitPlain(ctx, caller)
+    const headers = limits.headers
+    if (!limits.ok) return errorResponse("responses", limits.error, headers)
     let id: string | undefined
     try {
       id = idOf(request.url)
@@ -51,21 +56,22 @@ export const make =
           status: 404,
           type: "not_found_error",
           message: `No route for ${request.method} ${new URL(request.url).pathname}`
-        })
+        }),
+        headers
       )
-    if (!ID.test(id)) return errorResponse("responses", notFound(id))
+    if (!ID.test(id)) return errorResponse("responses", notFound(id), headers)
     const found = id
     const answer =
       request.method === "DELETE"
         ? Effect.map(store.remove(caller.userId, found), (removed) =>
             removed
-              ? jsonResponse(200, { id: found, object: "response", deleted: true })
-              : errorResponse("responses", notFound(found))
+              ? jsonResponse(200, { id: found, object: "response", deleted: true }, headers)
+              : errorResponse("responses", notFound(found), headers)
           )
         : Effect.map(store.get(caller.userId, found), (stored) =>
             Option.match(stored, {
-              onNone: () => errorResponse("responses", notFound(found)),
-              onSome: (s) => jsonResponse(200, s.response)
+              onNone: () => errorResponse("responses", notFound(found), headers),
+              onSome: (s) => jsonResponse(200, s.response, headers)
             })
           )
     return ctx.run(
@@ -74,7 +80,8 @@ export const make =
           Effect.succeed(
             errorResponse(
               "responses",
-              new GatewayError({ status: 503, type: "api_error", message: e.message })
+              new GatewayError({ status: 503, type: "api_error", message: e.message }),
+              headers
             )
           )
         )

@@ -7,7 +7,7 @@
  * `RATE_LIMIT_REQUESTS_PER_MINUTE`.
  */
 import { GatewayError } from "@switchyard/domain"
-import { createSseParser, parseClientRequest } from "@switchyard/router-core"
+import { createSseParser, parseClientRequest, Routing } from "@switchyard/router-core"
 import { Either } from "effect"
 
 import { missingKey, verifyNow } from "../Authenticate.ts"
@@ -25,12 +25,18 @@ const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null 
 
 const ROLES = new Set(["system", "user", "assistant"])
 
+/** What `/api/chat` fills in or reroutes (seed 003's settings). */
+export interface ChatDefaults {
+  /** The routed name of the model when the request names none. */
+  readonly defaultModel: string
+  /** The temperature when the request sets none (`OPENAI_TEMPERATURE`). */
+  readonly defaultTemperature?: number | undefined
+  /** A model the request names, as routed (onto `AI_PROVIDER`). */
+  readonly route?: ((model: string) => string) | undefined
+}
+
 /** Validates seed 003's body and builds the OpenAI request it stands for. */
-export const toOpenAI = (
-  body: unknown,
-  defaultModel: string,
-  defaultTemperature?: number
-): Json | GatewayError => {
+export const toOpenAI = (body: unknown, defaults: ChatDefaults): Json | GatewayError => {
   if (!isObject(body)) return invalid("body", "The request body must be a JSON object")
   const { messages, model, temperature, stream } = body
   if (!Array.isArray(messages) || messages.length === 0) {
@@ -60,11 +66,11 @@ export const toOpenAI = (
     return invalid("stream", "'stream' must be a boolean")
   }
   const out: Json = {
-    model: typeof model === "string" ? model : defaultModel,
+    model: typeof model === "string" ? (defaults.route?.(model) ?? model) : defaults.defaultModel,
     messages: messages.map((m: Json) => ({ role: m.role, content: m.content }))
   }
   if (typeof temperature === "number") out.temperature = temperature
-  else if (defaultTemperature !== undefined) out.temperature = defaultTemperature
+  else if (defaults.defaultTemperature !== undefined) out.temperature = defaults.defaultTemperature
   if (stream === true) {
     out.stream = true
     out.stream_options = { include_usage: true }
@@ -127,10 +133,21 @@ export const make =
     if (caller instanceof GatewayError) return errorResponse("openai", caller)
     const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
     let parsed: ChatRoute.Parsed
+    const table = ctx.routing.current()
+    const { aiProvider } = ctx.settings
     const built =
       read instanceof GatewayError
         ? read
-        : toOpenAI(read.json, ctx.routing.current().defaultModel, ctx.settings.chatTemperature)
+        : toOpenAI(read.json, {
+            defaultModel: table.defaultModel,
+            defaultTemperature: ctx.settings.chatTemperature,
+            // Seed 003 sent every model to its one backend: names go to AI_PROVIDER unless an
+            // alias or a `provider/` prefix says otherwise.
+            route: (name) =>
+              table.aliases.some(([alias]) => alias === name)
+                ? name
+                : Routing.onPlatformProvider(name, aiProvider)
+          })
     if (built instanceof GatewayError) {
       const json = read instanceof GatewayError ? undefined : read.json
       parsed = {
@@ -150,7 +167,15 @@ export const make =
     }
     const response = await ChatRoute.serve(ctx, request, "openai", caller, parsed, startedAt, "chat")
     if (!response.ok || !parsed.ok) return response
-    const model = parsed.request.model
+    // The model as the client knows it: the name it sent, else the default without our prefix.
+    const named = read instanceof GatewayError || !isObject(read.json) ? undefined : read.json.model
+    const routed = parsed.request.model
+    const model =
+      typeof named === "string"
+        ? named
+        : aiProvider !== undefined && routed.startsWith(`${aiProvider}/`)
+          ? routed.slice(aiProvider.length + 1)
+          : routed
     if (parsed.request.stream) {
       const headers = new Headers(response.headers)
       return new Response(response.body?.pipeThrough(toContentEvents()) ?? null, { status: 200, headers })

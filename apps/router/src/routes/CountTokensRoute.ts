@@ -19,6 +19,7 @@ import { authenticate } from "../Authenticate.ts"
 import * as ChatRoute from "../ChatRoute.ts"
 import { errorResponse } from "../ClientError.ts"
 import type { GatewayContext } from "../GatewayContext.ts"
+import * as Limits from "../Limits.ts"
 import { readJsonBody } from "../RequestBody.ts"
 import * as RequestId from "../RequestId.ts"
 import { readText, UpstreamCall } from "../Upstream.ts"
@@ -45,9 +46,12 @@ export const make =
   (ctx: GatewayContext) =>
   async (request: Request): Promise<Response> => {
     const requestId = RequestId.next()
-    const ids = { "x-request-id": requestId, "request-id": requestId }
     const caller = await authenticate(ctx, request, "anthropic")
     if (caller instanceof Response) return caller
+    // One request against the caller's rate like every keyed route (no tokens: none are spent).
+    const limits = await Limits.admitPlain(ctx, caller)
+    const ids = { "x-request-id": requestId, "request-id": requestId, ...limits.headers }
+    if (!limits.ok) return errorResponse("anthropic", limits.error, ids)
     const read = await readJsonBody(request, ctx.settings.maxBodyBytes)
     const req = read instanceof GatewayError ? read : validate(read.json)
     if (req instanceof GatewayError) return errorResponse("anthropic", req, ids)
@@ -107,6 +111,10 @@ export const make =
       )
     } finally {
       call.answered()
+    }
+    if (UpstreamError.isCredentialRejection(status)) {
+      const rejected = UpstreamError.credentialRejected(route.provider, status, credential.source)
+      return errorResponse("anthropic", rejected, { ...headers, "x-should-retry": "false" })
     }
     if (status >= 400) {
       const translated = translateError(

@@ -177,6 +177,16 @@ export const make =
       call.answered()
     }
     const headers = { ...log.headers, "x-switchyard-provider": route.provider }
+    if (UpstreamError.isCredentialRejection(status)) {
+      const rejected = UpstreamError.credentialRejected(route.provider, status, credential.source)
+      ctx.accounting.finish(log, {
+        outcome: "provider_error",
+        status: rejected.status,
+        errorType: rejected.code!,
+        usage: NO_USAGE
+      })
+      return errorResponse("openai", rejected, { ...headers, "x-should-retry": "false" })
+    }
     if (status >= 400) {
       const translated = translateError(
         status,

@@ -3,7 +3,9 @@
  * a Laravel app): a request that fails validation is 422 with Laravel's `message` and
  * `errors: {field: [message]}`, and anything that failed on the server's or provider's side is 500
  * `server_error`. The OpenAI `error` object stays in every body, so OpenAI SDKs pointed at these
- * paths still read it. `/v1/*` keeps OpenAI's statuses: only the seed's paths are wrapped.
+ * paths still read it. Every answer also carries Laravel's throttle headers (`x-ratelimit-limit`,
+ * `x-ratelimit-remaining`) beside OpenAI's. `/v1/*` keeps OpenAI's conventions: only the seed's
+ * paths are wrapped.
  */
 import type { Handler } from "../Router.ts"
 
@@ -18,9 +20,21 @@ export const seedStatus = (status: number, param: unknown, fromUpstream: boolean
   return status
 }
 
+/** Laravel's throttle headers, from OpenAI's request window (none when no limit applies). */
+const withThrottleHeaders = (response: Response): Response => {
+  const limit = response.headers.get("x-ratelimit-limit-requests")
+  const remaining = response.headers.get("x-ratelimit-remaining-requests")
+  if (limit === null || remaining === null) return response
+  // A fresh Response: an answer passed on from upstream may have immutable headers.
+  const answer = new Response(response.body, response)
+  answer.headers.set("x-ratelimit-limit", limit)
+  answer.headers.set("x-ratelimit-remaining", remaining)
+  return answer
+}
+
 /** Rewrites one error answer into the seed's shape (other answers pass untouched). */
 export const toSeedError = async (response: Response): Promise<Response> => {
-  if (response.status < 400) return response
+  if (response.status < 400) return withThrottleHeaders(response)
   if (!(response.headers.get("content-type") ?? "").includes("application/json")) return response
   const text = await response.text()
   let body: unknown
@@ -39,7 +53,7 @@ export const toSeedError = async (response: Response): Promise<Response> => {
   out.error = status === 500 ? { ...error, type: "server_error" } : error
   const headers = new Headers(response.headers)
   headers.delete("content-length")
-  return new Response(JSON.stringify(out), { status, headers })
+  return withThrottleHeaders(new Response(JSON.stringify(out), { status, headers }))
 }
 
 /** A route answering with the seed's error conventions. */

@@ -118,5 +118,5 @@ export interface WorkerData {
   readonly hostname: string | undefined
   /** The owning thread's listener for every route the serving thread does not serve itself. */
   readonly ownerSocket: string
-  readonly corsOrigin: string
+  readonly corsOrigins: ReadonlyArray<string>
 }

@@ -4,7 +4,7 @@
  * to the owning thread's listener on a Unix socket. Its heap holds the hot path and little else,
  * so its garbage collections stay short (see NOTES.md, "The tail").
  */
-import { ChangeFeed } from "@switchyard/auth"
+import { ChangeFeed, CLIENT_IP_HEADER } from "@switchyard/auth"
 import { GatewayError, LimitExceeded, LimitsUnavailable } from "@switchyard/domain"
 import type { Limiter } from "@switchyard/router-core"
 import { Effect, ManagedRuntime } from "effect"
@@ -34,10 +34,16 @@ const toOwner =
   async (request) => {
     const start = request.url.indexOf("/", request.url.indexOf("//") + 2)
     const path = start < 0 ? "/" : request.url.slice(start)
+    // The owner sees a Unix socket, not the client: it learns the client's address from here
+    // (better-auth's per-address sign-in limits), never from what the client sent.
+    const headers = new Headers(request.headers)
+    const address = Server.clientAddress(request)
+    if (address === undefined) headers.delete(CLIENT_IP_HEADER)
+    else headers.set(CLIENT_IP_HEADER, address)
     try {
       const answered = await fetch(`http://router${path}`, {
         method: request.method,
-        headers: request.headers,
+        headers,
         body: request.body,
         signal: request.signal,
         redirect: "manual",
@@ -88,7 +94,7 @@ const start = async (data: WorkerData): Promise<void> => {
   const { ctx, feed, limiter } = built
   const handler = withCors(
     Router.dispatch(ctx, Router.servingRoutes(ctx), toOwner(data.ownerSocket)),
-    data.corsOrigin
+    data.corsOrigins
   )
   started = {
     runtime: runtime as ManagedRuntime.ManagedRuntime<unknown, unknown>,

@@ -3,6 +3,7 @@
  * formats: each client format is read into it once and each upstream format written from it,
  * so adding a format adds one reader or writer rather than one translator per pair.
  */
+import type { ClientFormat } from "./Formats.ts"
 
 /** Anthropic prompt-cache breakpoint, kept on whatever it was attached to. */
 export interface CacheMark {
@@ -110,7 +111,23 @@ export interface Reasoning {
   readonly effort: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | undefined
   /** Anthropic-style token budget, when the client gave one. */
   readonly budgetTokens: number | undefined
+  /** The client's field it came from (`output_config.effort`), reported if it must be dropped. */
+  readonly field?: string
 }
+
+/** The client's usual name for its reasoning field, when `Reasoning.field` does not say. */
+export const REASONING_FIELD: Readonly<Record<ClientFormat, string>> = {
+  openai: "reasoning_effort",
+  anthropic: "thinking",
+  responses: "reasoning"
+}
+
+/**
+ * Whether a reasoning request asks for any reasoning at all (effort `none` and a zero budget ask
+ * for none: a model without reasoning loses nothing by not being sent them).
+ */
+export const wantsReasoning = (r: Reasoning): boolean =>
+  r.budgetTokens !== undefined ? r.budgetTokens > 0 : r.effort !== undefined && r.effort !== "none"
 
 /** A chat request in neutral form. */
 export interface CanonicalRequest {

@@ -64,11 +64,12 @@ const structuredOutputOf = (req: ClientRequest): unknown => {
  */
 export const mustTranslateSameFormat = (
   req: ClientRequest,
-  capabilities: () => ModelCapabilities
+  capabilitiesOf: (model: string) => ModelCapabilities,
+  upstreamModel: string
 ): boolean => {
   const rf = structuredOutputOf(req)
   if (rf === undefined) return false
-  const caps = capabilities()
+  const caps = capabilitiesOf(upstreamModel)
   const tools = req.body.tools
   return (
     caps.structuredOutput === "tool" ||
@@ -102,7 +103,7 @@ export const translateRequest = (
   opts: TranslateRequestOptions
 ): Either.Either<TranslatedRequest, StrictModeViolation> => {
   const caps = opts.capabilities ?? permissive
-  if (req.format === to && !mustTranslateSameFormat(req, () => caps)) {
+  if (req.format === to && !mustTranslateSameFormat(req, () => caps, opts.upstreamModel)) {
     const body: Record<string, unknown> = { ...req.body, model: opts.upstreamModel }
     if (req.format === "openai" && req.stream) {
       const so = req.body.stream_options
@@ -125,18 +126,26 @@ export const translateRequest = (
       ? toOpenAI(
           c,
           opts.upstreamModel,
-          { origin: req.format, maxTokensField: opts.openaiMaxTokensField ?? "max_completion_tokens" },
+          {
+            origin: req.format,
+            maxTokensField: opts.openaiMaxTokensField ?? "max_completion_tokens",
+            capabilities: caps
+          },
           dropped
         )
       : to === "anthropic"
         ? toAnthropic(
             c,
             opts.upstreamModel,
-            { origin: req.format, defaultMaxTokens: opts.anthropicDefaultMaxTokens ?? 8192 },
+            {
+              origin: req.format,
+              defaultMaxTokens: opts.anthropicDefaultMaxTokens ?? 8192,
+              capabilities: caps
+            },
             dropped
           )
         : to === "gemini"
-          ? toGemini(c, { origin: req.format }, dropped)
+          ? toGemini(c, { origin: req.format, capabilities: caps }, dropped)
           : unreachable(to)
   const fields = dropped.fields
   if (opts.strict && fields.length > 0) {

@@ -8,20 +8,21 @@
  * client's own parser gets its JSON either way.
  */
 import type { ModelCapabilities } from "../providers/Capabilities.ts"
-import type { CanonicalRequest, Dropped, ResponseFormat, ToolChoice, ToolDef } from "./Canonical.ts"
+import {
+  type CanonicalRequest,
+  type Dropped,
+  REASONING_FIELD,
+  type ResponseFormat,
+  type ToolChoice,
+  type ToolDef,
+  wantsReasoning
+} from "./Canonical.ts"
 import type { CanonicalResponse, Content } from "./CanonicalResponse.ts"
 import type { ClientFormat, UpstreamFormat } from "./Formats.ts"
 
 /** The tool's name when the format gives none usable. */
 const DEFAULT_TOOL = "json_response"
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/
-
-/** The client's name for its reasoning field, reported when it must be dropped. */
-export const REASONING_FIELD: Readonly<Record<ClientFormat, string>> = {
-  openai: "reasoning_effort",
-  anthropic: "thinking",
-  responses: "reasoning"
-}
 
 /** Whether a target needs the forced-tool emulation for this request. */
 export const needsEmulation = (
@@ -76,7 +77,7 @@ export const emulate = (
         : choice
   let reasoning = c.reasoning
   if (to === "anthropic" && reasoning !== undefined) {
-    dropped.add(REASONING_FIELD[origin])
+    if (wantsReasoning(reasoning)) dropped.add(reasoning.field ?? REASONING_FIELD[origin])
     reasoning = undefined
   }
   return {

@@ -150,8 +150,13 @@ for (const [backend, make] of Object.entries(backends)) {
           expect(first.rateLimit.tokens).toMatchObject({ limit: 1000, remaining: 600 })
           yield* admit(b, subject, limits, { tokens: 400, costMicros: 0 })
           const refusal = yield* refusedBy(admit(a, subject, limits, { tokens: 400, costMicros: 0 }))
-          expect(refusal).toMatchObject({ kind: "tokens", scope: "key", limit: 1000, remaining: 200 })
-          expect(refusal.tokens).toMatchObject({ limit: 1000, remaining: 200 })
+          // 200 left, plus what the bucket refilled meanwhile on the live clock (1 token per 60 ms):
+          // a loaded machine can take a few hundred milliseconds between the two admissions.
+          expect(refusal).toMatchObject({ kind: "tokens", scope: "key", limit: 1000 })
+          expect(refusal.remaining).toBeGreaterThanOrEqual(200)
+          expect(refusal.remaining).toBeLessThan(215)
+          expect(refusal.tokens?.limit).toBe(1000)
+          expect(refusal.tokens?.remaining).toBe(refusal.remaining)
           // The first request used 100 tokens, not 400: 300 come back.
           yield* settle(first, { tokens: 100, costMicros: 0 })
           const third = yield* admit(b, subject, limits, { tokens: 400, costMicros: 0 })

@@ -107,7 +107,8 @@ describe("runWithFallbacks over HTTP", () => {
       attempt,
       breaker,
       policy: { ...policy, maxRetries: 0 },
-      timeouts: { connectMs: 1000, firstByteMs: 100, totalMs: 10_000 }
+      // /stall never answers; /ok answers at once, but a loaded machine can take a while: 1 s.
+      timeouts: { connectMs: 1000, firstByteMs: 1000, totalMs: 10_000 }
     })
     expect(answer.deployment.path).toBe("/ok")
     expect(answer.attempts[0]).toMatchObject({ deploymentId: "/stall", outcome: "timeout" })

@@ -167,10 +167,11 @@ const reasoningOf = (b: AnthropicRequest, dropped: Dropped): Reasoning | undefin
   const thinking = b.thinking
   const configured = b.output_config?.effort
   const effort = configured === undefined || configured === null ? undefined : effortOf(configured)
-  if (thinking?.type === "enabled") return { effort, budgetTokens: thinking.budget_tokens }
-  if (thinking?.type === "adaptive") return { effort: effort ?? "medium", budgetTokens: undefined }
+  if (thinking?.type === "enabled") return { effort, budgetTokens: thinking.budget_tokens, field: "thinking" }
+  if (thinking?.type === "adaptive")
+    return { effort: effort ?? "medium", budgetTokens: undefined, field: "thinking" }
   if (thinking !== undefined && thinking.type !== "disabled") dropped.add("thinking")
-  return effort === undefined ? undefined : { effort, budgetTokens: undefined }
+  return effort === undefined ? undefined : { effort, budgetTokens: undefined, field: "output_config.effort" }
 }
 
 /** Reads an Anthropic request; fields with no neutral equivalent go to `dropped`. */

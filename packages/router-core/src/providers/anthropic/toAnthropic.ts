@@ -6,11 +6,16 @@ import {
   budgetForEffort,
   type CanonicalRequest,
   type Dropped,
+  effortForBudget,
   type Part,
-  type TextPart
+  REASONING_FIELD,
+  type Reasoning,
+  type TextPart,
+  wantsReasoning
 } from "../../translate/Canonical.ts"
 import type { ClientFormat } from "../../translate/Formats.ts"
 import { splitSignature } from "../../translate/ToolCallId.ts"
+import type { ModelCapabilities } from "../Capabilities.ts"
 import type {
   AnthropicBlock,
   AnthropicMessage,
@@ -24,6 +29,15 @@ export interface ToAnthropicOptions {
   readonly origin: ClientFormat
   /** `max_tokens` when the client set no limit (Anthropic requires one). */
   readonly defaultMaxTokens: number
+  /** What the model takes: thinking by budget, adaptive thinking only, or none. */
+  readonly capabilities: ModelCapabilities
+}
+
+/** The neutral reasoning as one of Anthropic's effort levels (for adaptive thinking). */
+const anthropicEffort = (r: Reasoning): "low" | "medium" | "high" | "xhigh" => {
+  const e = r.effort
+  if (e === undefined || e === "none") return effortForBudget(r.budgetTokens ?? 0)
+  return e === "minimal" ? "low" : e
 }
 
 /** Anthropic's smallest accepted thinking budget. */
@@ -179,7 +193,16 @@ export const toAnthropic = (
     body.tool_choice = choice
   }
   const r = c.reasoning
-  if (r !== undefined) {
+  const reasoning = opts.capabilities.reasoning
+  if (r !== undefined && reasoning === "none") {
+    // Claude 3.5 and older refuse `thinking`: dropped and reported.
+    if (wantsReasoning(r)) dropped.add(r.field ?? REASONING_FIELD[opts.origin])
+  } else if (r !== undefined && reasoning === "adaptive") {
+    if (wantsReasoning(r)) {
+      body.thinking = { type: "adaptive" }
+      body.output_config = { ...body.output_config, effort: anthropicEffort(r) }
+    }
+  } else if (r !== undefined) {
     const budget = r.budgetTokens ?? (r.effort === undefined ? 0 : budgetForEffort(r.effort))
     if (budget > 0) {
       const budgetTokens = Math.max(budget, MIN_THINKING_BUDGET)

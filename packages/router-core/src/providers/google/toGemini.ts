@@ -8,15 +8,20 @@ import {
   type CanonicalRequest,
   type Dropped,
   mediaTypeFromUrl,
-  type Part
+  type Part,
+  REASONING_FIELD,
+  wantsReasoning
 } from "../../translate/Canonical.ts"
 import type { ClientFormat } from "../../translate/Formats.ts"
 import { splitSignature } from "../../translate/ToolCallId.ts"
+import type { ModelCapabilities } from "../Capabilities.ts"
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from "./wire.ts"
 
 /** Options of the Gemini writer. */
 export interface ToGeminiOptions {
   readonly origin: ClientFormat
+  /** What the model takes: `thinkingConfig` only goes to models that think (2.5 and later). */
+  readonly capabilities: ModelCapabilities
 }
 
 const argsOf = (json: string, dropped: Dropped): Record<string, unknown> => {
@@ -140,7 +145,9 @@ export const toGemini = (c: CanonicalRequest, opts: ToGeminiOptions, dropped: Dr
     if (rf.type === "json_schema" && rf.schema !== undefined) g.responseJsonSchema = rf.schema
   }
   const r = c.reasoning
-  if (r !== undefined) {
+  if (r !== undefined && opts.capabilities.reasoning === "none") {
+    if (wantsReasoning(r)) dropped.add(r.field ?? REASONING_FIELD[opts.origin])
+  } else if (r !== undefined) {
     const budget = r.budgetTokens ?? (r.effort === undefined ? undefined : budgetForEffort(r.effort))
     if (budget !== undefined)
       g.thinkingConfig =

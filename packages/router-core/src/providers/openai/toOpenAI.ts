@@ -7,10 +7,13 @@ import {
   type Dropped,
   effortForBudget,
   type Part,
-  type TextPart
+  REASONING_FIELD,
+  type TextPart,
+  wantsReasoning
 } from "../../translate/Canonical.ts"
 import type { ClientFormat } from "../../translate/Formats.ts"
 import { splitSignature } from "../../translate/ToolCallId.ts"
+import type { ModelCapabilities } from "../Capabilities.ts"
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from "./wire.ts"
 
 /** Options of the OpenAI writer. */
@@ -21,6 +24,8 @@ export interface ToOpenAIOptions {
    * reasoning models reject `max_tokens`) or `max_tokens` (older OpenAI-compatible servers).
    */
   readonly maxTokensField: "max_tokens" | "max_completion_tokens"
+  /** What the model takes: `reasoning_effort` only goes to models that reason. */
+  readonly capabilities: ModelCapabilities
 }
 
 const dataUrl = (mediaType: string, data: string) => `data:${mediaType};base64,${data}`
@@ -184,7 +189,11 @@ export const toOpenAI = (
   }
   const r = c.reasoning
   if (r !== undefined) {
-    if (r.effort !== undefined) body.reasoning_effort = r.effort
+    // Models without reasoning refuse the field: it is dropped and reported (effort `none` is
+    // what such a model does anyway, and is not).
+    if (opts.capabilities.reasoning === "none") {
+      if (wantsReasoning(r)) dropped.add(r.field ?? REASONING_FIELD[opts.origin])
+    } else if (r.effort !== undefined) body.reasoning_effort = r.effort
     else if (r.budgetTokens !== undefined) body.reasoning_effort = effortForBudget(r.budgetTokens)
   }
   if (c.user !== undefined) body.user = c.user
