@@ -109,6 +109,15 @@ const serveFromWorker = async (
     .listen()
     .catch((error: unknown) => fail("could not listen", error, runtime as never))
   console.log(`router: listening on ${url} (serving thread)`)
+  // Without its serving thread the router answers nothing: stop (flushing the ledger) and exit 1,
+  // so the supervisor starts a new one rather than keeping a process with no public port.
+  void serving.died.then(async (reason) => {
+    console.error(`router: ${reason}; stopping`)
+    await owner.close(true).catch(() => undefined)
+    fs.rmSync(ownerSocket, { force: true })
+    await runtime.dispose().catch(() => undefined)
+    process.exit(1)
+  })
   onSignal(async () => {
     // The serving thread drains first: requests it passed here are among its own in flight.
     const drained = await serving.drain(graceMs)

@@ -52,6 +52,11 @@ export class ServingThread extends Context.Tag("@switchyard/router/ServingThread
      * has handed over its last usage events. True when everything finished in time.
      */
     readonly drain: (graceMs: number) => Promise<boolean>
+    /**
+     * Resolves with the reason if the serving thread stops on its own (a crash): the public port
+     * is gone with it, so main.ts shuts the process down for its supervisor to restart it.
+     */
+    readonly died: Promise<string>
   }
 >() {}
 
@@ -155,19 +160,34 @@ export const layer = (options: StartOptions) =>
             return
         }
       }
+      let stopping = false
+      let died: (reason: string) => void = () => {}
+      const death = new Promise<string>((resolve) => {
+        died = resolve
+      })
       worker.onerror = (event) => {
         const error = new Error(`the serving thread failed: ${event.message}`)
         Deferred.unsafeDone(prepared, Effect.fail(error))
         failed?.(error)
         asker.abandon("The router's serving thread stopped")
+        died(error.message)
       }
+      worker.addEventListener("close", () => {
+        asker.abandon("The router's serving thread stopped")
+        if (!stopping) died("the serving thread exited")
+      })
 
       // Every change from now on reaches the worker's caches (subscribed before it can ask anything).
       const changes = yield* feed.subscribe
       yield* Effect.forkScoped(
         Effect.forever(Effect.map(Queue.take(changes), (change) => post({ _tag: "Change", change })))
       )
-      yield* Effect.addFinalizer(() => Effect.sync(() => worker.terminate()))
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          stopping = true
+          worker.terminate()
+        })
+      )
 
       post({ _tag: "Start", data: options })
       yield* Deferred.await(prepared)
@@ -181,9 +201,11 @@ export const layer = (options: StartOptions) =>
           }),
         drain: (graceMs) =>
           new Promise<boolean>((resolve) => {
+            stopping = true
             drained = resolve
             post({ _tag: "Drain", graceMs })
-          })
+          }),
+        died: death
       })
 
       const unavailable = new LimitsUnavailable({
