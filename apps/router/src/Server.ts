@@ -115,7 +115,23 @@ const serveWithSrvx = async (
     gracefulShutdown: false
   })
   await server.ready()
-  return { url: server.url ?? `http://localhost:${options.port}/`, close: (force) => server.close(force) }
+  // Node closes an idle keep-alive connection after 5 s, the moment a client may be sending its
+  // next request on it (ECONNRESET, which SDKs without retries surface). Clients' own idle pools
+  // (undici's 4 s, load balancers' 60 s) close first when the server waits longer.
+  const nodeServer = server.node?.server
+  if (nodeServer !== undefined && "keepAliveTimeout" in nodeServer) nodeServer.keepAliveTimeout = 65_000
+  return {
+    url: server.url ?? `http://localhost:${options.port}/`,
+    close: (force) => {
+      // Draining: a connection whose last answer has ended is closed at once, not after the
+      // keep-alive timeout above.
+      const idle = setInterval(() => {
+        if (nodeServer !== undefined && "closeIdleConnections" in nodeServer)
+          nodeServer.closeIdleConnections()
+      }, 50)
+      return server.close(force).finally(() => clearInterval(idle))
+    }
+  }
 }
 
 /** Starts listening; resolves once the server accepts connections. */
