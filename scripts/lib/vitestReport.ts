@@ -21,14 +21,19 @@ interface JsonReport {
     readonly name: string
     readonly status: string
     readonly message: string
-    readonly assertionResults: ReadonlyArray<{ readonly status: string }>
+    readonly assertionResults: ReadonlyArray<{
+      readonly status: string
+      readonly fullName?: string
+      readonly failureMessages?: ReadonlyArray<string>
+    }>
   }>
 }
 
 /**
  * The counts in the report at `file`, or `undefined` when there is none. A test file that failed
  * without any failing test (it did not load, or a hook failed) counts as one failure, as does a
- * run that failed outside every file; `notes` says what they were.
+ * run that failed outside every file. `notes` names every failure with the first lines of its
+ * message: CI shows only the tail of the output, so the summary must say what failed.
  */
 export const readReport = (file: string): (Totals & { notes: ReadonlyArray<string> }) | undefined => {
   if (!fs.existsSync(file)) return undefined
@@ -36,6 +41,11 @@ export const readReport = (file: string): (Totals & { notes: ReadonlyArray<strin
   const notes: Array<string> = []
   let failed = report.numFailedTests
   for (const result of report.testResults) {
+    for (const test of result.assertionResults) {
+      if (test.status !== "failed") continue
+      const message = (test.failureMessages ?? []).join("\n").split("\n").slice(0, 6).join("\n    ")
+      notes.push(`FAILED ${result.name} > ${test.fullName ?? "(unnamed)"}\n    ${message}`)
+    }
     if (result.status === "failed" && !result.assertionResults.some((test) => test.status === "failed")) {
       failed += 1
       notes.push(`${result.name} failed outside its tests: ${result.message.split("\n")[0] ?? ""}`)
