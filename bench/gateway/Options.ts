@@ -31,6 +31,8 @@ export interface Options {
   readonly soakConnections: number
   readonly soakWarmupSeconds: number
   readonly profileSeconds: number
+  /** `--gc`: which ways to run the router (`SERVING_THREAD` values). */
+  readonly gcThreads: ReadonlyArray<"worker" | "main">
   /** Measure only when other work uses less than this share of the CPU (0 to 1)… */
   readonly quietThreshold: number
   /** …waiting at most this long for it (0: do not wait). */
@@ -71,6 +73,7 @@ usage recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --l
   --soak-seconds N         (default: 60)   --soak-connections N (default: 64)
   --soak-warmup SECONDS    at the soak's connections, before its start RSS is read (default: 10)
   --profile-seconds N      per mode (default: 15)
+  --gc-threads LIST        --gc: worker,main (default: both; SERVING_THREAD values)
   --quiet-threshold PCT    before each measurement, wait until other work uses less than PCT %
                            of the CPU for a second (default: 15) …
   --quiet-wait SECONDS     … for at most this long, then measure anyway and flag it (default: 300; 0: off)
@@ -122,6 +125,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
       "soak-connections": { type: "string", default: "64" },
       "soak-warmup": { type: "string", default: "10" },
       "profile-seconds": { type: "string", default: "15" },
+      "gc-threads": { type: "string", default: "worker,main" },
       "quiet-threshold": { type: "string", default: "15" },
       "quiet-wait": { type: "string", default: "300" },
       retries: { type: "string", default: "3" },
@@ -170,6 +174,10 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
     soakConnections: positive("soak-connections", values["soak-connections"]),
     soakWarmupSeconds: positive("soak-warmup", values["soak-warmup"], true),
     profileSeconds: positive("profile-seconds", values["profile-seconds"]),
+    gcThreads: list(values["gc-threads"]).map((t) => {
+      if (t !== "worker" && t !== "main") throw new Error(`--gc-threads: unknown ${t} (use worker,main)`)
+      return t
+    }),
     quietThreshold: positive("quiet-threshold", values["quiet-threshold"]) / 100,
     quietWaitSeconds: positive("quiet-wait", values["quiet-wait"], true),
     retries: positive("retries", values.retries, true),

@@ -178,3 +178,22 @@ export const usageRows = async (databaseUrl: string): Promise<number | undefined
     await sql.close()
   }
 }
+
+/**
+ * Usage rows per outcome (`success: 956419, client_abort: 39`): wrk closes its connections at the
+ * end of every cell, so a few requests end as `client_abort`, some before they were forwarded
+ * (a row, and nothing at the upstream), which is why rows can exceed what the upstream answered.
+ */
+export const usageOutcomes = async (databaseUrl: string): Promise<string> => {
+  const sql = new SQL(databaseUrl)
+  try {
+    const rows = await sql.unsafe(
+      "SELECT outcome, count(*)::int AS n FROM usage_events GROUP BY outcome ORDER BY n DESC"
+    )
+    return (rows as Array<{ outcome: string; n: number }>).map((row) => `${row.outcome}: ${row.n}`).join(", ")
+  } catch {
+    return "outcomes unknown"
+  } finally {
+    await sql.close()
+  }
+}

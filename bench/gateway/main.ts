@@ -346,7 +346,7 @@ const compare = async (run: Run): Promise<boolean> => {
 
   // Stop the router so its ledger flushes, then count what it recorded.
   const stats = await upstreamStats(run.upstream)
-  let accounting: { usageRows: number | undefined; forwarded: number } | undefined
+  let accounting: { usageRows: number | undefined; outcomes: string; forwarded: number } | undefined
   const routers = (["switchyard", "switchyard-main"] as const).flatMap((name) => {
     const found = started.get(name)
     return found?.target.child !== undefined && found.deployment !== undefined
@@ -357,6 +357,7 @@ const compare = async (run: Run): Promise<boolean> => {
     for (const router of routers) await run.processes.stop(router.child, 15_000)
     accounting = {
       usageRows: await Switchyard.usageRows(routers[0]!.deployment.databaseUrl),
+      outcomes: await Switchyard.usageOutcomes(routers[0]!.deployment.databaseUrl),
       forwarded: routers.reduce((sum, router) => sum + forwarded(stats, router.name), 0)
     }
   }
@@ -389,7 +390,7 @@ wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-
     sections.push(
       `Accounting check: the upstream answered ${accounting.forwarded} requests forwarded by Switchyard; its ledger holds ${
         accounting.usageRows ?? "no usage_events table:"
-      } usage rows.`
+      } usage rows (${accounting.outcomes}; a client_abort may have been cut before it was forwarded).`
     )
   }
   const report = sections.join("\n\n")
@@ -528,7 +529,7 @@ const profile = async (run: Run): Promise<boolean> => {
 const gcTask = async (run: Run): Promise<boolean> => {
   const { options } = run
   const rows: Array<string> = []
-  for (const servingThread of ["worker", "main"] as const) {
+  for (const servingThread of options.gcThreads) {
     const { target } = await startSwitchyard(run, [], {
       SERVING_THREAD: servingThread,
       BUN_JSC_logGC: "1",
