@@ -4,9 +4,10 @@
  */
 import type { GatewayError, TokenUsage, UsageOutcome } from "@switchyard/domain"
 import type { Pricing, UsageRecorder } from "@switchyard/ledger"
-import { NO_USAGE } from "@switchyard/router-core"
+import { type Limiter, NO_USAGE } from "@switchyard/router-core"
 import type { Context } from "effect"
 import type { Caller } from "./CallerAuth.ts"
+import { tokensOf } from "./Limits.ts"
 
 /** What one request learned on its way; finished exactly once. */
 export class RequestLog {
@@ -17,8 +18,13 @@ export class RequestLog {
   finished = false
   /** Headers every answer to this request carries: its id, then its rate-limit windows once admitted. */
   readonly headers: Record<string, string>
-  /** Called once when the request ends, with its real usage and cost (the limiter settles here). */
-  onFinish: ((usage: TokenUsage, costMicros: number) => void) | undefined = undefined
+  /**
+   * Settled once when the request ends, with its real usage and cost (`Limits.bind`). Fields, not
+   * a callback: a closure per request is garbage for the serving thread's collector.
+   */
+  admission: Limiter.Admission | undefined = undefined
+  /** The fallback engine's answer: its total timer and client listener live until the request ends. */
+  answered: { done(): void } | undefined = undefined
 
   constructor(
     readonly requestId: string,
@@ -73,7 +79,8 @@ export const makeAccounting = (
     if (log.finished) return
     log.finished = true
     const { costMicros } = pricing.cost(log.provider, log.upstreamModel, ending.usage)
-    log.onFinish?.(ending.usage, costMicros)
+    if (log.admission !== undefined) log.admission.settle({ tokens: tokensOf(ending.usage), costMicros })
+    if (log.answered !== undefined) log.answered.done()
     try {
       recorder.record({
         requestId: log.requestId,

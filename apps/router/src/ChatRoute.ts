@@ -226,98 +226,14 @@ const forward = async (
   credential: Credentials.Credential,
   log: RequestLog
 ): Promise<Response> => {
-  const table = ctx.routing.current()
-  const groups = table.deployments(req.model) ?? [
-    [{ ...route, id: `${route.provider}/${route.upstreamModel}`, weight: 1 }]
-  ]
-  const primary = groups[0]?.[0]
-  const plans = new Map<string, Forward.Plan>()
-  const sentBy = new Map<Response, Extract<Forward.Sent, { _tag: "Response" }>>()
-  let refused: Forward.Refused | undefined
-  const planFor = async (deployment: Routing.Deployment): Promise<Forward.Plan> => {
-    const known = plans.get(deployment.id)
-    if (known !== undefined) return known
-    let own = credential
-    // `credential` is the primary's; any other deployment with another provider or key resolves its own.
-    if (
-      deployment !== primary &&
-      (deployment.provider !== route.provider ||
-        deployment.credential !== undefined ||
-        credential.source === "operator")
-    ) {
-      const found = await credentialFor(ctx, log.caller.userId, deployment.provider, deployment.credential)
-      if (found instanceof GatewayError) {
-        throw new Fallbacks.AttemptFailure({ retryable: true, message: found.message })
-      }
-      own = found
-    }
-    const planned = Forward.plan(ctx, format, req, bytes, deployment, own)
-    if (planned._tag === "Refused") {
-      // Strict mode: the first choice refusing is the client's answer; a fallback is skipped.
-      if (deployment === primary) refused = planned
-      throw new Fallbacks.AttemptFailure({
-        retryable: deployment !== primary,
-        message: planned.error.message
-      })
-    }
-    plans.set(deployment.id, planned)
-    return planned
-  }
-  const userId = log.caller.userId
-  /** A user's own key is theirs alone: its failures open a breaker of its own. */
-  const ownKey = (deployment: Routing.Deployment): boolean => {
-    if (deployment.credential !== undefined) return false
-    const found =
-      deployment === primary ? credential : ctx.credentials.resolveCached(userId, deployment.provider)
-    return found !== undefined && !(found instanceof GatewayError) && found.source === "user"
-  }
+  const attempts = new Attempts(ctx, request, format, req, bytes, route, credential, log)
   let answered: Fallbacks.Answer<Routing.Deployment>
   try {
-    answered = await Fallbacks.runWithFallbacks({
-      groups,
-      breaker: ctx.breaker(),
-      breakerKey: (deployment) => (ownKey(deployment) ? `${deployment.id}#user:${userId}` : deployment.id),
-      // A 429 on the user's own key is their quota, not the provider's health.
-      statusCounts: (deployment, status) => status !== 429 || !ownKey(deployment),
-      policy: table.retry,
-      timeouts: table.timeouts ?? {
-        ...Timeouts.defaultTimeouts,
-        firstByteMs: ctx.settings.upstreamTimeoutMs
-      },
-      signal: request.signal,
-      timers: ctx.timers,
-      attempt: async (deployment, { signal }) => {
-        let planned: Forward.Plan
-        try {
-          planned = await planFor(deployment)
-        } catch (error) {
-          // Building the request failed on our side: not the provider's fault, not worth a retry.
-          if (error instanceof Fallbacks.AttemptFailure) throw error
-          throw new Fallbacks.AttemptFailure({
-            retryable: false,
-            message: `the request could not be prepared: ${error instanceof Error ? error.message : String(error)}`
-          })
-        }
-        const sent = await Forward.send(ctx, request, planned, signal)
-        if (sent._tag === "Failed") {
-          // Refused by our own guard (a redirect, a non-public address): final, and the client
-          // gets exactly that error; anything else is a connection failure, retried.
-          if (Forward.isRefusal(sent.error)) {
-            throw new Fallbacks.AttemptFailure({
-              retryable: false,
-              message: sent.error.message,
-              cause: sent.error
-            })
-          }
-          throw sent.error
-        }
-        sentBy.set(sent.response, sent)
-        return sent.response
-      }
-    })
+    answered = await Fallbacks.runWithFallbacks(attempts)
   } catch (cause) {
     log.provider = route.provider
     log.upstreamModel = route.upstreamModel
+    const refused = attempts.refused
     if (refused !== undefined) {
       log.dropped = refused.dropped
       ctx.accounting.finish(log, failed(refused.error))
@@ -343,21 +259,162 @@ const forward = async (
     return errorResponse(format, error, log.headers)
   }
   const { deployment, response: upstream } = answered
-  const planned = plans.get(deployment.id)!
+  const planned = attempts.planOf(deployment)!
   log.provider = deployment.provider
   log.upstreamModel = deployment.upstreamModel
   log.dropped = planned.dropped
   // The engine's total timer and client listener live until the body has ended.
-  const settle = log.onFinish
-  log.onFinish = (usage, costMicros) => {
-    settle?.(usage, costMicros)
-    answered.done()
-  }
-  const response = await Forward.answer(ctx, request, format, req, planned, sentBy.get(upstream)!, log)
+  log.answered = answered
+  const response = await Forward.answer(ctx, request, format, req, planned, attempts.sentFor(upstream)!, log)
   const retryAfter = upstream.headers.get("retry-after")
   // Every deployment failed: the upstream's own answer goes to the client, with its Retry-After.
   if (answered.exhausted && retryAfter !== null) response.headers.set("retry-after", retryAfter)
   return response
+}
+
+/**
+ * The fallback engine's options for one request, and what its attempts leave behind (each
+ * deployment's plan, each response's call). A class, not closures over `forward`'s arguments: it
+ * runs for every request, and its closures were a good part of what a request left for the serving
+ * thread's collector.
+ */
+class Attempts implements Fallbacks.FallbackOptions<Routing.Deployment> {
+  readonly groups: ReadonlyArray<ReadonlyArray<Routing.Deployment>>
+  readonly breaker: Fallbacks.FallbackOptions<Routing.Deployment>["breaker"]
+  readonly policy: Fallbacks.FallbackOptions<Routing.Deployment>["policy"]
+  readonly timeouts: Timeouts.Timeouts
+  readonly signal: AbortSignal
+  readonly timers: Fallbacks.FallbackOptions<Routing.Deployment>["timers"]
+  readonly primary: Routing.Deployment | undefined
+  /** Strict mode: the first choice refused to translate with loss, and that is the client's answer. */
+  refused: Forward.Refused | undefined
+  /** Plans by deployment, in the order they were made (one, unless an attempt fell back). */
+  private readonly plans: Array<readonly [string, Forward.Plan]> = []
+  private readonly sent: Array<Extract<Forward.Sent, { _tag: "Response" }>> = []
+
+  constructor(
+    readonly ctx: GatewayContext,
+    readonly request: Request,
+    readonly format: ClientFormat,
+    readonly req: ClientRequest,
+    readonly bytes: Uint8Array<ArrayBuffer> | undefined,
+    readonly route: Routing.Route,
+    readonly credential: Credentials.Credential,
+    readonly log: RequestLog
+  ) {
+    const table = ctx.routing.current()
+    this.groups = table.deployments(req.model) ?? [
+      [{ ...route, id: `${route.provider}/${route.upstreamModel}`, weight: 1 }]
+    ]
+    this.primary = this.groups[0]?.[0]
+    this.breaker = ctx.breaker()
+    this.policy = table.retry
+    this.timeouts = table.timeouts ?? defaultTimeouts(ctx.settings.upstreamTimeoutMs)
+    this.signal = request.signal
+    this.timers = ctx.timers
+  }
+
+  planOf(deployment: Routing.Deployment): Forward.Plan | undefined {
+    for (const [id, plan] of this.plans) if (id === deployment.id) return plan
+    return undefined
+  }
+
+  sentFor(response: Response): Extract<Forward.Sent, { _tag: "Response" }> | undefined {
+    for (const sent of this.sent) if (sent.response === response) return sent
+    return undefined
+  }
+
+  /** A user's own key is theirs alone: its failures open a breaker of its own. */
+  ownKey(deployment: Routing.Deployment): boolean {
+    if (deployment.credential !== undefined) return false
+    const found =
+      deployment === this.primary
+        ? this.credential
+        : this.ctx.credentials.resolveCached(this.log.caller.userId, deployment.provider)
+    return found !== undefined && !(found instanceof GatewayError) && found.source === "user"
+  }
+
+  breakerKey(deployment: Routing.Deployment): string {
+    return this.ownKey(deployment) ? `${deployment.id}#user:${this.log.caller.userId}` : deployment.id
+  }
+
+  /** A 429 on the user's own key is their quota, not the provider's health. */
+  statusCounts(deployment: Routing.Deployment, status: number): boolean {
+    return status !== 429 || !this.ownKey(deployment)
+  }
+
+  async attempt(deployment: Routing.Deployment, { signal }: Fallbacks.AttemptContext): Promise<Response> {
+    let planned: Forward.Plan
+    try {
+      planned = await this.planFor(deployment)
+    } catch (error) {
+      // Building the request failed on our side: not the provider's fault, not worth a retry.
+      if (error instanceof Fallbacks.AttemptFailure) throw error
+      throw new Fallbacks.AttemptFailure({
+        retryable: false,
+        message: `the request could not be prepared: ${error instanceof Error ? error.message : String(error)}`
+      })
+    }
+    const sent = await Forward.send(this.ctx, this.request, planned, signal)
+    if (sent._tag === "Failed") {
+      // Refused by our own guard (a redirect, a non-public address): final, and the client
+      // gets exactly that error; anything else is a connection failure, retried.
+      if (Forward.isRefusal(sent.error)) {
+        throw new Fallbacks.AttemptFailure({
+          retryable: false,
+          message: sent.error.message,
+          cause: sent.error
+        })
+      }
+      throw sent.error
+    }
+    this.sent.push(sent)
+    return sent.response
+  }
+
+  private async planFor(deployment: Routing.Deployment): Promise<Forward.Plan> {
+    const known = this.planOf(deployment)
+    if (known !== undefined) return known
+    let own = this.credential
+    // `credential` is the primary's; any other deployment with another provider or key resolves its own.
+    if (
+      deployment !== this.primary &&
+      (deployment.provider !== this.route.provider ||
+        deployment.credential !== undefined ||
+        this.credential.source === "operator")
+    ) {
+      const found = await credentialFor(
+        this.ctx,
+        this.log.caller.userId,
+        deployment.provider,
+        deployment.credential
+      )
+      if (found instanceof GatewayError) {
+        throw new Fallbacks.AttemptFailure({ retryable: true, message: found.message })
+      }
+      own = found
+    }
+    const planned = Forward.plan(this.ctx, this.format, this.req, this.bytes, deployment, own)
+    if (planned._tag === "Refused") {
+      // Strict mode: the first choice refusing is the client's answer; a fallback is skipped.
+      if (deployment === this.primary) this.refused = planned
+      throw new Fallbacks.AttemptFailure({
+        retryable: deployment !== this.primary,
+        message: planned.error.message
+      })
+    }
+    this.plans.push([deployment.id, planned])
+    return planned
+  }
+}
+
+/** The engine's timeouts when the routing file sets none: one object per setting, not per request. */
+let lastDefaultTimeouts: Timeouts.Timeouts | undefined
+const defaultTimeouts = (firstByteMs: number): Timeouts.Timeouts => {
+  if (lastDefaultTimeouts?.firstByteMs !== firstByteMs) {
+    lastDefaultTimeouts = { ...Timeouts.defaultTimeouts, firstByteMs }
+  }
+  return lastDefaultTimeouts
 }
 
 const clientGone = new GatewayError({

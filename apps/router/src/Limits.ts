@@ -178,7 +178,7 @@ const unlimitedAdmission: Admitted = { ok: true, admission: Limiter.unlimited, h
 
 /** Settles `admission` with the request's real usage and cost when `log` is finished. */
 export const bind = (log: RequestLog, admission: Limiter.Admission): void => {
-  log.onFinish = (usage, costMicros) => admission.settle({ tokens: tokensOf(usage), costMicros })
+  log.admission = admission
 }
 
 /**

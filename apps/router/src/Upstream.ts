@@ -63,6 +63,9 @@ export class UpstreamCall {
   }
 }
 
+const isIdentity = (encoding: string | null): boolean =>
+  encoding === null || encoding === "" || encoding.toLowerCase() === "identity"
+
 /**
  * An upstream answer's text, read chunk by chunk up to `limit` bytes; `undefined` (the rest left
  * unread and the body cancelled) past it, so a server that answers without end cannot make the
@@ -73,6 +76,12 @@ export const readText = async (response: Response, limit: number): Promise<strin
   if (declared > limit || response.body === null) {
     await response.body?.cancel().catch(() => undefined)
     return response.body === null ? "" : undefined
+  }
+  // A declared length within the limit cannot be overrun (the HTTP client stops at it), so the
+  // body is read whole: no reader, controller or decoder per request on the hot path. Not when it
+  // is compressed: the length is then the compressed one, and a small gzip can inflate without end.
+  if (Number.isFinite(declared) && isIdentity(response.headers.get("content-encoding"))) {
+    return response.text()
   }
   const reader = response.body.getReader()
   const decoder = new TextDecoder()

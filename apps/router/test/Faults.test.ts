@@ -2,6 +2,7 @@
  * Every bad input and upstream fault, with the status, the client-format body and exactly one
  * usage event for each authenticated request.
  */
+import { gzipSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Routing } from "@switchyard/router-core"
 import { type FakeUpstream, json, type Script, sseText, startFake } from "./FakeUpstream.ts"
@@ -247,6 +248,21 @@ describe("upstream faults", () => {
     }
     // The router stopped reading long before the 64 MiB were sent.
     expect(Math.min(...sentBytes)).toBeLessThan(64 * 1024 * 1024)
+    // A small declared length is not a small answer when it is compressed: 8 MiB inflated from a
+    // few kilobytes is cut all the same.
+    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, "x"))
+    expect(bomb.length).toBeLessThan(256 * 1024)
+    fake.script = (_req, res) => {
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+        "content-length": String(bomb.length)
+      })
+      res.end(bomb)
+    }
+    const res = await chat(hello)
+    expect(res.status).toBe(502)
+    expect((await res.json()).error).toMatchObject({ code: "upstream_too_large" })
   })
 
   it("breaks a stream whose upstream never ends its event, instead of holding it all", async () => {

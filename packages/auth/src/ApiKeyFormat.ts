@@ -3,7 +3,7 @@
  * characters). Only its SHA-256 is stored; a fast hash is the right one for 256-bit random keys,
  * which cannot be guessed, so there is nothing for a slow hash to protect.
  */
-import { createHash, randomBytes } from "node:crypto"
+import { hash as digest, randomBytes } from "node:crypto"
 import { Redacted } from "effect"
 
 /** Every key starts with this. */
@@ -31,8 +31,12 @@ export const isWellFormed = (raw: string): boolean =>
   raw.startsWith(API_KEY_PREFIX) &&
   BODY.test(raw.slice(API_KEY_PREFIX.length))
 
-/** SHA-256 of a key (or any token), hex. What the database stores and caches are keyed by. */
-export const hash = (raw: string): string => createHash("sha256").update(raw).digest("hex")
+/**
+ * SHA-256 of a key (or any token), hex. What the database stores and caches are keyed by. The
+ * one-shot `crypto.hash` runs on every request's key check, and unlike `createHash` it leaves no
+ * Hash object behind for the collector.
+ */
+export const hash = (raw: string): string => digest("sha256", raw, "hex")
 
 /** What the masked view shows of a key. */
 export const visibleParts = (raw: string): { readonly prefix: string; readonly last4: string } => ({

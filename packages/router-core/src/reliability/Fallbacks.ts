@@ -162,103 +162,105 @@ const discard = (response: Response | undefined) => {
 const weightOf = (deployment: Deployment) => deployment.weight ?? 1
 
 /** Sends the request, retrying and falling back; see the module documentation. */
-export const runWithFallbacks = async <D extends Deployment>(
-  options: FallbackOptions<D>
-): Promise<Answer<D>> => {
-  const { attempt, breaker, signal: client } = options
-  const keyOf = options.breakerKey ?? ((deployment: D) => deployment.id)
-  const statusCounts = options.statusCounts
+export const runWithFallbacks = <D extends Deployment>(options: FallbackOptions<D>): Promise<Answer<D>> =>
+  new Run(options).start()
+
+/**
+ * One request's way through the deployments. A class rather than closures over the options: this
+ * runs for every request, and a closure per helper was a good part of what each request left for
+ * the serving thread's collector (measured with `bun:jsc` heap statistics, bench/README.md).
+ */
+class Run<D extends Deployment> {
+  readonly policy: RetryPolicy
+  readonly timeouts: Timeouts
+  readonly timers: Timers.Timers
+  readonly random: () => number
+  readonly deadline: number
+  readonly attempts: Array<AttemptRecord> = []
+  attemptNumber = 0
+  kept: { response: Response; deployment: D; controller: AbortController } | undefined
+  lastFailure: AttemptRecord | undefined
+  /**
+   * What the client going away cuts now: the exchange in flight, or, once answered, the answer's
+   * upstream request (its body may still be streaming). Neither while waiting to retry: the sleep
+   * listens for itself.
+   */
+  inFlight: Exchange<D> | undefined
+  answering: AbortController | undefined
+
+  constructor(readonly options: FallbackOptions<D>) {
+    this.policy = options.policy ?? defaultPolicy
+    this.timeouts = options.timeouts ?? defaultTimeouts
+    this.timers = options.timers ?? Timers.system
+    this.random = options.random ?? Math.random
+    this.deadline = this.timers.now() + this.timeouts.totalMs
+  }
+
+  /**
+   * The client's abort: one listener for the whole request (adding and removing one per attempt
+   * shows in the hot path's profile), this object itself (an `EventListener` object, so no
+   * function is made for it).
+   */
+  handleEvent(): void {
+    if (this.inFlight !== undefined) this.inFlight.cut("client")
+    else this.answering?.abort(new Cut("client"))
+  }
+
+  letGoOfClient(): void {
+    this.options.signal?.removeEventListener("abort", this)
+  }
+
+  keyOf(deployment: D): string {
+    return this.options.breakerKey === undefined ? deployment.id : this.options.breakerKey(deployment)
+  }
+
   /**
    * Only what says something about the provider opens its breaker: a timeout, a connection error,
    * a retryable status (as `statusCounts` decides). An attempt that failed on our side (an
    * `AttemptFailure`: no credential, a body we could not build) says nothing about it.
    */
-  const countsAgainst = (deployment: D, record: AttemptRecord) =>
-    record.outcome === "timeout" ||
-    record.outcome === "connection_error" ||
-    (record.outcome === "retryable_status" &&
-      (statusCounts === undefined || statusCounts(deployment, record.status ?? 0)))
-  const policy = options.policy ?? defaultPolicy
-  const timeouts = options.timeouts ?? defaultTimeouts
-  const timers = options.timers ?? Timers.system
-  const random = options.random ?? Math.random
-  const deadline = timers.now() + timeouts.totalMs
-  const attempts: Array<AttemptRecord> = []
-  let attemptNumber = 0
-  let kept: { response: Response; deployment: D; controller: AbortController } | undefined
-  let lastFailure: AttemptRecord | undefined
-
-  const fail = (reason: UpstreamUnavailable["reason"], message: string, cause?: unknown) => {
-    discard(kept?.response)
-    return new UpstreamUnavailable({ reason, message, attempts, ...(cause === undefined ? {} : { cause }) })
+  countsAgainst(deployment: D, record: AttemptRecord): boolean {
+    return (
+      record.outcome === "timeout" ||
+      record.outcome === "connection_error" ||
+      (record.outcome === "retryable_status" &&
+        (this.options.statusCounts === undefined ||
+          this.options.statusCounts(deployment, record.status ?? 0)))
+    )
   }
 
-  const cancelled = () => fail("cancelled", "the client closed the request")
-
-  // One listener on the client's signal for the whole request (adding and removing listeners per
-  // attempt shows in the hot path's profile); it does what the current step needs.
-  let onClientAbort: (() => void) | undefined
-  const clientAborted = () => onClientAbort?.()
-  client?.addEventListener("abort", clientAborted, { once: true })
-  const letGoOfClient = () => client?.removeEventListener("abort", clientAborted)
-
-  /** One attempt, raced against the first-byte timeout, the total deadline and the client. */
-  const exchange = (deployment: D, controller: AbortController) =>
-    new Promise<Outcome>((resolve) => {
-      const remaining = deadline - timers.now()
-      const total = remaining <= timeouts.firstByteMs
-      let settled = false
-      const finish = (outcome: Outcome) => {
-        if (settled) return
-        settled = true
-        timers.clearTimeout(timer)
-        onClientAbort = undefined
-        resolve(outcome)
-      }
-      const cut = (why: Cut["why"]) => {
-        const reason = new Cut(why)
-        controller.abort(reason)
-        finish(classify(deployment, reason))
-      }
-      onClientAbort = () => cut("client")
-      const timer = timers.setTimeout(
-        () => cut(total ? "total" : "first_byte"),
-        Math.max(0, Math.min(remaining, timeouts.firstByteMs))
-      )
-      let pending: Promise<Response>
-      try {
-        pending = attempt(deployment, { signal: controller.signal, attempt: ++attemptNumber, timeouts })
-      } catch (cause) {
-        pending = Promise.reject(cause)
-      }
-      pending.then(
-        (response) => {
-          // An answer that arrives after we gave up on it is not forwarded.
-          if (settled) discard(response)
-          else finish(classifyResponse(deployment, response))
-        },
-        (cause) => finish(classify(deployment, cause))
-      )
+  fail(reason: UpstreamUnavailable["reason"], message: string, cause?: unknown): UpstreamUnavailable {
+    discard(this.kept?.response)
+    return new UpstreamUnavailable({
+      reason,
+      message,
+      attempts: this.attempts,
+      ...(cause === undefined ? {} : { cause })
     })
+  }
 
-  const classifyResponse = (deployment: D, response: Response): Outcome => {
-    if (!policy.retryOn.includes(response.status)) return { _tag: "Answered", response }
+  cancelled(): UpstreamUnavailable {
+    return this.fail("cancelled", "the client closed the request")
+  }
+
+  classifyResponse(deployment: D, response: Response): Outcome {
+    if (!this.policy.retryOn.includes(response.status)) return { _tag: "Answered", response }
     return {
       _tag: "Retryable",
       record: { deploymentId: deployment.id, outcome: "retryable_status", status: response.status },
       response,
-      retryAfterMs: RetryAfter.parse(response.headers, timers.now())
+      retryAfterMs: RetryAfter.parse(response.headers, this.timers.now())
     }
   }
 
-  const classify = (deployment: D, cause: unknown): Outcome => {
+  classify(deployment: D, cause: unknown): Outcome {
     const deploymentId = deployment.id
     if (cause instanceof Cut) {
       const message =
         cause.why === "first_byte"
-          ? `no response within ${timeouts.firstByteMs} ms`
+          ? `no response within ${this.timeouts.firstByteMs} ms`
           : cause.why === "total"
-            ? `no response within the total timeout of ${timeouts.totalMs} ms`
+            ? `no response within the total timeout of ${this.timeouts.totalMs} ms`
             : "the client closed the request"
       return cause.why === "client"
         ? { _tag: "Fatal", record: { deploymentId, outcome: "failed", message }, cause }
@@ -274,84 +276,80 @@ export const runWithFallbacks = async <D extends Deployment>(
     }
   }
 
-  const answer = (
-    response: Response,
-    deployment: D,
-    controller: AbortController,
-    exhausted: boolean
-  ): Answer<D> => {
-    onClientAbort = () => controller.abort(new Cut("client"))
-    const timer = timers.setTimeout(
+  answer(response: Response, deployment: D, controller: AbortController, exhausted: boolean): Answer<D> {
+    this.answering = controller
+    const timer = this.timers.setTimeout(
       () => controller.abort(new Cut("total")),
-      Math.max(0, deadline - timers.now())
+      Math.max(0, this.deadline - this.timers.now())
     )
-    return {
-      response,
-      deployment,
-      attempts,
-      exhausted,
-      done: () => {
-        timers.clearTimeout(timer)
-        onClientAbort = undefined
-        letGoOfClient()
-      }
+    return new Answered(response, deployment, this.attempts, exhausted, this, timer)
+  }
+
+  async start(): Promise<Answer<D>> {
+    this.options.signal?.addEventListener("abort", this, { once: true })
+    // Every way out but an answer lets go of the client's signal here; an answer does in `done`.
+    try {
+      return await this.attemptAll()
+    } catch (error) {
+      this.letGoOfClient()
+      throw error
     }
   }
 
-  // Every way out but an answer lets go of the client's signal here; an answer does in `done`.
-  try {
-    for (const group of options.groups) {
-      const ordered = group.length > 1 ? weightedOrder(group, weightOf, random) : group
+  async attemptAll(): Promise<Answer<D>> {
+    const { breaker, signal: client } = this.options
+    for (const group of this.options.groups) {
+      const ordered = group.length > 1 ? weightedOrder(group, weightOf, this.random) : group
       for (const deployment of ordered) {
-        const key = keyOf(deployment)
+        const key = this.keyOf(deployment)
         let gate = breaker.acquire(key)
         if (gate === "blocked") {
-          attempts.push({ deploymentId: deployment.id, outcome: "cooling_down" })
+          this.attempts.push({ deploymentId: deployment.id, outcome: "cooling_down" })
           continue
         }
         for (let retry = 0; ; retry++) {
           if (client?.aborted) {
             if (gate === "probe") breaker.abandon(key)
-            throw cancelled()
+            throw this.cancelled()
           }
-          if (timers.now() >= deadline) {
+          if (this.timers.now() >= this.deadline) {
             if (gate === "probe") breaker.abandon(key)
-            throw fail("timeout", `no response within the total timeout of ${timeouts.totalMs} ms`)
+            throw this.fail("timeout", `no response within the total timeout of ${this.timeouts.totalMs} ms`)
           }
           const controller = new AbortController()
-          const outcome = await exchange(deployment, controller)
+          const outcome = await new Exchange(this, deployment, controller).start()
           if (outcome._tag === "Answered") {
             breaker.success(key)
-            attempts.push({
+            this.attempts.push({
               deploymentId: deployment.id,
               outcome: "answered",
               status: outcome.response.status
             })
-            discard(kept?.response)
-            return answer(outcome.response, deployment, controller, false)
+            discard(this.kept?.response)
+            return this.answer(outcome.response, deployment, controller, false)
           }
-          attempts.push(outcome.record)
+          this.attempts.push(outcome.record)
           if (outcome._tag === "Fatal") {
             if (gate === "probe") breaker.abandon(key)
-            if (outcome.cause instanceof Cut) throw cancelled()
-            throw fail("failed", outcome.record.message ?? "upstream request failed", outcome.cause)
+            if (outcome.cause instanceof Cut) throw this.cancelled()
+            throw this.fail("failed", outcome.record.message ?? "upstream request failed", outcome.cause)
           }
-          if (countsAgainst(deployment, outcome.record)) breaker.failure(key)
+          if (this.countsAgainst(deployment, outcome.record)) breaker.failure(key)
           else if (gate === "probe") breaker.abandon(key)
-          lastFailure = outcome.record
+          this.lastFailure = outcome.record
           if (outcome.response !== undefined) {
-            discard(kept?.response)
-            kept = { response: outcome.response, deployment, controller }
+            discard(this.kept?.response)
+            this.kept = { response: outcome.response, deployment, controller }
           }
-          if (gate === "probe" || retry >= policy.maxRetries) break
-          const wait = delayFor(policy, retry, outcome.retryAfterMs, random)
+          if (gate === "probe" || retry >= this.policy.maxRetries) break
+          const wait = delayFor(this.policy, retry, outcome.retryAfterMs, this.random)
           // Asked to wait longer than we will, or longer than the request may take: move on.
-          if (wait === undefined || timers.now() + wait >= deadline) break
+          if (wait === undefined || this.timers.now() + wait >= this.deadline) break
           if (wait > 0) {
             try {
-              await Timers.sleep(timers, wait, client)
+              await Timers.sleep(this.timers, wait, client)
             } catch {
-              throw cancelled()
+              throw this.cancelled()
             }
           }
           gate = breaker.acquire(key)
@@ -359,21 +357,100 @@ export const runWithFallbacks = async <D extends Deployment>(
         }
       }
     }
-    if (kept !== undefined) {
-      const { controller, deployment, response } = kept
-      kept = undefined
-      return answer(response, deployment, controller, true)
+    if (this.kept !== undefined) {
+      const { controller, deployment, response } = this.kept
+      this.kept = undefined
+      return this.answer(response, deployment, controller, true)
     }
+    const lastFailure = this.lastFailure
     if (lastFailure === undefined) {
-      throw fail("cooling_down", "every deployment for this model is cooling down after repeated failures")
+      throw this.fail(
+        "cooling_down",
+        "every deployment for this model is cooling down after repeated failures"
+      )
     }
-    throw fail(
+    throw this.fail(
       lastFailure.outcome === "timeout" ? "timeout" : "connection_error",
       `no deployment answered: ${lastFailure.message ?? lastFailure.outcome}`
     )
-  } catch (error) {
-    letGoOfClient()
-    throw error
+  }
+}
+
+/** One attempt, raced against the first-byte timeout, the total deadline and the client. */
+class Exchange<D extends Deployment> {
+  settled = false
+  resolve: ((outcome: Outcome) => void) | undefined
+  timer: Timers.TimerHandle
+
+  constructor(
+    readonly run: Run<D>,
+    readonly deployment: D,
+    readonly controller: AbortController
+  ) {}
+
+  start(): Promise<Outcome> {
+    const { run } = this
+    const promise = new Promise<Outcome>((resolve) => {
+      this.resolve = resolve
+    })
+    run.inFlight = this
+    const remaining = run.deadline - run.timers.now()
+    const total = remaining <= run.timeouts.firstByteMs
+    this.timer = run.timers.setTimeout(
+      () => this.cut(total ? "total" : "first_byte"),
+      Math.max(0, Math.min(remaining, run.timeouts.firstByteMs))
+    )
+    let pending: Promise<Response>
+    try {
+      pending = run.options.attempt(this.deployment, {
+        signal: this.controller.signal,
+        attempt: ++run.attemptNumber,
+        timeouts: run.timeouts
+      })
+    } catch (cause) {
+      pending = Promise.reject(cause)
+    }
+    pending.then(
+      (response) => {
+        // An answer that arrives after we gave up on it is not forwarded.
+        if (this.settled) discard(response)
+        else this.finish(run.classifyResponse(this.deployment, response))
+      },
+      (cause) => this.finish(run.classify(this.deployment, cause))
+    )
+    return promise
+  }
+
+  finish(outcome: Outcome): void {
+    if (this.settled) return
+    this.settled = true
+    this.run.timers.clearTimeout(this.timer)
+    if (this.run.inFlight === this) this.run.inFlight = undefined
+    this.resolve?.(outcome)
+  }
+
+  cut(why: Cut["why"]): void {
+    const reason = new Cut(why)
+    this.controller.abort(reason)
+    this.finish(this.run.classify(this.deployment, reason))
+  }
+}
+
+/** The answer handed back; `done` stops the total-timeout timer and lets go of the client. */
+class Answered<D extends Deployment> implements Answer<D> {
+  constructor(
+    readonly response: Response,
+    readonly deployment: D,
+    readonly attempts: ReadonlyArray<AttemptRecord>,
+    readonly exhausted: boolean,
+    private readonly run: Run<D>,
+    private readonly timer: Timers.TimerHandle
+  ) {}
+
+  done(): void {
+    this.run.timers.clearTimeout(this.timer)
+    this.run.answering = undefined
+    this.run.letGoOfClient()
   }
 }
 
