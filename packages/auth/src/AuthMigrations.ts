@@ -2,7 +2,7 @@
  * The auth package's tables: better-auth's own, then the API keys and their limits, then the
  * sign-in attempts behind the per-account lockout, then session tokens hashed.
  */
-import { Migrations } from "@switchyard/db"
+import * as Migrations from "@switchyard/db/migrations"
 import betterAuth from "./migrations/0001_better_auth.ts"
 import apiKey from "./migrations/0002_api_key.ts"
 import apiKeyLimits from "./migrations/0003_api_key_limits.ts"

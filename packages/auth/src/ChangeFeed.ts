@@ -11,7 +11,7 @@
  * it listens again: subscribers must then drop everything they cached, since changes may have
  * been missed in between. (It is also emitted when the feed first starts listening.)
  */
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import {
   Config,
   Context,
@@ -32,6 +32,15 @@ import { type Change, ChangeJson } from "./Change.ts"
 import type { FeedTransport } from "./internal/feedTransport.ts"
 import * as PgTransport from "./internal/pgTransport.ts"
 import * as RedisTransport from "./internal/redisTransport.ts"
+
+/**
+ * The PostgreSQL client from the context. Its tag comes from a dynamic import: the router's
+ * serving thread loads this package (for the in-memory feed) and should not carry pg with it.
+ */
+const pgClient: Effect.Effect<PgClient.PgClient, never, PgClient.PgClient> = Effect.flatMap(
+  Effect.promise(() => import("@effect/sql-pg")),
+  (module) => module.PgClient.PgClient
+)
 
 /** One transport of the feed and whether it listens right now (for `/health`). */
 export interface TransportState {
@@ -78,7 +87,7 @@ export class ChangeFeed extends Context.Tag("@switchyard/auth/ChangeFeed")<
   /** PostgreSQL LISTEN/NOTIFY on the application's database, alone. */
   static readonly layerPg: Layer.Layer<ChangeFeed, never, PgClient.PgClient> = Layer.scoped(
     ChangeFeed,
-    Effect.flatMap(PgClient.PgClient, (client) =>
+    Effect.flatMap(pgClient, (client) =>
       fromTransports([{ name: "postgres", transport: PgTransport.make(client) }])
     )
   )
@@ -106,7 +115,7 @@ export class ChangeFeed extends Context.Tag("@switchyard/auth/ChangeFeed")<
     Layer.scoped(
       ChangeFeed,
       Effect.gen(function* () {
-        const client = yield* PgClient.PgClient
+        const client = yield* pgClient
         const redis = yield* RedisTransport.make(url, options?.channel)
         return yield* fromTransports([
           { name: "postgres", transport: PgTransport.make(client) },

@@ -12,7 +12,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
-import { Redis } from "ioredis"
+import type { Redis } from "ioredis"
 import { hash } from "./ApiKeyFormat.ts"
 
 /** The lockout's tuning. */
@@ -137,9 +137,15 @@ export class SignInLockout extends Context.Tag("@switchyard/auth/SignInLockout")
     Layer.scoped(
       SignInLockout,
       Effect.gen(function* () {
-        const redis = yield* Effect.acquireRelease(
+        // Imported here, not at the top: the router's serving thread loads this package's index
+        // and never a lockout, so it does not carry ioredis.
+        const { Redis: RedisClient } = yield* Effect.promise(() => import("ioredis"))
+        const redis: Redis = yield* Effect.acquireRelease(
           Effect.sync(() => {
-            const client = new Redis(Redacted.value(url), { lazyConnect: true, maxRetriesPerRequest: 1 })
+            const client = new RedisClient(Redacted.value(url), {
+              lazyConnect: true,
+              maxRetriesPerRequest: 1
+            })
             client.on("error", () => undefined) // failures surface on the commands that hit them
             return client
           }),

@@ -8,7 +8,7 @@
 import { SqlClient } from "@effect/sql"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Database, Migrations } from "@switchyard/db"
+import * as Migrations from "@switchyard/db/migrations"
 import { Config, type ConfigError, Context, Effect, Layer, Option } from "effect"
 import { ledgerMigrations } from "./LedgerMigrations.ts"
 
@@ -40,6 +40,9 @@ export const layer: Layer.Layer<
     return Layer.scoped(
       LedgerSql,
       Effect.gen(function* () {
+        // The pool's package (and pg with it) is imported only here: every router thread loads the
+        // ledger's index, and only an owner with a separate ledger database opens a pool for it.
+        const { Database } = yield* Effect.promise(() => import("@switchyard/db"))
         const context = yield* Layer.build(Database.layerFromUrl(url.value, { maxConnections }))
         const sql = Context.get(context, SqlClient.SqlClient)
         yield* Migrations.run([ledgerMigrations]).pipe(Effect.provideService(SqlClient.SqlClient, sql))

@@ -1,7 +1,7 @@
 /**
  * The ledger's migrations (bookkeeping table `ledger_migrations`).
  */
-import { Migrations } from "@switchyard/db"
+import * as Migrations from "@switchyard/db/migrations"
 import usage from "./migrations/0001_usage.ts"
 import failedRequests from "./migrations/0002_failed_requests.ts"
 import hourlyRollups from "./migrations/0003_hourly_rollups.ts"

@@ -26,7 +26,6 @@
  */
 import type { TokenUsage } from "@switchyard/domain"
 import { Config, type ConfigError, Context, Effect, Layer, Option, Schema } from "effect"
-import { parse as parseYaml } from "yaml"
 import { type ListPrice, SHIPPED_PRICES } from "./PriceTable.ts"
 
 /** A model's rates in integer micro-dollars per million tokens, fallbacks already resolved. */
@@ -239,8 +238,10 @@ export const loadPriceFile = (path: string) =>
       try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
       catch: (e) => new PricingFileError({ path, message: `cannot read: ${String(e)}` })
     })
+    // yaml is imported only when a YAML price file is read: the serving thread loads this module.
+    const parseYaml = path.endsWith(".json") ? undefined : (yield* Effect.promise(() => import("yaml"))).parse
     const raw = yield* Effect.try({
-      try: () => (path.endsWith(".json") ? JSON.parse(text) : parseYaml(text)) as unknown,
+      try: () => (parseYaml === undefined ? JSON.parse(text) : parseYaml(text)) as unknown,
       catch: (e) => new PricingFileError({ path, message: `cannot parse: ${String(e)}` })
     })
     const file = yield* Schema.decodeUnknown(PriceFile)(raw).pipe(

@@ -15,9 +15,8 @@
  * When the queue is full, new events are dropped and counted; so are batches that fail. Nothing
  * is retried: a live view that misses an event catches up from the ledger.
  */
-import { Emitter } from "@socket.io/redis-emitter"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
-import { Redis } from "ioredis"
+import type { Redis } from "ioredis"
 import type { SwitchyardEvents } from "./Events.ts"
 import { userRoom } from "./Rooms.ts"
 
@@ -77,10 +76,15 @@ export class Publisher extends Context.Tag("@switchyard/realtime/Publisher")<
     Layer.scoped(
       Publisher,
       Effect.gen(function* () {
-        const redis = yield* Effect.acquireRelease(
+        // Imported here, not at the top: the router's serving thread loads this package's index
+        // but publishes through its owning thread, so it carries neither ioredis nor the emitter.
+        const [{ Redis: RedisClient }, { Emitter }] = yield* Effect.promise(() =>
+          Promise.all([import("ioredis"), import("@socket.io/redis-emitter")])
+        )
+        const redis: Redis = yield* Effect.acquireRelease(
           Effect.sync(
             () =>
-              new Redis(Redacted.value(url), {
+              new RedisClient(Redacted.value(url), {
                 lazyConnect: false,
                 enableOfflineQueue: false,
                 maxRetriesPerRequest: 0,

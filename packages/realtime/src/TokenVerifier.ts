@@ -16,7 +16,6 @@
 import { createHash } from "node:crypto"
 import { ApiKeyVerifier, UserTokenVerifier } from "@switchyard/auth"
 import { Cache, Config, Context, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
-import { errors as JoseErrors, jwtVerify } from "jose"
 import { type AuthenticatedUser, MAX_TOKEN_LENGTH } from "./Events.ts"
 
 /** The token could not be checked (the backend that vouches for it failed): not the client's fault. */
@@ -92,6 +91,9 @@ const nameOf = (value: unknown): string | null =>
 export const make = (options: TokenVerifierOptions) =>
   Effect.gen(function* () {
     const secret = Option.map(options.jwtSecret, (s) => new TextEncoder().encode(Redacted.value(s)))
+    // Imported when a verifier is built, not at the top: the router's serving thread loads this
+    // package's index but never verifies a realtime token.
+    const { errors: JoseErrors, jwtVerify } = yield* Effect.promise(() => import("jose"))
 
     const viaJwt = (token: string, key: Uint8Array) =>
       Effect.tryPromise({

@@ -23,7 +23,7 @@
  */
 import { RouteProviderId } from "@switchyard/domain"
 import { Data, Effect, Either, ParseResult, Schema } from "effect"
-import * as YAML from "yaml"
+import type * as Yaml from "yaml"
 import { LimitDefaults } from "./limits/EffectiveLimits.ts"
 import { CircuitBreakerConfig } from "./reliability/CircuitBreaker.ts"
 import { RetryPolicy } from "./reliability/RetryPolicy.ts"
@@ -93,12 +93,13 @@ export class RoutingConfigError extends Data.TaggedError("RoutingConfigError")<{
 
 /** The line (1-based) of the deepest node along `path` that exists in the document. */
 const lineOf = (
-  doc: YAML.Document,
-  counter: YAML.LineCounter,
+  YAML: typeof Yaml,
+  doc: Yaml.Document,
+  counter: Yaml.LineCounter,
   path: ReadonlyArray<PropertyKey>
 ): number | undefined => {
   for (let depth = path.length; depth > 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as Array<unknown>, true) as YAML.Node | undefined
+    const node = doc.getIn(path.slice(0, depth) as Array<unknown>, true) as Yaml.Node | undefined
     if (YAML.isNode(node) && node.range) return counter.linePos(node.range[0]).line
     // A missing key: point at its parent mapping's key instead.
   }
@@ -108,8 +109,20 @@ const lineOf = (
 /**
  * Parses and validates the text of a routing file (YAML, which also accepts JSON). Errors name
  * the line: YAML syntax errors by the parser's position, schema errors by the offending node's.
+ * The YAML parser is imported here, not at the top: every router thread loads this package, and
+ * only one given a routing file needs the parser.
  */
-export const parse = (path: string, text: string): Either.Either<RoutingConfigFile, RoutingConfigError> => {
+export const parse = (path: string, text: string): Effect.Effect<RoutingConfigFile, RoutingConfigError> =>
+  Effect.flatMap(
+    Effect.promise(() => import("yaml")),
+    (YAML) => parseWith(YAML, path, text)
+  )
+
+const parseWith = (
+  YAML: typeof Yaml,
+  path: string,
+  text: string
+): Either.Either<RoutingConfigFile, RoutingConfigError> => {
   const counter = new YAML.LineCounter()
   const doc = YAML.parseDocument(text, { lineCounter: counter, prettyErrors: true })
   const syntax = doc.errors[0]
@@ -133,7 +146,7 @@ export const parse = (path: string, text: string): Either.Either<RoutingConfigFi
         .sort((a, b) => b.path.length - a.path.length)
         .slice(0, 3)
         .map((issue) => {
-          const line = lineOf(doc, counter, issue.path)
+          const line = lineOf(YAML, doc, counter, issue.path)
           const where = issue.path.map(String).join(".") || "(top)"
           return `${path}${line === undefined ? "" : `:${line}`}: ${where}: ${issue.message}`
         })

@@ -74,30 +74,34 @@ describe("Routing", () => {
   })
 })
 
+/** `RoutingConfig.parse`'s outcome as an Either (it is an Effect: the YAML parser loads on demand). */
+const parseRouting = (path: string, text: string) =>
+  Effect.runPromise(Effect.either(RoutingConfig.parse(path, text)))
+
 describe("RoutingConfig.parse", () => {
-  it("reads YAML and JSON", () => {
-    const yaml = RoutingConfig.parse("r.yaml", "defaultModel: fast\naliases:\n  fast: openai/gpt-4o-mini\n")
+  it("reads YAML and JSON", async () => {
+    const yaml = await parseRouting("r.yaml", "defaultModel: fast\naliases:\n  fast: openai/gpt-4o-mini\n")
     expect(yaml).toEqual(Either.right({ defaultModel: "fast", aliases: { fast: "openai/gpt-4o-mini" } }))
-    const json = RoutingConfig.parse(
+    const json = await parseRouting(
       "r.json",
       '{"aliases":{"s":{"provider":"google","model":"gemini-2.5-pro"}}}'
     )
     expect(json).toEqual(Either.right({ aliases: { s: { provider: "google", model: "gemini-2.5-pro" } } }))
-    expect(RoutingConfig.parse("empty.yaml", "")).toEqual(Either.right({}))
+    expect(await parseRouting("empty.yaml", "")).toEqual(Either.right({}))
   })
 
-  it("names the bad entry", () => {
-    const bad = RoutingConfig.parse("r.yaml", "aliases:\n  s: { provider: nope, model: x }\n")
+  it("names the bad entry", async () => {
+    const bad = await parseRouting("r.yaml", "aliases:\n  s: { provider: nope, model: x }\n")
     expect(Either.isLeft(bad)).toBe(true)
     if (Either.isLeft(bad)) {
       expect(bad.left.message).toContain("r.yaml")
       expect(bad.left.message).toContain("r.yaml:2: aliases.s.provider")
     }
-    const typo = RoutingConfig.parse("r.yaml", "alias:\n  s: gpt-4o\n")
+    const typo = await parseRouting("r.yaml", "alias:\n  s: gpt-4o\n")
     expect(Either.isLeft(typo) && typo.left.message).toContain("alias")
-    const broken = RoutingConfig.parse("r.yaml", "aliases: [unclosed\n")
+    const broken = await parseRouting("r.yaml", "aliases: [unclosed\n")
     expect(Either.isLeft(broken) && broken.left.message).toMatch(/^r\.yaml:\d+: .*line/is)
-    const deep = RoutingConfig.parse(
+    const deep = await parseRouting(
       "r.yaml",
       "retry: { maxRetries: 1 }\naliases:\n  x:\n    deployments:\n      - { provider: nope, model: m }\n"
     )
@@ -146,9 +150,9 @@ describe("Routing.layer", () => {
   })
 })
 
-describe("deployments and fallbacks", () => {
+describe("deployments and fallbacks", async () => {
   const file = Either.getOrThrow(
-    RoutingConfig.parse(
+    await parseRouting(
       "r.yaml",
       [
         "aliases:",
@@ -216,8 +220,8 @@ describe("deployments and fallbacks", () => {
     expect(Either.isLeft(result) && result.left.message).toContain('fallback "nowhere"')
   })
 
-  it("names the bad field of a deployment", () => {
-    const bad = RoutingConfig.parse(
+  it("names the bad field of a deployment", async () => {
+    const bad = await parseRouting(
       "r.yaml",
       "aliases:\n  x:\n    deployments:\n      - { provider: openai, model: m, weight: -1 }\n"
     )
@@ -249,8 +253,8 @@ describe("deployments and fallbacks", () => {
     await expect(tableFrom({ SWITCHYARD_CONFIG: path, TEAM_KEY: "" })).rejects.toThrow(/TEAM_KEY/)
   })
 
-  it("refuses a deployment credential without an env name", () => {
-    const bad = RoutingConfig.parse(
+  it("refuses a deployment credential without an env name", async () => {
+    const bad = await parseRouting(
       "r.yaml",
       "aliases:\n  x:\n    deployments:\n      - { provider: openai, model: m, credential: { baseUrl: u } }\n"
     )

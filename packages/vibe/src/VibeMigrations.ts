@@ -2,7 +2,7 @@
  * The vibe package's tables, applied at start-up by `Migrations.run` from `@switchyard/db`
  * (bookkeeping table `vibe_migrations`).
  */
-import { Migrations } from "@switchyard/db"
+import * as Migrations from "@switchyard/db/migrations"
 import vibeApps from "./migrations/0001_vibe_apps.ts"
 
 /** Every migration of the vibe package, in order. */

@@ -6,7 +6,7 @@
  */
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted, Stream } from "effect"
-import pg from "pg"
+import type pg from "pg"
 import { CHANNEL, type FeedTransport, type Incoming } from "./feedTransport.ts"
 
 const connectionConfig = (config: PgClient.PgClientConfig): pg.ClientConfig => ({
@@ -32,7 +32,9 @@ export const make = (client: PgClient.PgClient): FeedTransport => ({
     Effect.gen(function* () {
       const connection = yield* Effect.acquireRelease(
         Effect.tryPromise(async () => {
-          const c = new pg.Client(connectionConfig(client.config))
+          // Imported here: the router's serving thread loads the auth package but never listens.
+          const { default: postgres } = await import("pg")
+          const c = new postgres.Client(connectionConfig(client.config))
           // Attached before connecting: an unhandled `error` event would crash the process.
           c.on("error", (error) => void emit.fail(error))
           c.on("end", () => void emit.fail(new Error("change feed connection closed")))

@@ -4,7 +4,7 @@
  * could not tell when the subscription is live again): the feed makes a new one instead.
  */
 import { Effect, Redacted, Stream } from "effect"
-import { Redis } from "ioredis"
+import type { Redis } from "ioredis"
 import { CHANNEL, type FeedTransport, type Incoming } from "./feedTransport.ts"
 
 /**
@@ -13,9 +13,12 @@ import { CHANNEL, type FeedTransport, type Incoming } from "./feedTransport.ts"
  */
 export const make = (url: Redacted.Redacted<string>, channel: string = CHANNEL) =>
   Effect.gen(function* () {
-    const publisher = yield* Effect.acquireRelease(
+    // Imported here, not at the top: the router's serving thread loads the auth package but has
+    // no change feed of its own, so it does not carry ioredis.
+    const { Redis: RedisClient } = yield* Effect.promise(() => import("ioredis"))
+    const publisher: Redis = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const redis = new Redis(Redacted.value(url), { lazyConnect: true, maxRetriesPerRequest: 3 })
+        const redis = new RedisClient(Redacted.value(url), { lazyConnect: true, maxRetriesPerRequest: 3 })
         redis.on("error", () => undefined) // failures surface on the commands that hit them
         return redis
       }),
@@ -25,10 +28,10 @@ export const make = (url: Redacted.Redacted<string>, channel: string = CHANNEL) 
       send: (payload) => Effect.tryPromise(() => publisher.publish(channel, payload)),
       listen: Stream.asyncScoped<Incoming, Error>((emit) =>
         Effect.gen(function* () {
-          const subscriber = yield* Effect.acquireRelease(
+          const subscriber: Redis = yield* Effect.acquireRelease(
             Effect.sync(
               () =>
-                new Redis(Redacted.value(url), {
+                new RedisClient(Redacted.value(url), {
                   lazyConnect: true,
                   retryStrategy: () => null,
                   autoResubscribe: false,

@@ -28,7 +28,7 @@
  */
 import { LimitExceeded, type LimitScope, LimitsUnavailable } from "@switchyard/domain"
 import { Config, Context, Effect, Layer, Option, Redacted, Runtime, type Scope } from "effect"
-import { Redis } from "ioredis"
+import type { Redis } from "ioredis"
 import { type EffectiveLimits, hasAny, type ResolvedLimits } from "./EffectiveLimits.ts"
 import type {
   Adjustment,
@@ -301,10 +301,12 @@ export const makeRedis = (
 ): Effect.Effect<Context.Tag.Service<Limiter>, never, Scope.Scope> =>
   Effect.gen(function* () {
     const timeoutMs = options.timeoutMs ?? 250
-    const client = yield* Effect.acquireRelease(
+    // Imported here, not at the top: a router with an in-memory limiter never loads ioredis.
+    const { Redis: RedisClient } = yield* Effect.promise(() => import("ioredis"))
+    const client: Redis = yield* Effect.acquireRelease(
       Effect.sync(
         () =>
-          new Redis(Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url, {
+          new RedisClient(Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url, {
             lazyConnect: true,
             enableOfflineQueue: false,
             autoResendUnfulfilledCommands: false,
