@@ -145,17 +145,26 @@ describe("Switchyard credentials", () => {
   })
 
   it("refuses a wrong key, a disabled key's lookalike and an expired session", async () => {
-    const socket = connect(hub.url, "websocket")
-    await next(socket, "connected")
+    // A socket per token, each well inside the hub's grace period (it drops a socket still
+    // unauthenticated after 10 s); a disconnect fails the test with its reason rather than
+    // leaving it waiting until the test timeout (as it once did in CI, cause unseen).
     for (const token of [
       `${apiKey.slice(0, -1)}A`,
       "ef_short",
       "expiredSessionToken0123456789abc",
       "unknownToken"
     ]) {
-      const refused = next<{ code: string }>(socket, "authentication_error")
+      const socket = connect(hub.url, "websocket")
+      await next(socket, "connected")
+      const refused = new Promise<{ code: string }>((resolve, reject) => {
+        socket.once("authentication_error", resolve)
+        socket.once("disconnect", (reason: string) =>
+          reject(new Error(`disconnected (${reason}) before the refusal of ${token}`))
+        )
+      })
       socket.emit("authenticate", { token })
       expect((await refused).code).toBe("AUTH_FAILED")
+      socket.close()
     }
   })
 })
