@@ -63,8 +63,17 @@ export class UpstreamCall {
   }
 }
 
-const isIdentity = (encoding: string | null): boolean =>
-  encoding === null || encoding === "" || encoding.toLowerCase() === "identity"
+/**
+ * Whether the body is exactly its declared length: a `Content-Length`, no compression (the length
+ * would be the compressed one, and a small gzip can inflate without end) and no
+ * `Transfer-Encoding` (chunked framing wins over a length sent beside it, and bun's client reads
+ * every chunk while the header still says the small length).
+ */
+const boundedByLength = (headers: Headers, declared: number): boolean => {
+  if (!Number.isFinite(declared) || headers.get("transfer-encoding") !== null) return false
+  const encoding = headers.get("content-encoding")
+  return encoding === null || encoding === "" || encoding.toLowerCase() === "identity"
+}
 
 /**
  * An upstream answer's text, read chunk by chunk up to `limit` bytes; `undefined` (the rest left
@@ -77,12 +86,9 @@ export const readText = async (response: Response, limit: number): Promise<strin
     await response.body?.cancel().catch(() => undefined)
     return response.body === null ? "" : undefined
   }
-  // A declared length within the limit cannot be overrun (the HTTP client stops at it), so the
-  // body is read whole: no reader, controller or decoder per request on the hot path. Not when it
-  // is compressed: the length is then the compressed one, and a small gzip can inflate without end.
-  if (Number.isFinite(declared) && isIdentity(response.headers.get("content-encoding"))) {
-    return response.text()
-  }
+  // A body bounded by a length within the limit cannot overrun it (the HTTP client stops there),
+  // so it is read whole: no reader, controller or decoder per request on the hot path.
+  if (boundedByLength(response.headers, declared)) return response.text()
   const reader = response.body.getReader()
   const decoder = new TextDecoder()
   let text = ""
