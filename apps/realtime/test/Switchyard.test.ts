@@ -147,7 +147,7 @@ describe("Switchyard credentials", () => {
   it("refuses a wrong key, a disabled key's lookalike and an expired session", async () => {
     // A socket per token, each well inside the hub's grace period (it drops a socket still
     // unauthenticated after 10 s); a disconnect fails the test with its reason rather than
-    // leaving it waiting until the test timeout (as it once did in CI, cause unseen).
+    // leaving it waiting until the test timeout (as it did in two CI runs, cause unseen).
     for (const token of [
       `${apiKey.slice(0, -1)}A`,
       "ef_short",
@@ -161,6 +161,15 @@ describe("Switchyard credentials", () => {
         socket.once("disconnect", (reason: string) =>
           reject(new Error(`disconnected (${reason}) before the refusal of ${token}`))
         )
+        // A refusal is one cached or indexed lookup: far longer than this is a hang, reported with
+        // the token and the hub's own output rather than as the runner's bare timeout.
+        setTimeout(
+          () =>
+            reject(
+              new Error(`no refusal of ${token} within 30 s; the hub said:\n${hub.output().slice(-4000)}`)
+            ),
+          30_000
+        ).unref()
       })
       socket.emit("authenticate", { token })
       expect((await refused).code).toBe("AUTH_FAILED")
