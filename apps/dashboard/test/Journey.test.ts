@@ -9,6 +9,7 @@
 
 import * as os from "node:os"
 import * as path from "node:path"
+import pg from "pg"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { accessibilityViolations } from "./Accessibility.ts"
@@ -61,6 +62,46 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
   const checkAndPhotograph = async (name: string) => {
     expect(await accessibilityViolations(page), `${name}: accessibility`).toEqual([])
     await photograph(page, name)
+  }
+
+  /**
+   * What the analytics page showed beside what the ledger holds, for a failure message (CI prints
+   * only the assertion's text at the end of a long log).
+   */
+  const analyticsEvidence = async () => {
+    const shown = await page
+      .evaluate(() =>
+        [...document.querySelectorAll('[data-testid^="overview-"], [role="alert"]')]
+          .map((element) => `${element.getAttribute("data-testid") ?? "alert"}=${element.textContent}`)
+          .join(", ")
+      )
+      .catch(String)
+    const client = new pg.Client({ connectionString: stack.databaseUrl })
+    const ledger = await client
+      .connect()
+      .then(() =>
+        client.query(
+          "SELECT requested_model, status, api_key_id, created_at FROM usage_events ORDER BY created_at"
+        )
+      )
+      .then(
+        (result) =>
+          result.rows
+            .map(
+              (row) =>
+                `${row.created_at.toISOString()} ${row.requested_model} ${row.status} ${row.api_key_id}`
+            )
+            .join("; "),
+        String
+      )
+      .finally(() => client.end())
+    const routerLines = stack
+      .logs()
+      .split("\n")
+      .filter((line) => /level=(WARN|ERROR|FATAL)|ledger/i.test(line))
+      .slice(-15)
+      .join("\n")
+    return `page: ${shown}\nledger: ${ledger}\nwarnings: ${routerLines}`
   }
 
   const go = async (hash: string) => {
@@ -206,9 +247,15 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await go("/analytics")
     // At least: the echo with the copied key, onboarding's first call, the echo with the
     // regenerated key, the 3 calls to the fake upstream (the old key's last moments may add some).
-    await page.waitForFunction(
-      () => Number(document.querySelector('[data-testid="overview-requests-value"]')?.textContent) >= 6
-    )
+    await page
+      .waitForFunction(
+        () => Number(document.querySelector('[data-testid="overview-requests-value"]')?.textContent) >= 6,
+        undefined,
+        { timeout: 60_000 }
+      )
+      .catch(async (error: unknown) => {
+        throw new Error(`${String(error)}\n${await analyticsEvidence()}`)
+      })
     await page.getByTestId("chart-requests").locator(".recharts-bar-rectangle path").first().waitFor()
     await page.getByTestId("chart-latency").locator(".recharts-bar-rectangle path").first().waitFor()
     await page.getByTestId("chart-cost").locator(".recharts-bar-rectangle path").first().waitFor()

@@ -94,6 +94,8 @@ export interface Stack {
   readonly realtimeUrl: string
   readonly vibeUrl: string
   readonly upstream: FakeOpenAI
+  /** The stack's own database, for a failure message's evidence. */
+  readonly databaseUrl: string
   /** Everything the apps printed, for a failure message. */
   readonly logs: () => string
   readonly stop: () => Promise<void>
@@ -197,6 +199,7 @@ export const startStack = async (): Promise<Stack> => {
     realtimeUrl,
     vibeUrl,
     upstream,
+    databaseUrl: databaseUrl.toString(),
     logs: () => apps.map((app) => `--- ${app.name}\n${app.output.join("")}`).join("\n"),
     stop: stopAll
   }
