@@ -51,15 +51,27 @@ export type Prepared =
 
 /**
  * Authenticates, then (when the body was valid) resolves the route and the credential (never
- * rejects). Runs no effect when the key and the credential are cached, the common case.
+ * rejects). When the key and the credential are cached, the common case, it runs no effect and
+ * answers at once, not through a promise.
  */
-export const prepare = async (
+export const prepare = (
   ctx: GatewayContext,
   token: string | Caller,
   model: string | undefined,
   bodyError: GatewayError | undefined
-): Promise<Prepared> => {
-  const found = typeof token === "string" ? await verifyNow(ctx, token) : token
+): Prepared | Promise<Prepared> => {
+  const found = typeof token === "string" ? verifyNow(ctx, token) : token
+  return found instanceof Promise
+    ? found.then((caller) => prepareFor(ctx, caller, model, bodyError))
+    : prepareFor(ctx, found, model, bodyError)
+}
+
+const prepareFor = (
+  ctx: GatewayContext,
+  found: Caller | GatewayError,
+  model: string | undefined,
+  bodyError: GatewayError | undefined
+): Prepared | Promise<Prepared> => {
   if (found instanceof GatewayError) return { ok: false, caller: undefined, error: found }
   const caller = found
   if (bodyError !== undefined || model === undefined) {
@@ -70,11 +82,20 @@ export const prepare = async (
   if (route === undefined) return { ok: false, caller, error: modelNotFound(model) }
   // The first deployment's own operator key, when the routing file gives it one.
   const operator = table.deployments(model)?.[0]?.[0]?.credential
-  const credential = await credentialFor(ctx, caller.userId, route.provider, operator)
-  return credential instanceof GatewayError
+  const credential = credentialFor(ctx, caller.userId, route.provider, operator)
+  return credential instanceof Promise
+    ? credential.then((resolved) => preparedWith(caller, route, resolved))
+    : preparedWith(caller, route, credential)
+}
+
+const preparedWith = (
+  caller: Caller,
+  route: Routing.Route,
+  credential: Credentials.Credential | GatewayError
+): Prepared =>
+  credential instanceof GatewayError
     ? { ok: false, caller, error: credential }
     : { ok: true, caller, route, credential }
-}
 
 /** The credential for one provider: from the cache when it is there, else looked up. */
 const credentialFor = (
@@ -147,7 +168,8 @@ export const handle = async (
   const startedAt = performance.now()
   const token = credentialOf(request.headers)
   if (token === undefined) return errorResponse(format, missingKey)
-  const caller = await verifyNow(ctx, token)
+  const verified = verifyNow(ctx, token)
+  const caller = verified instanceof Promise ? await verified : verified
   if (caller instanceof GatewayError) return errorResponse(format, caller)
   const parsed = parseBody(format, await readJsonBody(request, ctx.settings.maxBodyBytes))
   return serve(ctx, request, format, caller, parsed, startedAt)
@@ -167,16 +189,19 @@ export const serve = async (
   startedAt: number,
   family: Limits.RouteFamily = "api"
 ): Promise<Response> => {
-  const prepared = await prepare(
+  // Awaited only when something was not cached: a value needs no trip through the microtask queue.
+  const preparing = prepare(
     ctx,
     token,
     parsed.ok ? parsed.request.model : undefined,
     parsed.ok ? undefined : parsed.error
   )
-  const limits =
+  const prepared = preparing instanceof Promise ? await preparing : preparing
+  const admitting =
     prepared.ok && parsed.ok
-      ? await Limits.admit(ctx, prepared.caller, prepared.route, parsed.request, family)
+      ? Limits.admit(ctx, prepared.caller, prepared.route, parsed.request, family)
       : undefined
+  const limits = admitting instanceof Promise ? await admitting : admitting
   const requestId = RequestId.next()
   if (!prepared.ok) {
     if (prepared.caller !== undefined) {
@@ -346,7 +371,8 @@ class Attempts implements Fallbacks.FallbackOptions<Routing.Deployment> {
   async attempt(deployment: Routing.Deployment, { signal }: Fallbacks.AttemptContext): Promise<Response> {
     let planned: Forward.Plan
     try {
-      planned = await this.planFor(deployment)
+      const pending = this.planFor(deployment)
+      planned = pending instanceof Promise ? await pending : pending
     } catch (error) {
       // Building the request failed on our side: not the provider's fault, not worth a retry.
       if (error instanceof Fallbacks.AttemptFailure) throw error
@@ -372,10 +398,13 @@ class Attempts implements Fallbacks.FallbackOptions<Routing.Deployment> {
     return sent.response
   }
 
-  private async planFor(deployment: Routing.Deployment): Promise<Forward.Plan> {
+  /**
+   * The deployment's plan: made at once with the request's own credential (the common case, no
+   * promise), or after looking up the credential another provider or key needs.
+   */
+  private planFor(deployment: Routing.Deployment): Forward.Plan | Promise<Forward.Plan> {
     const known = this.planOf(deployment)
     if (known !== undefined) return known
-    let own = this.credential
     // `credential` is the primary's; any other deployment with another provider or key resolves its own.
     if (
       deployment !== this.primary &&
@@ -383,18 +412,26 @@ class Attempts implements Fallbacks.FallbackOptions<Routing.Deployment> {
         deployment.credential !== undefined ||
         this.credential.source === "operator")
     ) {
-      const found = await credentialFor(
-        this.ctx,
-        this.log.caller.userId,
-        deployment.provider,
-        deployment.credential
-      )
-      if (found instanceof GatewayError) {
-        throw new Fallbacks.AttemptFailure({ retryable: true, message: found.message })
-      }
-      own = found
+      return this.planWithOwnCredential(deployment)
     }
-    const planned = Forward.plan(this.ctx, this.format, this.req, this.bytes, deployment, own)
+    return this.planWith(deployment, this.credential)
+  }
+
+  private async planWithOwnCredential(deployment: Routing.Deployment): Promise<Forward.Plan> {
+    const found = await credentialFor(
+      this.ctx,
+      this.log.caller.userId,
+      deployment.provider,
+      deployment.credential
+    )
+    if (found instanceof GatewayError) {
+      throw new Fallbacks.AttemptFailure({ retryable: true, message: found.message })
+    }
+    return this.planWith(deployment, found)
+  }
+
+  private planWith(deployment: Routing.Deployment, credential: Credentials.Credential): Forward.Plan {
+    const planned = Forward.plan(this.ctx, this.format, this.req, this.bytes, deployment, credential)
     if (planned._tag === "Refused") {
       // Strict mode: the first choice refusing is the client's answer; a fallback is skipped.
       if (deployment === this.primary) this.refused = planned

@@ -257,6 +257,18 @@ const SSE_HEADERS = {
 
 const encoder = new TextEncoder()
 
+/** Records the request as failed with `error` and answers the client with it. */
+const fail = (
+  ctx: GatewayContext,
+  log: RequestLog,
+  format: ClientFormat,
+  error: GatewayError,
+  ending: Ending = failed(error)
+): Response => {
+  ctx.accounting.finish(log, ending)
+  return errorResponse(format, error, log.headers)
+}
+
 /** Answers the client from what `send` gave, and records the request's one usage event. */
 export const answer = async (
   ctx: GatewayContext,
@@ -267,15 +279,10 @@ export const answer = async (
   sent: Sent,
   log: RequestLog
 ): Promise<Response> => {
-  const fail = (error: GatewayError, ending: Ending = failed(error)) => {
-    ctx.accounting.finish(log, ending)
-    return errorResponse(format, error, log.headers)
-  }
-  if (sent._tag === "Failed") return fail(sent.error, sent.ending)
+  if (sent._tag === "Failed") return fail(ctx, log, format, sent.error, sent.ending)
   const { response, call } = sent
   const { route, upstreamFormat, passthrough } = planned
   const provider = route.provider
-  const broke = (error: unknown) => whyFailed(ctx, request, call, provider, error)
 
   const headers: Record<string, string> = {
     ...log.headers,
@@ -288,11 +295,12 @@ export const answer = async (
     let text: string
     try {
       const read = await readText(response, ctx.settings.upstreamMaxBodyBytes)
-      if (read === undefined) return fail(UpstreamError.tooLarge(provider, ctx.settings.upstreamMaxBodyBytes))
+      if (read === undefined)
+        return fail(ctx, log, format, UpstreamError.tooLarge(provider, ctx.settings.upstreamMaxBodyBytes))
       text = UpstreamError.withoutCredential(read, planned.credential.apiKey)
     } catch (error) {
-      const why = broke(error)
-      return fail(why.error, why.ending)
+      const why = whyFailed(ctx, request, call, provider, error)
+      return fail(ctx, log, format, why.error, why.ending)
     } finally {
       call.answered()
     }
@@ -333,7 +341,7 @@ export const answer = async (
   if (req.stream) {
     if (response.body === null) {
       call.answered()
-      return fail(UpstreamError.malformed(provider, "the stream had no body"))
+      return fail(ctx, log, format, UpstreamError.malformed(provider, "the stream had no body"))
     }
     const translator = passthrough
       ? undefined
@@ -378,8 +386,8 @@ export const answer = async (
     })
     call.answered()
     if (primed._tag === "Failed") {
-      const why = broke(primed.error)
-      return fail(why.error, { ...why.ending, usage: usage() })
+      const why = whyFailed(ctx, request, call, provider, primed.error)
+      return fail(ctx, log, format, why.error, { ...why.ending, usage: usage() })
     }
     log.ttftMs = performance.now() - log.startedAt
     exemptFromIdleTimeout(request)
@@ -389,11 +397,12 @@ export const answer = async (
   let text: string
   try {
     const read = await readText(response, ctx.settings.upstreamMaxBodyBytes)
-    if (read === undefined) return fail(UpstreamError.tooLarge(provider, ctx.settings.upstreamMaxBodyBytes))
+    if (read === undefined)
+      return fail(ctx, log, format, UpstreamError.tooLarge(provider, ctx.settings.upstreamMaxBodyBytes))
     text = read
   } catch (error) {
-    const why = broke(error)
-    return fail(why.error, why.ending)
+    const why = whyFailed(ctx, request, call, provider, error)
+    return fail(ctx, log, format, why.error, why.ending)
   } finally {
     call.answered()
   }
@@ -401,7 +410,7 @@ export const answer = async (
   try {
     json = JSON.parse(text)
   } catch {
-    return fail(UpstreamError.malformed(provider, "the body is not JSON"))
+    return fail(ctx, log, format, UpstreamError.malformed(provider, "the body is not JSON"))
   }
   let out = text
   let usage = passthrough ? jsonUsage(format, json, () => estimateInputTokens(req)) : NO_USAGE
@@ -412,7 +421,8 @@ export const answer = async (
       request: req.body,
       outputTool: planned.outputTool
     })
-    if (Either.isLeft(translated)) return fail(UpstreamError.malformed(provider, translated.left.message))
+    if (Either.isLeft(translated))
+      return fail(ctx, log, format, UpstreamError.malformed(provider, translated.left.message))
     out = JSON.stringify(translated.right.body)
     usage = translated.right.usage
   }

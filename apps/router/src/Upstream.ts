@@ -79,16 +79,29 @@ const boundedByLength = (headers: Headers, declared: number): boolean => {
  * An upstream answer's text, read chunk by chunk up to `limit` bytes; `undefined` (the rest left
  * unread and the body cancelled) past it, so a server that answers without end cannot make the
  * router hold it all in memory.
+ *
+ * A body bounded by a length within the limit cannot overrun it (the HTTP client stops there), so
+ * it is read whole with `text()`, before anything touches `response.body`: bun builds that stream
+ * (and its source) only when asked, so the common answer costs no stream, reader or decoder.
  */
-export const readText = async (response: Response, limit: number): Promise<string | undefined> => {
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN)
-  if (declared > limit || response.body === null) {
-    await response.body?.cancel().catch(() => undefined)
-    return response.body === null ? "" : undefined
-  }
-  // A body bounded by a length within the limit cannot overrun it (the HTTP client stops there),
-  // so it is read whole: no reader, controller or decoder per request on the hot path.
-  if (boundedByLength(response.headers, declared)) return response.text()
+export const readText = (response: Response, limit: number): Promise<string | undefined> => {
+  const headers = response.headers
+  const declared = Number(headers.get("content-length") ?? Number.NaN)
+  if (declared > limit) return discard(response)
+  if (boundedByLength(headers, declared)) return response.text()
+  return readCapped(response, limit)
+}
+
+/** A body over the limit: cancelled unread. */
+const discard = async (response: Response): Promise<string | undefined> => {
+  if (response.body === null) return ""
+  await response.body.cancel().catch(() => undefined)
+  return undefined
+}
+
+/** Reads chunk by chunk, stopping (and cancelling) past `limit` bytes. */
+const readCapped = async (response: Response, limit: number): Promise<string | undefined> => {
+  if (response.body === null) return ""
   const reader = response.body.getReader()
   const decoder = new TextDecoder()
   let text = ""

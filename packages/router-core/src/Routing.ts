@@ -188,6 +188,15 @@ const unknownProvider = (
   return provider === undefined || provider === "mock" ? "openai" : provider
 }
 
+/** What a model name resolves to in one table. */
+interface Resolved {
+  readonly route: Route | undefined
+  readonly deployments: ReadonlyArray<ReadonlyArray<Deployment>> | undefined
+}
+
+/** Most model names a table remembers the resolution of. */
+const RESOLVED_MEMO_LIMIT = 4096
+
 /** Builds the table; fails when an alias points at nothing routable. */
 export const makeTable = (
   options: TableOptions
@@ -230,7 +239,7 @@ export const makeTable = (
       fallbackProvider === undefined || model.startsWith("mock/")
         ? undefined
         : { provider: fallbackProvider, upstreamModel: model }
-    const resolve = (model: string) => known(model) ?? unknown(model)
+    const resolveUncached = (model: string) => known(model) ?? unknown(model)
     /** A name's own deployments; the file's own names (fallbacks) must be known, never guessed. */
     const ownGroup = (model: string, strict = true): ReadonlyArray<Deployment> | undefined => {
       const group = groups.get(model)
@@ -258,8 +267,27 @@ export const makeTable = (
       }
       chains.set(name, chain)
     }
+    const deploymentsUncached = (model: string) => {
+      const own = ownGroup(model, false)
+      if (own === undefined) return undefined
+      const chain = chains.get(model)
+      return chain === undefined || chain.length === 0 ? [own] : [own, ...chain]
+    }
+    // A name resolves to the same route and deployments every time: made once per name, not per
+    // request (they were a dozen objects of every request's garbage). Names come from clients, so
+    // the memo is bounded: emptied when full.
+    const memo = new Map<string, Resolved>()
+    const resolved = (model: string): Resolved => {
+      let entry = memo.get(model)
+      if (entry === undefined) {
+        if (memo.size >= RESOLVED_MEMO_LIMIT) memo.clear()
+        entry = { route: resolveUncached(model), deployments: deploymentsUncached(model) }
+        memo.set(model, entry)
+      }
+      return entry
+    }
     return {
-      resolve,
+      resolve: (model) => resolved(model).route,
       defaultModel:
         options.defaultModel ??
         options.file.defaultModel ??
@@ -268,12 +296,7 @@ export const makeTable = (
       aliases: [...aliases.entries()],
       mockEnabled,
       limits: options.file.limits ?? {},
-      deployments: (model) => {
-        const own = ownGroup(model, false)
-        if (own === undefined) return undefined
-        const chain = chains.get(model)
-        return chain === undefined || chain.length === 0 ? [own] : [own, ...chain]
-      },
+      deployments: (model) => resolved(model).deployments,
       retry: options.file.retry ?? defaultPolicy,
       timeouts: options.file.timeouts,
       circuitBreaker: options.file.circuitBreaker ?? defaultBreaker

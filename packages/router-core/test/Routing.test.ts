@@ -34,6 +34,21 @@ describe("Routing", () => {
     expect(t.resolve("openai/")).toBeUndefined()
   })
 
+  it("makes a name's route and deployments once, and still resolves every name past the memo's bound", () => {
+    const t = table({})
+    // The same objects each time: a request resolving a known name allocates nothing.
+    expect(t.resolve("gpt-4o")).toBe(t.resolve("gpt-4o"))
+    expect(t.deployments("gpt-4o")).toBe(t.deployments("gpt-4o"))
+    expect(t.deployments("gpt-4o")?.[0]?.[0]).toMatchObject({ provider: "openai", id: "openai/gpt-4o" })
+    // Client-chosen names cannot grow it without end, and it answers the same once emptied.
+    for (let i = 0; i < 10_000; i++) {
+      expect(t.resolve(`openai/model-${i}`)).toEqual({ provider: "openai", upstreamModel: `model-${i}` })
+    }
+    expect(t.resolve("openai/model-3")).toEqual({ provider: "openai", upstreamModel: "model-3" })
+    expect(t.resolve("llama-3")).toBeUndefined()
+    expect(t.resolve("gpt-4o")).toEqual({ provider: "openai", upstreamModel: "gpt-4o" })
+  })
+
   it("answers mock models only when the mock is enabled", () => {
     expect(table({}).resolve("mock/echo")).toBeUndefined()
     expect(table({}, true).resolve("mock/echo")).toEqual({ provider: "mock", upstreamModel: "echo" })
