@@ -53,7 +53,9 @@ export class ApiKeyVerifier extends Context.Tag("@switchyard/auth/ApiKeyVerifier
       const feed = yield* ChangeFeed
       const positive = Duration.toMillis(options?.positiveTtl ?? Duration.minutes(10))
       const negative = Duration.toMillis(options?.negativeTtl ?? Duration.seconds(5))
-      const cache = TtlCache.make<Option.Option<VerifiedKey>>({ capacity: options?.capacity ?? 100_000 })
+      const cache = yield* TtlCache.make<Option.Option<VerifiedKey>>({
+        capacity: options?.capacity ?? 100_000
+      })
 
       // Subscribed before the first lookup, so no change can slip between a read and the feed.
       const changes = yield* feed.subscribe
@@ -72,20 +74,19 @@ export class ApiKeyVerifier extends Context.Tag("@switchyard/auth/ApiKeyVerifier
         )
       )
 
+      const lookup = (keyHash: string) =>
+        Effect.map(repo.findByHash(keyHash), (record) => {
+          const value = toVerified(record)
+          return { value, ttlMillis: Option.isSome(value) ? positive : negative }
+        })
       const verify = (rawKey: string): Effect.Effect<Option.Option<VerifiedKey>, ServiceUnavailable> => {
         if (!ApiKeyFormat.isWellFormed(rawKey)) return Effect.succeedNone
         const keyHash = ApiKeyFormat.hash(rawKey)
-        return cache.get(
-          keyHash,
-          Effect.map(repo.findByHash(keyHash), (record) => {
-            const value = toVerified(record)
-            return { value, ttlMillis: Option.isSome(value) ? positive : negative }
-          })
-        )
+        return cache.get(keyHash, lookup(keyHash))
       }
       const verifyCached = (rawKey: string): Option.Option<VerifiedKey> | undefined =>
         ApiKeyFormat.isWellFormed(rawKey)
-          ? cache.peek(ApiKeyFormat.hash(rawKey), clock.unsafeCurrentTimeMillis())
+          ? cache.peek(ApiKeyFormat.hash(rawKey), clock.unsafeCurrentTimeMillis(), lookup)
           : Option.none()
       return { verify, verifyCached }
     })

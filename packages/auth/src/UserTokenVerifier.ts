@@ -71,7 +71,9 @@ export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVe
       const feed = yield* ChangeFeed
       const positive = Duration.toMillis(options?.positiveTtl ?? Duration.minutes(5))
       const negative = Duration.toMillis(options?.negativeTtl ?? Duration.seconds(5))
-      const cache = TtlCache.make<Option.Option<VerifiedUser>>({ capacity: options?.capacity ?? 100_000 })
+      const cache = yield* TtlCache.make<Option.Option<VerifiedUser>>({
+        capacity: options?.capacity ?? 100_000
+      })
 
       const changes = yield* feed.subscribe
       yield* Effect.forkScoped(

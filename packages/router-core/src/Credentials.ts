@@ -19,7 +19,19 @@ import {
   type RouteProviderId,
   type ServiceUnavailable
 } from "@switchyard/domain"
-import { Config, Context, Duration, Effect, Layer, Option, Record, Redacted, Schedule, Stream } from "effect"
+import {
+  Config,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  Record,
+  Redacted,
+  Runtime,
+  Schedule,
+  Stream
+} from "effect"
 import { LRUCache } from "lru-cache"
 import { Providers, type ResolvedProvider } from "./providers/Providers.ts"
 
@@ -141,6 +153,21 @@ export interface MakeOptions {
 
 const cacheKey = (userId: string, provider: string) => `${userId}\u0000${provider}`
 
+/** What a lookup needs besides the cache key. */
+interface SecretKey {
+  readonly userId: string
+  readonly provider: ProviderId
+}
+
+/** The share of an answer's life after which reading it starts a refresh. */
+const REFRESH_AHEAD = 0.2
+
+const storeUnavailable = new GatewayError({
+  status: 503,
+  type: "api_error",
+  message: "The credential store is unavailable; try again shortly"
+})
+
 /**
  * Builds the service and subscribes to the change feed for the lifetime of the scope. While the
  * feed is (re)connecting nothing can be trusted, so each (re)subscription starts from an empty cache.
@@ -150,23 +177,40 @@ export const make = (options: MakeOptions) =>
     const providers = yield* Providers
     const secretTtl = Duration.toMillis(options.secretTtl ?? Duration.minutes(10))
     const absentTtl = Duration.toMillis(options.absentTtl ?? Duration.minutes(1))
-    const cache = new LRUCache<string, Option.Option<UserSecret>>({
+    const ttlOf = (found: Option.Option<UserSecret>) => (Option.isSome(found) ? secretTtl : absentTtl)
+    const runtime = yield* Effect.runtime<never>()
+    const cache = new LRUCache<string, Option.Option<UserSecret>, SecretKey>({
       max: options.capacity ?? 50_000,
       ttl: secretTtl,
-      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 })
+      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
+      // lru-cache runs one lookup per key at a time: concurrent misses share it, and so do the
+      // requests that arrive while an answer is being refreshed (they get the answer in hand).
+      fetchMethod: (_key, _stale, { options: stored, context }) =>
+        Runtime.runPromise(runtime)(
+          options.lookup(context.userId, context.provider).pipe(
+            Effect.tap((found) => {
+              stored.ttl = ttlOf(found)
+            }),
+            Effect.tapError((error) =>
+              Effect.logError("reading the user's provider secret failed", error.message)
+            )
+          )
+        ),
+      // An invalidation during a lookup must not store its (stale) answer, but the requests waiting
+      // on it still get it, as they would have had it a moment earlier: the abort is ignored, and
+      // lru-cache stores nothing for a key deleted while it was fetched.
+      ignoreFetchAbort: true,
+      // A refresh that fails leaves the answer it was refreshing in place until that answer's own
+      // expiry; after it, a failing lookup is the request's 503.
+      noDeleteOnFetchRejection: true
     })
-    // Bumped by every invalidation: a lookup that started before one must not fill the cache.
-    let epoch = 0
 
+    /** Every cached key of a user: one per provider, including lookups still in flight. */
+    const providerIds = Object.keys(providers)
     const invalidate = (userId?: string, provider?: string) => {
-      epoch++
       if (userId === undefined) cache.clear()
       else if (provider !== undefined) cache.delete(cacheKey(userId, provider))
-      else {
-        const prefix = cacheKey(userId, "")
-        const stale = [...cache.keys()].filter((key) => key.startsWith(prefix))
-        for (const key of stale) cache.delete(key)
-      }
+      else for (const id of providerIds) cache.delete(cacheKey(userId, id))
     }
 
     yield* Effect.sync(() => invalidate()).pipe(
@@ -179,34 +223,33 @@ export const make = (options: MakeOptions) =>
       Effect.retry(Schedule.spaced("1 second")),
       Effect.forkScoped
     )
-
-    const userSecret = (userId: string, provider: ProviderId) => {
-      const key = cacheKey(userId, provider)
-      const cached = cache.get(key)
-      if (cached !== undefined) return Effect.succeed(cached)
-      const started = epoch
-      return options.lookup(userId, provider).pipe(
-        Effect.tap((found) =>
-          Effect.sync(() => {
-            if (epoch === started)
-              cache.set(key, found, { ttl: Option.isSome(found) ? secretTtl : absentTtl })
-          })
-        ),
-        // The database is down, or the stored secret does not decrypt: the store is unavailable to this request.
-        Effect.catchAll((error) =>
-          Effect.logError("reading the user's provider secret failed", error.message).pipe(
-            Effect.zipRight(
-              Effect.fail(
-                new GatewayError({
-                  status: 503,
-                  type: "api_error",
-                  message: "The credential store is unavailable; try again shortly"
-                })
-              )
-            )
-          )
+    const userSecret = (userId: string, provider: ProviderId) =>
+      Effect.tryPromise({
+        try: () => cache.fetch(cacheKey(userId, provider), { context: { userId, provider } }),
+        // The database is down, or the stored secret does not decrypt (logged by the lookup): the
+        // store is unavailable to this request.
+        catch: () => storeUnavailable
+      }).pipe(
+        Effect.flatMap((found) =>
+          found === undefined ? Effect.fail(storeUnavailable) : Effect.succeed(found)
         )
       )
+
+    /**
+     * Refresh-ahead: an answer read in the last fifth of its life is looked up again in the
+     * background while it keeps being served, so a key in use never expires under its requests
+     * (its expiry would hold every request in flight behind one lookup).
+     */
+    const refreshIfDue = (
+      key: string,
+      found: Option.Option<UserSecret>,
+      userId: string,
+      provider: ProviderId
+    ) => {
+      if (cache.getRemainingTTL(key) > ttlOf(found) * REFRESH_AHEAD) return
+      cache.fetch(key, { forceRefresh: true, context: { userId, provider } }).catch(() => {
+        // Logged by the lookup; the answer in hand stays until it expires.
+      })
     }
 
     /** The credential given what the store holds for the user (`None`: no secret stored). */
@@ -280,8 +323,11 @@ export const make = (options: MakeOptions) =>
         }
       }
       if (providerId === "mock") return mock
-      const cached = cache.get(cacheKey(userId, providerId))
-      return cached === undefined ? undefined : fromSecret(providerId, cached)
+      const key = cacheKey(userId, providerId)
+      const cached = cache.get(key)
+      if (cached === undefined) return undefined
+      refreshIfDue(key, cached, userId, providerId as ProviderId)
+      return fromSecret(providerId, cached)
     }
 
     const resolve = (

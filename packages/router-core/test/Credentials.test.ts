@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type ProviderId, ServiceUnavailable } from "@switchyard/domain"
-import { ConfigProvider, Effect, Exit, Option, PubSub, Redacted, Stream } from "effect"
+import { GatewayError, type ProviderId, ServiceUnavailable } from "@switchyard/domain"
+import { ConfigProvider, Deferred, Effect, Exit, Fiber, Option, PubSub, Redacted, Stream } from "effect"
 import * as Credentials from "../src/Credentials.ts"
 import * as Providers from "../src/providers/Providers.ts"
 
@@ -28,6 +28,9 @@ const setup = Effect.gen(function* () {
   yield* Effect.sleep("10 millis")
   return { service, changes }
 }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+
+/** The change feed's first subscription empties the cache: let it run before the first lookup. */
+const subscribed = Effect.sleep("10 millis")
 
 const key = (c: Credentials.Credential) => Redacted.value(c.apiKey)
 
@@ -140,7 +143,7 @@ describe("Credentials", () => {
         platformKeys: {},
         changes: Stream.fromPubSub(changes),
         capacity: 2
-      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env), Effect.tap(subscribed))
       for (const user of ["a", "b", "c"]) {
         secrets.set(`${user}/openai`, { enabled: true, baseUrl: undefined, secret: Redacted.make(user) })
         yield* service.resolve(user, "openai")
@@ -163,7 +166,7 @@ describe("Credentials", () => {
         secretTtl: "10 minutes",
         absentTtl: "1 minute",
         now: () => now
-      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env), Effect.tap(subscribed))
       secrets.set("u1/openai", { enabled: true, baseUrl: undefined, secret: Redacted.make("sk-user") })
       yield* service.resolve("u1", "openai")
       yield* Effect.exit(service.resolve("u2", "openai"))
@@ -186,7 +189,7 @@ describe("Credentials", () => {
           down ? Effect.fail(ServiceUnavailable.database()) : lookup(userId, provider),
         platformKeys: { openai: Redacted.make("sk-platform") },
         changes: Stream.fromPubSub(changes)
-      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env))
+      }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env), Effect.tap(subscribed))
       const failed = yield* Effect.flip(service.resolve("u1", "openai"))
       expect([failed.status, failed.type]).toEqual([503, "api_error"])
       expect(service.resolveCached("u1", "openai")).toBeUndefined()
@@ -194,4 +197,128 @@ describe("Credentials", () => {
       expect(key(yield* service.resolve("u1", "openai"))).toBe("sk-platform")
     })
   )
+
+  describe("under load", () => {
+    const stored = (secret: string): Credentials.UserSecret => ({
+      enabled: true,
+      baseUrl: undefined,
+      secret: Redacted.make(secret)
+    })
+    /** A service whose lookups are counted, answer `current`, and can be held open or made to fail. */
+    const loaded = (clock: { now: number }) =>
+      Effect.gen(function* () {
+        const state = {
+          current: "v1",
+          calls: 0,
+          failing: false,
+          gate: undefined as Deferred.Deferred<void> | undefined
+        }
+        const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+        const service = yield* Credentials.make({
+          lookup: () =>
+            Effect.gen(function* () {
+              state.calls++
+              if (state.gate !== undefined) yield* Deferred.await(state.gate)
+              if (state.failing) return yield* Effect.fail(ServiceUnavailable.database())
+              return Option.some(stored(state.current))
+            }),
+          platformKeys: {},
+          changes: Stream.fromPubSub(changes),
+          secretTtl: "10 minutes",
+          now: () => clock.now
+        }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env), Effect.tap(subscribed))
+        return { service, state, changes }
+      })
+    const cachedKey = (service: Credentials.Credentials["Type"]) => {
+      const found = service.resolveCached("u1", "openai")
+      return found === undefined || found instanceof GatewayError ? found : key(found)
+    }
+
+    it.scopedLive("concurrent misses share one lookup", () =>
+      Effect.gen(function* () {
+        const { service, state } = yield* loaded({ now: 1_000 })
+        state.gate = yield* Deferred.make<void>()
+        const waiting = yield* Effect.forkScoped(
+          Effect.all(
+            Array.from({ length: 64 }, () => service.resolve("u1", "openai")),
+            { concurrency: "unbounded" }
+          )
+        )
+        yield* Effect.sleep("20 millis")
+        yield* Deferred.succeed(state.gate, undefined)
+        const answers = yield* Fiber.join(waiting)
+        expect(answers.map(key)).toEqual(Array.from({ length: 64 }, () => "v1"))
+        expect(state.calls).toBe(1)
+      })
+    )
+
+    it.scopedLive("an answer read in the last fifth of its life is served while it is looked up again", () =>
+      Effect.gen(function* () {
+        const clock = { now: 1_000 }
+        const { service, state } = yield* loaded(clock)
+        yield* service.resolve("u1", "openai")
+        state.current = "v2"
+        // Seven minutes in: not due, nothing is looked up.
+        clock.now += 7 * 60_000
+        expect(cachedKey(service)).toBe("v1")
+        yield* Effect.sleep("10 millis")
+        expect(state.calls).toBe(1)
+        // Eight and a half minutes in: served at once, and refreshed in the background.
+        clock.now += 90_000
+        state.gate = yield* Deferred.make<void>()
+        expect(cachedKey(service)).toBe("v1")
+        expect(cachedKey(service)).toBe("v1")
+        yield* Effect.sleep("10 millis")
+        expect(state.calls).toBe(2)
+        yield* Deferred.succeed(state.gate, undefined)
+        yield* Effect.sleep("10 millis")
+        expect(cachedKey(service)).toBe("v2")
+        // The refreshed answer lives a full lifetime from its refresh: past the first one's expiry.
+        clock.now += 5 * 60_000
+        expect(cachedKey(service)).toBe("v2")
+        expect(state.calls).toBe(2)
+      })
+    )
+
+    it.scopedLive(
+      "a refresh that fails keeps the answer until its own expiry, then the request gets the 503",
+      () =>
+        Effect.gen(function* () {
+          const clock = { now: 1_000 }
+          const { service, state } = yield* loaded(clock)
+          yield* service.resolve("u1", "openai")
+          state.failing = true
+          clock.now += 9 * 60_000
+          expect(cachedKey(service)).toBe("v1")
+          yield* Effect.sleep("10 millis")
+          expect(state.calls).toBe(2)
+          expect(cachedKey(service)).toBe("v1")
+          clock.now += 61_000
+          expect(cachedKey(service)).toBeUndefined()
+          const failed = yield* Effect.flip(service.resolve("u1", "openai"))
+          expect([failed.status, failed.type]).toEqual([503, "api_error"])
+          state.failing = false
+          expect(key(yield* service.resolve("u1", "openai"))).toBe("v1")
+        })
+    )
+
+    it.scopedLive(
+      "a change published during a lookup: its callers get the answer, the cache does not keep it",
+      () =>
+        Effect.gen(function* () {
+          const { service, state, changes } = yield* loaded({ now: 1_000 })
+          state.gate = yield* Deferred.make<void>()
+          const waiting = yield* Effect.forkScoped(service.resolve("u1", "openai"))
+          yield* Effect.sleep("10 millis")
+          yield* PubSub.publish(changes, { userId: "u1" })
+          yield* Effect.sleep("10 millis")
+          yield* Deferred.succeed(state.gate, undefined)
+          expect(key(yield* Fiber.join(waiting))).toBe("v1")
+          expect(cachedKey(service)).toBeUndefined()
+          state.gate = undefined
+          state.current = "v2"
+          expect(key(yield* service.resolve("u1", "openai"))).toBe("v2")
+        })
+    )
+  })
 })
