@@ -6,7 +6,7 @@
  * remembered briefly so a client retrying a bad key does not reach the database each time.
  */
 import type { SqlClient } from "@effect/sql"
-import type { ServiceUnavailable } from "@switchyard/domain"
+import { ServiceUnavailable } from "@switchyard/domain"
 import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
 import * as ApiKeyFormat from "./ApiKeyFormat.ts"
 import { ApiKeyRepo } from "./ApiKeyRepo.ts"
@@ -27,6 +27,12 @@ export interface ApiKeyVerifierOptions {
   readonly negativeTtl?: Duration.DurationInput
   /** Most keys held. Default 100 000. */
   readonly capacity?: number
+  /**
+   * Longest a database read may take before the request gets `ServiceUnavailable`. It also frees
+   * the key's one lookup slot, so a database that hangs cannot hold a key's requests forever.
+   * Default 10 seconds.
+   */
+  readonly lookupTimeout?: Duration.DurationInput
 }
 
 /** The cached API-key verifier. */
@@ -74,11 +80,15 @@ export class ApiKeyVerifier extends Context.Tag("@switchyard/auth/ApiKeyVerifier
         )
       )
 
+      const lookupTimeout = options?.lookupTimeout ?? Duration.seconds(10)
       const lookup = (keyHash: string) =>
-        Effect.map(repo.findByHash(keyHash), (record) => {
-          const value = toVerified(record)
-          return { value, ttlMillis: Option.isSome(value) ? positive : negative }
-        })
+        repo.findByHash(keyHash).pipe(
+          Effect.timeoutFail({ duration: lookupTimeout, onTimeout: ServiceUnavailable.database }),
+          Effect.map((record) => {
+            const value = toVerified(record)
+            return { value, ttlMillis: Option.isSome(value) ? positive : negative }
+          })
+        )
       const verify = (rawKey: string): Effect.Effect<Option.Option<VerifiedKey>, ServiceUnavailable> => {
         if (!ApiKeyFormat.isWellFormed(rawKey)) return Effect.succeedNone
         const keyHash = ApiKeyFormat.hash(rawKey)

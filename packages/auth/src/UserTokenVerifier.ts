@@ -35,6 +35,11 @@ export interface UserTokenVerifierOptions {
   readonly negativeTtl?: Duration.DurationInput
   /** Most tokens held. Default 100 000. */
   readonly capacity?: number
+  /**
+   * Longest a session lookup may take before the request gets `ServiceUnavailable` (and the
+   * token's one lookup slot is freed). Default 10 seconds.
+   */
+  readonly lookupTimeout?: Duration.DurationInput
 }
 
 const MAX_TOKEN_LENGTH = 512
@@ -71,6 +76,7 @@ export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVe
       const feed = yield* ChangeFeed
       const positive = Duration.toMillis(options?.positiveTtl ?? Duration.minutes(5))
       const negative = Duration.toMillis(options?.negativeTtl ?? Duration.seconds(5))
+      const lookupTimeout = options?.lookupTimeout ?? Duration.seconds(10)
       const cache = yield* TtlCache.make<Option.Option<VerifiedUser>>({
         capacity: options?.capacity ?? 100_000
       })
@@ -98,7 +104,10 @@ export class UserTokenVerifier extends Context.Tag("@switchyard/auth/UserTokenVe
             cache.get(
               hash(sessionToken),
               Effect.gen(function* () {
-                const session = yield* lookup(sessionToken)
+                const session = yield* Effect.timeoutFail(lookup(sessionToken), {
+                  duration: lookupTimeout,
+                  onTimeout: ServiceUnavailable.database
+                })
                 if (Option.isNone(session)) return { value: Option.none(), ttlMillis: negative }
                 const left = session.value.expiresAt.getTime() - (yield* Clock.currentTimeMillis)
                 return {

@@ -2,7 +2,20 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
 import { Database } from "@switchyard/db"
 import { TestDatabase } from "@switchyard/db/testing"
-import { Context, Deferred, Effect, Fiber, Layer, Option, Redacted, Ref, Schedule, TestClock } from "effect"
+import { ServiceUnavailable } from "@switchyard/domain"
+import {
+  Context,
+  Deferred,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Redacted,
+  Ref,
+  Schedule,
+  TestClock
+} from "effect"
 import * as ApiKeyFormat from "../src/ApiKeyFormat.ts"
 import { ApiKeyRepo } from "../src/ApiKeyRepo.ts"
 import { ApiKeys } from "../src/ApiKeys.ts"
@@ -136,6 +149,29 @@ describe("ApiKeyVerifier (memory)", () => {
         expect(Option.isSome(verifier.verifyCached(raw) ?? Option.none())).toBe(true)
         expect((yield* reads) - before).toBe(1)
       })
+    )
+
+    it.effect(
+      "a read that hangs is ServiceUnavailable after its timeout, and the next call reads again",
+      () =>
+        Effect.gen(function* () {
+          const verifier = yield* ApiKeyVerifier
+          const gate = yield* Gate
+          const { key } = yield* (yield* ApiKeys).create("user-7")
+          const raw = Redacted.value(key)
+          yield* settle
+          const before = yield* reads
+          const entered = yield* Deferred.make<void>()
+          yield* Ref.set(gate, Option.some({ entered, open: yield* Deferred.make<void>() }))
+          const waiting = yield* Effect.fork(Effect.exit(verifier.verify(raw)))
+          yield* Deferred.await(entered)
+          yield* Ref.set(gate, Option.none())
+          yield* TestClock.adjust("10 seconds")
+          expect(yield* Fiber.join(waiting)).toEqual(Exit.fail(ServiceUnavailable.database()))
+          // The hung read no longer holds the key's lookup: the next call reads, and is answered.
+          expect(Option.isSome(yield* verifier.verify(raw))).toBe(true)
+          expect((yield* reads) - before).toBe(2)
+        })
     )
 
     it.effect("drops a key when it changes and everything on Resync", () =>

@@ -17,7 +17,7 @@ import {
   PLATFORM_KEY_VARIABLES,
   type ProviderId,
   type RouteProviderId,
-  type ServiceUnavailable
+  ServiceUnavailable
 } from "@switchyard/domain"
 import {
   Config,
@@ -147,6 +147,11 @@ export interface MakeOptions {
   readonly secretTtl?: Duration.DurationInput
   /** How long "no secret stored" is remembered. Default 1 minute. */
   readonly absentTtl?: Duration.DurationInput
+  /**
+   * Longest a lookup may take before the request gets a 503. It also frees the entry's one lookup
+   * slot, so a store that hangs cannot hold a user's requests forever. Default 10 seconds.
+   */
+  readonly lookupTimeout?: Duration.DurationInput
   /** The cache's clock in milliseconds (tests); default `performance.now`. */
   readonly now?: () => number
 }
@@ -178,6 +183,7 @@ export const make = (options: MakeOptions) =>
     const secretTtl = Duration.toMillis(options.secretTtl ?? Duration.minutes(10))
     const absentTtl = Duration.toMillis(options.absentTtl ?? Duration.minutes(1))
     const ttlOf = (found: Option.Option<UserSecret>) => (Option.isSome(found) ? secretTtl : absentTtl)
+    const lookupTimeout = options.lookupTimeout ?? Duration.seconds(10)
     const runtime = yield* Effect.runtime<never>()
     const cache = new LRUCache<string, Option.Option<UserSecret>, SecretKey>({
       max: options.capacity ?? 50_000,
@@ -188,6 +194,7 @@ export const make = (options: MakeOptions) =>
       fetchMethod: (_key, _stale, { options: stored, context }) =>
         Runtime.runPromise(runtime)(
           options.lookup(context.userId, context.provider).pipe(
+            Effect.timeoutFail({ duration: lookupTimeout, onTimeout: ServiceUnavailable.database }),
             Effect.tap((found) => {
               stored.ttl = ttlOf(found)
             }),

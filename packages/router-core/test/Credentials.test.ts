@@ -302,6 +302,39 @@ describe("Credentials", () => {
         })
     )
 
+    it.scopedLive("a lookup that hangs is a 503 after its timeout, and the next request looks up again", () =>
+      Effect.gen(function* () {
+        let hung = true
+        let calls = 0
+        const changes = yield* PubSub.unbounded<Credentials.SecretChange>()
+        const service = yield* Credentials.make({
+          lookup: () => {
+            calls++
+            return hung ? Effect.never : Effect.succeed(Option.some(stored("v1")))
+          },
+          platformKeys: {},
+          changes: Stream.fromPubSub(changes),
+          lookupTimeout: "100 millis"
+        }).pipe(Effect.provide(Providers.layer), Effect.withConfigProvider(env), Effect.tap(subscribed))
+        const waiting = yield* Effect.forkScoped(
+          Effect.all(
+            Array.from({ length: 8 }, () => Effect.flip(service.resolve("u1", "openai"))),
+            {
+              concurrency: "unbounded"
+            }
+          )
+        )
+        const failures = yield* Fiber.join(waiting).pipe(Effect.timeout("5 seconds"))
+        expect(failures.map((failed) => [failed.status, failed.type])).toEqual(
+          Array.from({ length: 8 }, () => [503, "api_error"])
+        )
+        expect(calls).toBe(1)
+        hung = false
+        expect(key(yield* service.resolve("u1", "openai"))).toBe("v1")
+        expect(calls).toBe(2)
+      })
+    )
+
     it.scopedLive(
       "a change published during a lookup: its callers get the answer, the cache does not keep it",
       () =>

@@ -11,7 +11,7 @@
  * would still store its (stale) answer afterwards. Here every invalidation bumps a generation,
  * and a lookup stores its answer only if no invalidation happened while it ran.
  */
-import { Clock, Deferred, Effect, Exit, Runtime } from "effect"
+import { Clock, Deferred, Effect, Exit, FiberId, Runtime } from "effect"
 
 /** A lookup's answer and how long it may be reused. */
 export interface Cached<V> {
@@ -64,21 +64,31 @@ export const make = <V>(options: { readonly capacity: number }): Effect.Effect<T
       }
     }
 
-    const miss = <E>(key: string, lookup: Effect.Effect<Cached<V>, E>) =>
-      Effect.gen(function* () {
-        const deferred = yield* Deferred.make<V, unknown>()
-        inFlight.set(key, deferred)
-        const started = generation
-        // Uninterruptible so that callers waiting on the same key always get an answer.
-        const exit: Exit.Exit<Cached<V>, E> = yield* Effect.uninterruptible(Effect.exit(lookup))
-        if (inFlight.get(key) === deferred) inFlight.delete(key)
-        if (exit._tag === "Success" && generation === started && exit.value.ttlMillis > 0) {
-          store(key, exit.value.value, yield* Clock.currentTimeMillis, exit.value.ttlMillis)
-        }
-        const value = Exit.map(exit, (cached) => cached.value)
-        yield* Deferred.done(deferred, value)
-        return yield* value
-      })
+    /**
+     * Starts the one lookup of `key` in a fiber of its own and returns what it will answer. Its
+     * callers only wait for it: one that is interrupted (its client went away) stops neither the
+     * lookup nor the others' answer, and a lookup's own timeout can always end it.
+     */
+    const lookUp = <E>(key: string, lookup: Effect.Effect<Cached<V>, E>): Deferred.Deferred<V, E> => {
+      const deferred = Deferred.unsafeMake<V, E>(FiberId.none)
+      inFlight.set(key, deferred as Deferred.Deferred<V, unknown>)
+      const started = generation
+      runInBackground(
+        Effect.flatMap(Effect.exit(lookup), (exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            if (inFlight.get(key) === deferred) inFlight.delete(key)
+            if (exit._tag === "Success" && generation === started && exit.value.ttlMillis > 0) {
+              store(key, exit.value.value, now, exit.value.ttlMillis)
+            }
+            return Deferred.done(
+              deferred,
+              Exit.map(exit, (cached) => cached.value)
+            )
+          })
+        )
+      )
+      return deferred
+    }
 
     /** Whether reading a fresh entry now should start its refresh. */
     const due = (key: string, entry: Entry<V>, now: number) => now >= entry.refreshAt && !inFlight.has(key)
@@ -86,8 +96,9 @@ export const make = <V>(options: { readonly capacity: number }): Effect.Effect<T
     /** Refreshes an entry in the background (one attempt per entry). */
     const refresh = <E>(key: string, entry: Entry<V>, lookup: Effect.Effect<Cached<V>, E>) => {
       entry.refreshAt = Number.POSITIVE_INFINITY
+      const refreshed = lookUp(key, lookup)
       runInBackground(
-        miss(key, lookup).pipe(
+        Deferred.await(refreshed).pipe(
           Effect.catchAllCause((cause) =>
             Effect.logWarning("refreshing a cached entry failed; it stays until it expires", cause)
           )
@@ -108,7 +119,7 @@ export const make = <V>(options: { readonly capacity: number }): Effect.Effect<T
           }
           const pending = inFlight.get(key)
           if (pending !== undefined) return Deferred.await(pending) as Effect.Effect<V, E>
-          return miss(key, lookup)
+          return Deferred.await(lookUp(key, lookup))
         }),
       peek: (key, now, lookup) => {
         const entry = entries.get(key)
