@@ -164,8 +164,15 @@ interface SecretKey {
   readonly provider: ProviderId
 }
 
-/** The share of an answer's life after which reading it starts a refresh. */
-const REFRESH_AHEAD = 0.2
+/** The share of an answer's life after which reading it starts a refresh (as in the verifiers' cache). */
+const REFRESH_AFTER = 0.8
+
+/** One lookup's answer as cached: what the store holds, and whether a refresh of it was started. */
+interface Looked {
+  readonly found: Option.Option<UserSecret>
+  /** Set when a refresh starts: an answer is refreshed once, so a failing store is asked once. */
+  refreshStarted: boolean
+}
 
 const storeUnavailable = new GatewayError({
   status: 503,
@@ -185,7 +192,7 @@ export const make = (options: MakeOptions) =>
     const ttlOf = (found: Option.Option<UserSecret>) => (Option.isSome(found) ? secretTtl : absentTtl)
     const lookupTimeout = options.lookupTimeout ?? Duration.seconds(10)
     const runtime = yield* Effect.runtime<never>()
-    const cache = new LRUCache<string, Option.Option<UserSecret>, SecretKey>({
+    const cache = new LRUCache<string, Looked, SecretKey>({
       max: options.capacity ?? 50_000,
       ttl: secretTtl,
       ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
@@ -195,8 +202,9 @@ export const make = (options: MakeOptions) =>
         Runtime.runPromise(runtime)(
           options.lookup(context.userId, context.provider).pipe(
             Effect.timeoutFail({ duration: lookupTimeout, onTimeout: ServiceUnavailable.database }),
-            Effect.tap((found) => {
+            Effect.map((found): Looked => {
               stored.ttl = ttlOf(found)
+              return { found, refreshStarted: false }
             }),
             Effect.tapError((error) =>
               Effect.logError("reading the user's provider secret failed", error.message)
@@ -207,8 +215,8 @@ export const make = (options: MakeOptions) =>
       // on it still get it, as they would have had it a moment earlier: the abort is ignored, and
       // lru-cache stores nothing for a key deleted while it was fetched.
       ignoreFetchAbort: true,
-      // A refresh that fails leaves the answer it was refreshing in place until that answer's own
-      // expiry; after it, a failing lookup is the request's 503.
+      // A refresh that fails leaves the answer it was refreshing in place (not refreshed again)
+      // until that answer's own expiry; after it, a failing lookup is the request's 503.
       noDeleteOnFetchRejection: true
     })
 
@@ -237,8 +245,8 @@ export const make = (options: MakeOptions) =>
         // store is unavailable to this request.
         catch: () => storeUnavailable
       }).pipe(
-        Effect.flatMap((found) =>
-          found === undefined ? Effect.fail(storeUnavailable) : Effect.succeed(found)
+        Effect.flatMap((looked) =>
+          looked === undefined ? Effect.fail(storeUnavailable) : Effect.succeed(looked.found)
         )
       )
 
@@ -247,13 +255,10 @@ export const make = (options: MakeOptions) =>
      * background while it keeps being served, so a key in use never expires under its requests
      * (its expiry would hold every request in flight behind one lookup).
      */
-    const refreshIfDue = (
-      key: string,
-      found: Option.Option<UserSecret>,
-      userId: string,
-      provider: ProviderId
-    ) => {
-      if (cache.getRemainingTTL(key) > ttlOf(found) * REFRESH_AHEAD) return
+    const refreshIfDue = (key: string, looked: Looked, userId: string, provider: ProviderId) => {
+      if (looked.refreshStarted) return
+      if (cache.getRemainingTTL(key) > ttlOf(looked.found) * (1 - REFRESH_AFTER)) return
+      looked.refreshStarted = true
       cache.fetch(key, { forceRefresh: true, context: { userId, provider } }).catch(() => {
         // Logged by the lookup; the answer in hand stays until it expires.
       })
@@ -334,7 +339,7 @@ export const make = (options: MakeOptions) =>
       const cached = cache.get(key)
       if (cached === undefined) return undefined
       refreshIfDue(key, cached, userId, providerId as ProviderId)
-      return fromSecret(providerId, cached)
+      return fromSecret(providerId, cached.found)
     }
 
     const resolve = (
