@@ -55,8 +55,9 @@ usage recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --l
   --gc                     instead: bytes allocated per request and collection pauses in each of
                            the router's threads (BUN_JSC_logGC), with the serving thread and
                            without (SERVING_THREAD=main), --profile-seconds per mode at 16 connections
-  --targets LIST           direct,switchyard,switchyard-main,portkey (default: direct,switchyard,portkey;
-                           switchyard-main = the same router with its serving thread off)
+  --targets LIST           direct,bare,switchyard,switchyard-main,portkey (default:
+                           direct,bare,switchyard,portkey; switchyard-main = the same router with its
+                           serving thread off; bare = a bun relay that does nothing else, the floor)
   --modes LIST             json,stream,stream-split (default: all three; stream-split = each SSE
                            event cut in two at an odd offset, as real networks deliver it)
   --connections LIST       wrk connections per cell (default: 1,16,64)
@@ -109,7 +110,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
       soak: { type: "boolean" },
       profile: { type: "boolean" },
       gc: { type: "boolean" },
-      targets: { type: "string", default: "direct,switchyard,portkey" },
+      targets: { type: "string", default: "direct,bare,switchyard,portkey" },
       modes: { type: "string", default: modeNames.join(",") },
       connections: { type: "string", default: "1,16,64" },
       rates: { type: "string", default: "2000,8000" },

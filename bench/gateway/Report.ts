@@ -132,6 +132,15 @@ export const loadTable = (
     }
     const sy = summaries.get("switchyard")
     const pk = summaries.get("portkey")
+    const floor = summaries.get("bare")
+    if (sy !== undefined && floor !== undefined) {
+      // What the router adds over the least a bun proxy does: its own cost, the scheduler's excluded.
+      lines.push(
+        `| ${connections} | **switchyard − bare** | **${times(sy.requestsPerSecond / floor.requestsPerSecond)}** | ${plus(
+          sy.p50Ms - floor.p50Ms
+        )} | ${plus(sy.p99Ms - floor.p99Ms)} | | | | ${plus(sy.cpuUsPerRequest - floor.cpuUsPerRequest)} |`
+      )
+    }
     const single = summaries.get("switchyard-main")
     if (sy !== undefined && single !== undefined) {
       lines.push(

@@ -9,11 +9,19 @@ import { answersHttp, type Child, type Processes, waitUntil } from "./Processes.
 /**
  * The targets of a run. `switchyard-main` is the same router and deployment with its serving
  * thread off (`SERVING_THREAD=main`), to measure what the thread changes under the same load.
+ * `bare` is the least a bun proxy does (bare/main.ts): the floor of what any gateway on bun adds
+ * on this machine, against which the router's own cost shows.
  */
-export type TargetName = "direct" | "switchyard" | "switchyard-main" | "portkey"
+export type TargetName = "direct" | "bare" | "switchyard" | "switchyard-main" | "portkey"
 
 /** The order targets are listed in tables. */
-export const targetNames: ReadonlyArray<TargetName> = ["direct", "switchyard", "switchyard-main", "portkey"]
+export const targetNames: ReadonlyArray<TargetName> = [
+  "direct",
+  "bare",
+  "switchyard",
+  "switchyard-main",
+  "portkey"
+]
 
 /** One endpoint under test. */
 export interface Target {
@@ -31,6 +39,7 @@ export interface Target {
  */
 export const upstreamKeys: Readonly<Record<TargetName, string>> = {
   direct: "sk-bench-direct-00000000000000000000",
+  bare: "sk-bench-bare-0000000000000000000000",
   switchyard: "sk-bench-switchyard-0000000000000000",
   "switchyard-main": "sk-bench-switchyard-main-00000000000",
   portkey: "sk-bench-portkey-000000000000000000"
@@ -44,6 +53,19 @@ export const direct = (upstreamUrl: string): Target => ({
 })
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
+
+/** The bare relay (bare/main.ts) under bun: it passes the client's bearer key on as it is. */
+export const bare = async (processes: Processes, port: number, upstreamUrl: string): Promise<Target> => {
+  const child = processes.start({
+    name: "bare",
+    cmd: ["bun", fileURLToPath(new URL("./bare/main.ts", import.meta.url)), String(port), upstreamUrl],
+    cwd: repoRoot,
+    env: { NODE_ENV: "production" }
+  })
+  const url = `http://127.0.0.1:${port}/v1/chat/completions`
+  await waitUntil(child, answersHttp(`http://127.0.0.1:${port}/`))
+  return { name: "bare", url, headers: { Authorization: `Bearer ${upstreamKeys.bare}` }, child }
+}
 
 /**
  * Portkey's gateway (`@portkey-ai/gateway`, the root devDependency) under bun, which is how it

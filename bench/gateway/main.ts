@@ -42,7 +42,7 @@ import {
   windowedGrowth
 } from "./Report.ts"
 import * as Switchyard from "./Switchyard.ts"
-import { direct, portkey, type Target, type TargetName, upstreamKeys } from "./Target.ts"
+import { bare, direct, portkey, type Target, type TargetName, upstreamKeys } from "./Target.ts"
 import { errorCount, requireWrk, runWrk, type WrkResult } from "./Wrk.ts"
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
@@ -230,6 +230,8 @@ const startTarget = async (run: Run, name: TargetName, deployment?: Switchyard.D
   switch (name) {
     case "direct":
       return { target: direct(run.upstream.url), deployment: undefined }
+    case "bare":
+      return { target: await bare(run.processes, await freePort(), run.upstream.url), deployment: undefined }
     case "portkey":
       return {
         target: await portkey(run.processes, await freePort(), run.upstream.url),
