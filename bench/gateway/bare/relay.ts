@@ -1,6 +1,4 @@
 /** The bare relay's serving thread (see main.ts): one route, passed through to the upstream. */
-declare const self: Worker
-
 const [port = "0", upstream = ""] = process.argv.slice(2)
 const target = `${upstream}/v1/chat/completions`
 
@@ -25,4 +23,3 @@ Bun.serve({
   }
 })
 console.log(`bare relay on 127.0.0.1:${port}`)
-self.postMessage("listening")
