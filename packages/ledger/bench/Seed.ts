@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { LedgerSql } from "../src/LedgerDatabase.ts"
-import { errorRollupInsertSql, GRAINS, rollupInsertSql } from "../src/UsageEventsRepo.ts"
+import { rollupCtes } from "../src/UsageEventsRepo.ts"
 
 /** Inserts events `first`..`last` (request ids `bench-<i>`), created over the 7 days before `now`. */
 export const seedEvents = (first: number, last: number, now: Date) =>
@@ -41,15 +41,15 @@ export const seedEvents = (first: number, last: number, now: Date) =>
     )
   )
 
-/** Rebuilds every rollup table from every stored event, one `INSERT … SELECT` each. */
+const ROLLUP_TABLES =
+  "usage_rollup_minute, usage_error_rollup_minute, usage_rollup_hour, usage_error_rollup_hour"
+
+/** Rebuilds every rollup table from every stored event, in one statement, as the writer adds them. */
 export const rebuildRollups = Effect.gen(function* () {
   const sql = yield* LedgerSql
-  for (const grain of GRAINS) {
-    yield* sql.unsafe(`TRUNCATE usage_rollup_${grain}, usage_error_rollup_${grain}`)
-    yield* sql.unsafe(rollupInsertSql("usage_events", grain))
-    yield* sql.unsafe(errorRollupInsertSql("usage_events", grain))
-    yield* sql.unsafe(`VACUUM ANALYZE usage_rollup_${grain}, usage_error_rollup_${grain}`)
-  }
+  yield* sql.unsafe(`TRUNCATE ${ROLLUP_TABLES}`)
+  yield* sql.unsafe(`WITH ${rollupCtes("usage_events")} SELECT 1`)
+  yield* sql.unsafe(`VACUUM ANALYZE ${ROLLUP_TABLES}`)
 })
 
 /** Row counts of the ledger tables. */

@@ -34,7 +34,11 @@ describe("UsageWriter against poisoned events", () => {
           makeEvent({ userId: "attacker", requestedModel: "gpt\u0000-4o", upstreamModel: "gpt\u0000-4o" }),
           makeEvent({ userId: "attacker", requestedModel: hugeModel, upstreamModel: hugeModel }),
           makeEvent({ userId: "attacker", usage: { inputTokens: 1.5 } }),
-          makeEvent({ userId: "attacker", usage: { outputTokens: -40 } })
+          makeEvent({ userId: "attacker", usage: { outputTokens: -40 } }),
+          // A lone surrogate has no UTF-8 form: refused, never stored as U+FFFD.
+          makeEvent({ userId: "attacker", requestedModel: "gpt-\uD800-4o", upstreamModel: null }),
+          makeEvent({ userId: "attacker", droppedFields: ["top_k", "x\uDC00"] }),
+          makeEvent({ userId: "attacker", createdAt: new Date(Number.NaN) })
         ]
         const good = [
           ...Array.from({ length: 30 }, (_, i) => makeEvent({ userId: "attacker", costMicros: i })),
@@ -66,12 +70,15 @@ describe("UsageWriter against poisoned events", () => {
         expect(letters.map((l) => l.requestId).sort()).toEqual(poisoned.map((e) => e.requestId).sort())
         expect(letters.every((l) => l.userId === "attacker" && l.reason.length > 0)).toBe(true)
         const byId = new Map(letters.map((l) => [l.requestId, l]))
-        // NUL: invalid Unicode escape (22P05); index row too large (54000); bigint syntax (22P02);
+        // NUL: invalid byte sequence (22021); index row too large (54000); bigint syntax (22P02);
         // the counts CHECK (23514).
         expect(byId.get(poisoned[0]!.requestId)!.sqlstate).toMatch(/^22/)
         expect(byId.get(poisoned[1]!.requestId)!.sqlstate).toMatch(/^54/)
         expect(byId.get(poisoned[2]!.requestId)!.sqlstate).toMatch(/^22/)
         expect(byId.get(poisoned[3]!.requestId)!.sqlstate).toBe("23514")
+        expect(byId.get(poisoned[4]!.requestId)!.sqlstate).toMatch(/^22/)
+        expect(byId.get(poisoned[5]!.requestId)!.sqlstate).toMatch(/^22/)
+        expect(byId.get(poisoned[6]!.requestId)!.sqlstate).toMatch(/^22/)
       })
     )
 

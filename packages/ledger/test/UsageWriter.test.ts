@@ -85,6 +85,49 @@ describe("UsageWriter", () => {
       })
     )
 
+    it.effect("stores text that array literals must escape exactly as it was sent", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`TRUNCATE usage_events, usage_rollup_minute, usage_error_rollup_minute, usage_rollup_hour, usage_error_rollup_hour`
+        // Quotes, backslashes, commas, braces, spaces at the edges, the word NULL, an empty string,
+        // a surrogate pair: each means something in PostgreSQL's array syntax or its encoding.
+        const awkward = [' a "quoted", {braced} \\back\\slashed\\ model ', "NULL", "", "emoji 😀 ✓", "{}"]
+        const events = awkward.map((text, i) =>
+          makeEvent({
+            userId: `user "${i}"`,
+            requestedModel: text,
+            upstreamModel: i === 2 ? null : text,
+            errorType: text,
+            droppedFields: [text, "top_k", 'a,"b"']
+          })
+        )
+        expect(yield* insertBatch(events)).toBe(events.length)
+        const rows = yield* sql<{
+          requestId: string
+          userId: string
+          requestedModel: string
+          upstreamModel: string | null
+          errorType: string
+          droppedFields: Array<string>
+        }>`
+          SELECT request_id, user_id, requested_model, upstream_model, error_type, dropped_fields FROM usage_events`
+        const byId = new Map(rows.map((row) => [row.requestId, row]))
+        for (const event of events) {
+          expect(byId.get(event.requestId)).toEqual({
+            requestId: event.requestId,
+            userId: event.userId,
+            requestedModel: event.requestedModel,
+            upstreamModel: event.upstreamModel,
+            errorType: event.errorType,
+            droppedFields: event.droppedFields
+          })
+        }
+        // The upstream model names the rollup row; the empty one falls back to the requested "".
+        const models = yield* sql<{ model: string }>`SELECT model FROM usage_rollup_hour ORDER BY model`
+        expect(models.map((m) => m.model)).toEqual([...awkward].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+      })
+    )
+
     it.effect("keeps token classes, flags and dropped fields apart in rows and rollups", () =>
       Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
