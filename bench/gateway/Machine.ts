@@ -88,6 +88,7 @@ interface Snapshot {
   readonly machine: { readonly idle: number; readonly total: number }
   readonly own: number
   readonly perPid: Map<number, number>
+  readonly postgres: ReadonlyArray<number>
 }
 
 /** CPU use over one measurement, split between the bench and everything else. */
@@ -100,6 +101,8 @@ export interface CpuUse {
   readonly others: number
   /** CPU milliseconds used by the measured process (the proxy, or the upstream for `direct`). */
   readonly measuredMs: number
+  /** CPU milliseconds used by PostgreSQL's processes (the router's ledger writes; none for others). */
+  readonly postgresMs: number
 }
 
 /**
@@ -110,20 +113,26 @@ export interface CpuUse {
 export const accountCpu = (measured: number, pids: ReadonlyArray<number>): (() => CpuUse) => {
   const take = (): Snapshot => {
     const perPid = new Map<number, number>()
-    for (const pid of [measured, ...pids, ...postgresPids()]) perPid.set(pid, processTicks(pid))
-    return { machine: cpuTimes(), own: processTicks("self", true), perPid }
+    const postgres = postgresPids()
+    for (const pid of [measured, ...pids, ...postgres]) perPid.set(pid, processTicks(pid))
+    return { machine: cpuTimes(), own: processTicks("self", true), perPid, postgres }
   }
   const before = take()
   return () => {
     const after = take()
     const total = after.machine.total - before.machine.total
     const measuredMs = ((after.perPid.get(measured) ?? 0) - (before.perPid.get(measured) ?? 0)) * 10
-    if (total <= 0) return { busy: 0, bench: 0, others: 0, measuredMs }
+    // A backend that ended during the measurement is not counted: the router's pool keeps its own.
+    let postgresTicks = 0
+    for (const pid of after.postgres)
+      postgresTicks += (after.perPid.get(pid) ?? 0) - (before.perPid.get(pid) ?? 0)
+    const postgresMs = postgresTicks * 10
+    if (total <= 0) return { busy: 0, bench: 0, others: 0, measuredMs, postgresMs }
     const busyTicks = total - (after.machine.idle - before.machine.idle)
     let benchTicks = after.own - before.own
     for (const [pid, ticks] of after.perPid) benchTicks += ticks - (before.perPid.get(pid) ?? 0)
     const busy = busyTicks / total
     const bench = Math.min(busy, benchTicks / total)
-    return { busy, bench, others: Math.max(0, busy - bench), measuredMs }
+    return { busy, bench, others: Math.max(0, busy - bench), measuredMs, postgresMs }
   }
 }

@@ -45,6 +45,8 @@ export interface CellSummary {
   readonly errors: number
   /** CPU time of the measured process per request, in microseconds. */
   readonly cpuUsPerRequest: number
+  /** PostgreSQL's CPU time per request, in microseconds (the ledger's writes, for Switchyard). */
+  readonly postgresUsPerRequest: number
 }
 
 /** Percentiles in milliseconds, as the sampler reports them. */
@@ -93,6 +95,9 @@ export const summarize = (cell: Cell): CellSummary => ({
   errors: cell.runs.reduce((sum, r) => sum + errorCount(r.errors), 0),
   cpuUsPerRequest: median(
     cell.runs.map((r, i) => ((cell.cpu[i]?.measuredMs ?? 0) * 1000) / Math.max(1, r.requests))
+  ),
+  postgresUsPerRequest: median(
+    cell.runs.map((r, i) => ((cell.cpu[i]?.postgresMs ?? 0) * 1000) / Math.max(1, r.requests))
   )
 })
 
@@ -112,8 +117,8 @@ export const loadTable = (
   targets: ReadonlyArray<TargetName>
 ): string => {
   const lines = [
-    "| conns | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | errors | CPU µs/req |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    "| conns | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | errors | CPU µs/req | PostgreSQL µs/req |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   ]
   for (const connections of connectionsList) {
     const summaries = new Map<TargetName, CellSummary>()
@@ -127,7 +132,9 @@ export const loadTable = (
       lines.push(
         `| ${connections} | ${target} | ${rps(s.requestsPerSecond)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${
           added ? plus(s.p50Ms - base.p50Ms) : ""
-        } | ${added ? plus(s.p99Ms - base.p99Ms) : ""} | ${s.errors} | ${Math.round(s.cpuUsPerRequest)} |`
+        } | ${added ? plus(s.p99Ms - base.p99Ms) : ""} | ${s.errors} | ${Math.round(s.cpuUsPerRequest)} | ${Math.round(
+          s.postgresUsPerRequest
+        )} |`
       )
     }
     const sy = summaries.get("switchyard")
@@ -138,7 +145,9 @@ export const loadTable = (
       lines.push(
         `| ${connections} | **switchyard − bare** | **${times(sy.requestsPerSecond / floor.requestsPerSecond)}** | ${plus(
           sy.p50Ms - floor.p50Ms
-        )} | ${plus(sy.p99Ms - floor.p99Ms)} | | | | ${plus(sy.cpuUsPerRequest - floor.cpuUsPerRequest)} |`
+        )} | ${plus(sy.p99Ms - floor.p99Ms)} | | | | ${plus(sy.cpuUsPerRequest - floor.cpuUsPerRequest)} | ${plus(
+          sy.postgresUsPerRequest - floor.postgresUsPerRequest
+        )} |`
       )
     }
     const single = summaries.get("switchyard-main")
@@ -146,7 +155,7 @@ export const loadTable = (
       lines.push(
         `| ${connections} | **serving thread / without** | **${times(sy.requestsPerSecond / single.requestsPerSecond)}** | ${times(
           sy.p50Ms / single.p50Ms
-        )} | ${times(sy.p99Ms / single.p99Ms)} | | | | ${times(sy.cpuUsPerRequest / single.cpuUsPerRequest)} |`
+        )} | ${times(sy.p99Ms / single.p99Ms)} | | | | ${times(sy.cpuUsPerRequest / single.cpuUsPerRequest)} | |`
       )
     }
     if (sy !== undefined && pk !== undefined) {
@@ -160,7 +169,7 @@ export const loadTable = (
           sy.p50Ms / pk.p50Ms
         )} | ${times(sy.p99Ms / pk.p99Ms)} | ${addedRatio((c) => c.p50Ms)} | ${addedRatio((c) => c.p99Ms)} | | ${times(
           sy.cpuUsPerRequest / pk.cpuUsPerRequest
-        )} |`
+        )} | |`
       )
     }
   }

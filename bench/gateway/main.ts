@@ -327,8 +327,9 @@ const compare = async (run: Run): Promise<boolean> => {
           cell.cpu.push(cpu)
           const busy = !machine.quiet || cpu.others >= options.quietThreshold
           const cpuPerRequest = Math.round((cpu.measuredMs * 1000) / Math.max(1, r.requests))
+          const postgresPerRequest = Math.round((cpu.postgresMs * 1000) / Math.max(1, r.requests))
           log(
-            `${mode} c${connections} ${target.name}: ${describe(r)}, CPU ${cpuPerRequest} µs/req${
+            `${mode} c${connections} ${target.name}: ${describe(r)}, CPU ${cpuPerRequest} µs/req, PostgreSQL ${postgresPerRequest} µs/req${
               busy ? ` (other work: ${Math.round(cpu.others * 100)} % during)` : ""
             }`
           )
