@@ -11,7 +11,7 @@
  * more than the insert itself (bench/README.md, eleventh pass). The events are grouped per minute
  * once, and the hour rollups add up those groups instead of the rows again.
  */
-import type { UsageEvent } from "@switchyard/domain"
+import { isStorableText, type UsageEvent } from "@switchyard/domain"
 import { Effect } from "effect"
 import { BUCKET_COLUMNS, bucketIndexSql } from "./LatencyBuckets.ts"
 import { LedgerSql } from "./LedgerDatabase.ts"
@@ -22,20 +22,17 @@ const toMicros = (ms: number) => Math.round(ms * 1000)
 // A quote or backslash (escaped in an array element), or anything PostgreSQL text cannot hold.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
 const NEEDS_CARE = /["\\\u0000\uD800-\uDFFF]/
-// A NUL, or a lone surrogate (UTF-8 has no form for it: the driver would store U+FFFD instead).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
 /**
- * A string as a quoted array element. Text PostgreSQL cannot store is sent with a NUL, which it
- * refuses (SQLSTATE 22021), so the writer dead-letters that row as it does every refused value,
- * rather than the driver quietly storing U+FFFD for a lone surrogate.
+ * A string as a quoted array element. Text PostgreSQL cannot store (a NUL, or a lone surrogate,
+ * which has no UTF-8 form: the driver would quietly send U+FFFD) is sent with a NUL, which
+ * PostgreSQL refuses (SQLSTATE 22021), so the writer dead-letters that row as it does every
+ * refused value.
  */
 const textElement = (text: string | null): string => {
   if (text === null) return "NULL"
   if (!NEEDS_CARE.test(text)) return `"${text}"`
   const escaped = text.replace(/["\\]/g, "\\$&")
-  return UNSTORABLE.test(text) ? `"${escaped}\u0000"` : `"${escaped}"`
+  return !isStorableText(text) ? `"${escaped}\u0000"` : `"${escaped}"`
 }
 
 /** A number as an array element: a fraction or NaN reaches PostgreSQL as written, which refuses it. */
