@@ -15,6 +15,7 @@ import { isStorableText, type UsageEvent } from "@switchyard/domain"
 import { Effect } from "effect"
 import { BUCKET_COLUMNS, bucketIndexSql } from "./LatencyBuckets.ts"
 import { LedgerSql } from "./LedgerDatabase.ts"
+import { UnencodableEvent } from "./WriteFailure.ts"
 
 /** Latencies are stored as integer microseconds so sums in rollups are exact. */
 const toMicros = (ms: number) => Math.round(ms * 1000)
@@ -225,35 +226,56 @@ SELECT count(*)::int AS inserted FROM ins`
 export const insertBatch = (events: ReadonlyArray<UsageEvent>) =>
   Effect.gen(function* () {
     const sql = yield* LedgerSql
-    const inserted = yield* sql.unsafe<{ inserted: number }>(INSERT_BATCH_SQL, encodeBatch(events))
+    const params = yield* Effect.try({
+      try: () => encodeBatch(events),
+      catch: (cause) =>
+        new UnencodableEvent({
+          reason: `the event could not be encoded: ${cause instanceof Error ? cause.message : String(cause)}`
+        })
+    })
+    const inserted = yield* sql.unsafe<{ inserted: number }>(INSERT_BATCH_SQL, params)
     return inserted[0]?.inserted ?? 0
   })
 
+/** One event with the column names of `usage_events`. */
+const toRow = (e: UsageEvent) => ({
+  request_id: e.requestId,
+  user_id: e.userId,
+  api_key_id: e.apiKeyId,
+  requested_model: e.requestedModel,
+  provider: e.provider,
+  upstream_model: e.upstreamModel,
+  outcome: e.outcome,
+  status: e.status,
+  error_type: e.errorType,
+  input_tokens: e.usage.inputTokens,
+  output_tokens: e.usage.outputTokens,
+  cached_input_tokens: e.usage.cachedInputTokens,
+  cache_creation_tokens: e.usage.cacheCreationTokens,
+  reasoning_tokens: e.usage.reasoningTokens,
+  estimated: e.usage.estimated,
+  cost_micros: e.costMicros,
+  latency_us: toMicros(e.latencyMs),
+  ttft_us: e.ttftMs === null ? null : toMicros(e.ttftMs),
+  stream: e.stream,
+  dropped_fields: e.droppedFields,
+  created_at: Number.isFinite(e.createdAt.getTime()) ? e.createdAt.toISOString() : null
+})
+
 /**
  * One event as JSON text, with the column names of `usage_events`: what a dead letter keeps (JSON
- * escapes NUL and lone surrogates, so this text always stores).
+ * escapes NUL and lone surrogates, so this text always stores). An event of the wrong shape is
+ * kept as what can be read of it, with why the rest could not.
  */
-export const serializeEvent = (e: UsageEvent): string =>
-  JSON.stringify({
-    request_id: e.requestId,
-    user_id: e.userId,
-    api_key_id: e.apiKeyId,
-    requested_model: e.requestedModel,
-    provider: e.provider,
-    upstream_model: e.upstreamModel,
-    outcome: e.outcome,
-    status: e.status,
-    error_type: e.errorType,
-    input_tokens: e.usage.inputTokens,
-    output_tokens: e.usage.outputTokens,
-    cached_input_tokens: e.usage.cachedInputTokens,
-    cache_creation_tokens: e.usage.cacheCreationTokens,
-    reasoning_tokens: e.usage.reasoningTokens,
-    estimated: e.usage.estimated,
-    cost_micros: e.costMicros,
-    latency_us: toMicros(e.latencyMs),
-    ttft_us: e.ttftMs === null ? null : toMicros(e.ttftMs),
-    stream: e.stream,
-    dropped_fields: e.droppedFields,
-    created_at: Number.isFinite(e.createdAt.getTime()) ? e.createdAt.toISOString() : null
-  })
+export const serializeEvent = (e: UsageEvent): string => {
+  try {
+    return JSON.stringify(toRow(e))
+  } catch (error) {
+    const id = (value: unknown) => (typeof value === "string" ? value : null)
+    return JSON.stringify({
+      request_id: id(e?.requestId),
+      user_id: id(e?.userId),
+      unencodable: error instanceof Error ? error.message : String(error)
+    })
+  }
+}

@@ -5,12 +5,20 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import { withoutControlCharacters } from "@switchyard/domain"
+import { Data } from "effect"
 
-/** A refusal that blames the data, with PostgreSQL's reason. */
+/** A refusal that blames the data, with PostgreSQL's reason (no SQLSTATE: it never got there). */
 export interface RowFault {
   readonly reason: string
-  readonly sqlstate: string
+  readonly sqlstate: string | null
 }
+
+/**
+ * An event the writer could not even turn into the statement's parameters: not a usage event's
+ * shape, so a bug before the ledger. It is a row fault like a refused value (its batch is split,
+ * it becomes a dead letter, the others are written), never a defect that would stop the writer.
+ */
+export class UnencodableEvent extends Data.TaggedError("UnencodableEvent")<{ readonly reason: string }> {}
 
 /**
  * SQLSTATE classes that blame the statement's values, not the server or the connection:
@@ -34,6 +42,9 @@ const messageOf = (error: unknown): string => {
 
 /** The row fault a failed write reports, or `undefined` when it is transient. */
 export const rowFault = (error: unknown): RowFault | undefined => {
+  if (error instanceof UnencodableEvent) {
+    return { reason: withoutControlCharacters(error.reason).slice(0, 500), sqlstate: null }
+  }
   const sqlstate = sqlstateOf(error)
   if (sqlstate === undefined || !ROW_CLASSES.has(sqlstate.slice(0, 2))) return undefined
   // The reason is stored and logged: keep it printable and bounded whatever the value echoed.

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
+import type { UsageEvent } from "@switchyard/domain"
 import { Effect, Layer } from "effect"
 import { UsageMetrics, UsageRecorder } from "../src/index.ts"
 import { ledgerTestDatabase, makeEvent } from "./events.ts"
@@ -79,6 +80,51 @@ describe("UsageWriter against poisoned events", () => {
         expect(byId.get(poisoned[4]!.requestId)!.sqlstate).toMatch(/^22/)
         expect(byId.get(poisoned[5]!.requestId)!.sqlstate).toMatch(/^22/)
         expect(byId.get(poisoned[6]!.requestId)!.sqlstate).toMatch(/^22/)
+      })
+    )
+
+    it.effect("dead-letters an event of the wrong shape instead of stopping its shard", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`TRUNCATE usage_events, usage_dead_letters, usage_rollup_minute, usage_rollup_hour, usage_error_rollup_minute, usage_error_rollup_hour`
+        // A bug before the ledger could hand it anything: encoding must not throw the writer away.
+        const misshapen = { ...makeEvent({ userId: "buggy" }), droppedFields: "top_k" } as unknown as UsageEvent
+        const notADate = {
+          ...makeEvent({ userId: "buggy" }),
+          createdAt: "yesterday"
+        } as unknown as UsageEvent
+        const stats = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const recorder = yield* UsageRecorder
+            recorder.record(makeEvent({ userId: "victim" }))
+            recorder.record(misshapen)
+            recorder.record(notADate)
+            recorder.record(makeEvent({ userId: "victim" }))
+            return recorder.stats
+          }).pipe(Effect.provide(writer.pipe(Layer.provideMerge(UsageMetrics.layer))))
+        )
+        expect(yield* stats).toMatchObject({ queued: 0, written: 2, deadLettered: 2, dropped: 0 })
+        const letters = yield* sql<{
+          requestId: string
+          userId: string
+          reason: string
+          sqlstate: string | null
+        }>`
+          SELECT request_id, user_id, reason, sqlstate FROM usage_dead_letters ORDER BY request_id`
+        expect(letters).toEqual(
+          [misshapen, notADate]
+            .map((event) => ({
+              requestId: event.requestId,
+              userId: "buggy",
+              reason: expect.stringContaining("could not be encoded"),
+              sqlstate: null
+            }))
+            .sort((a, b) => (a.requestId < b.requestId ? -1 : 1))
+        )
+        const [written] = yield* sql<{
+          n: number
+        }>`SELECT count(*)::int AS n FROM usage_events WHERE user_id = 'victim'`
+        expect(written!.n).toBe(2)
       })
     )
 
