@@ -31,15 +31,26 @@ const NEEDS_CARE = /["\\\u0000\uD800-\uDFFF]/
  */
 const textElement = (text: string | null): string => {
   if (text === null) return "NULL"
+  if (typeof text !== "string") return wrongType("a string", text)
   if (!NEEDS_CARE.test(text)) return `"${text}"`
   const escaped = text.replace(/["\\]/g, "\\$&")
   return !isStorableText(text) ? `"${escaped}\u0000"` : `"${escaped}"`
 }
 
-/** A number as an array element: a fraction or NaN reaches PostgreSQL as written, which refuses it. */
-const numberElement = (n: number | null): string => (n === null ? "NULL" : String(n))
+/**
+ * A value of the wrong type (a bug before the ledger) would be written as its string form (a
+ * missing id as "undefined", "false" as true): refuse it, so the writer dead-letters the event.
+ */
+const wrongType = (expected: string, value: unknown): never => {
+  throw new TypeError(`expected ${expected}, got ${value === null ? "null" : typeof value}`)
+}
 
-const booleanElement = (b: boolean): string => (b ? "t" : "f")
+/** A number as an array element: a fraction or NaN reaches PostgreSQL as written, which refuses it. */
+const numberElement = (n: number | null): string =>
+  n === null ? "NULL" : typeof n === "number" ? String(n) : wrongType("a number", n)
+
+const booleanElement = (b: boolean): string =>
+  b === true ? "t" : b === false ? "f" : wrongType("a boolean", b)
 
 /** An invalid date becomes a value `timestamptz` refuses, so the row is dead-lettered, not lost. */
 const timeElement = (date: Date): string =>
@@ -47,7 +58,11 @@ const timeElement = (date: Date): string =>
 
 /** `text[]` per row cannot travel as a 2-D array (rows differ in length): each is one text literal. */
 const textArrayElement = (items: ReadonlyArray<string>): string =>
-  items.length === 0 ? '"{}"' : textElement(`{${items.map(textElement).join(",")}}`)
+  !Array.isArray(items)
+    ? wrongType("an array", items)
+    : items.length === 0
+      ? '"{}"'
+      : textElement(`{${items.map(textElement).join(",")}}`)
 
 interface Column {
   readonly name: string
@@ -96,11 +111,15 @@ const COLUMNS: ReadonlyArray<Column> = [
   { name: "created_at", type: "timestamptz", element: (e) => timeElement(e.createdAt) }
 ]
 
-/** The statement's parameters for a batch: one array literal per column. */
+/** The statement's parameters for a batch: one array literal per column. Throws, naming the column, on a value of the wrong type. */
 const encodeBatch = (events: ReadonlyArray<UsageEvent>): Array<string> =>
   COLUMNS.map((column) => {
     const elements = new Array<string>(events.length)
-    for (let i = 0; i < events.length; i++) elements[i] = column.element(events[i]!)
+    try {
+      for (let i = 0; i < events.length; i++) elements[i] = column.element(events[i]!)
+    } catch (error) {
+      throw new TypeError(`${column.name}: ${error instanceof Error ? error.message : String(error)}`)
+    }
     return `{${elements.join(",")}}`
   })
 

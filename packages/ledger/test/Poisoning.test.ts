@@ -88,22 +88,28 @@ describe("UsageWriter against poisoned events", () => {
         const sql = yield* SqlClient.SqlClient
         yield* sql`TRUNCATE usage_events, usage_dead_letters, usage_rollup_minute, usage_rollup_hour, usage_error_rollup_minute, usage_error_rollup_hour`
         // A bug before the ledger could hand it anything: encoding must not throw the writer away.
-        const misshapen = { ...makeEvent({ userId: "buggy" }), droppedFields: "top_k" } as unknown as UsageEvent
+        const misshapen = {
+          ...makeEvent({ userId: "buggy" }),
+          droppedFields: "top_k"
+        } as unknown as UsageEvent
         const notADate = {
           ...makeEvent({ userId: "buggy" }),
           createdAt: "yesterday"
         } as unknown as UsageEvent
+        // Would be written as its string form ("false" as true) if it were not refused.
+        const notABoolean = { ...makeEvent({ userId: "buggy" }), stream: "false" } as unknown as UsageEvent
         const stats = yield* Effect.scoped(
           Effect.gen(function* () {
             const recorder = yield* UsageRecorder
             recorder.record(makeEvent({ userId: "victim" }))
             recorder.record(misshapen)
             recorder.record(notADate)
+            recorder.record(notABoolean)
             recorder.record(makeEvent({ userId: "victim" }))
             return recorder.stats
           }).pipe(Effect.provide(writer.pipe(Layer.provideMerge(UsageMetrics.layer))))
         )
-        expect(yield* stats).toMatchObject({ queued: 0, written: 2, deadLettered: 2, dropped: 0 })
+        expect(yield* stats).toMatchObject({ queued: 0, written: 2, deadLettered: 3, dropped: 0 })
         const letters = yield* sql<{
           requestId: string
           userId: string
@@ -112,11 +118,17 @@ describe("UsageWriter against poisoned events", () => {
         }>`
           SELECT request_id, user_id, reason, sqlstate FROM usage_dead_letters ORDER BY request_id`
         expect(letters).toEqual(
-          [misshapen, notADate]
-            .map((event) => ({
+          (
+            [
+              [misshapen, "dropped_fields: expected an array"],
+              [notADate, "created_at"],
+              [notABoolean, "stream: expected a boolean"]
+            ] as const
+          )
+            .map(([event, reason]) => ({
               requestId: event.requestId,
               userId: "buggy",
-              reason: expect.stringContaining("could not be encoded"),
+              reason: expect.stringContaining(`could not be encoded: ${reason}`),
               sqlstate: null
             }))
             .sort((a, b) => (a.requestId < b.requestId ? -1 : 1))
