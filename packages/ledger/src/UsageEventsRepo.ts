@@ -29,7 +29,7 @@ const NEEDS_CARE = /["\\\u0000\uD800-\uDFFF]/
  * PostgreSQL refuses (SQLSTATE 22021), so the writer dead-letters that row as it does every
  * refused value.
  */
-const textElement = (text: string | null): string => {
+const textElement = (text: unknown): string => {
   if (text === null) return "NULL"
   if (typeof text !== "string") return wrongType("a string", text)
   if (!NEEDS_CARE.test(text)) return `"${text}"`
@@ -46,18 +46,22 @@ const wrongType = (expected: string, value: unknown): never => {
 }
 
 /** A number as an array element: a fraction or NaN reaches PostgreSQL as written, which refuses it. */
-const numberElement = (n: number | null): string =>
+const numberElement = (n: unknown): string =>
   n === null ? "NULL" : typeof n === "number" ? String(n) : wrongType("a number", n)
 
-const booleanElement = (b: boolean): string =>
+const booleanElement = (b: unknown): string =>
   b === true ? "t" : b === false ? "f" : wrongType("a boolean", b)
 
 /** An invalid date becomes a value `timestamptz` refuses, so the row is dead-lettered, not lost. */
-const timeElement = (date: Date): string =>
-  Number.isFinite(date.getTime()) ? date.toISOString() : "invalid date"
+const timeElement = (date: unknown): string =>
+  !(date instanceof Date)
+    ? wrongType("a Date", date)
+    : Number.isFinite(date.getTime())
+      ? date.toISOString()
+      : "invalid date"
 
 /** `text[]` per row cannot travel as a 2-D array (rows differ in length): each is one text literal. */
-const textArrayElement = (items: ReadonlyArray<string>): string =>
+const textArrayElement = (items: unknown): string =>
   !Array.isArray(items)
     ? wrongType("an array", items)
     : items.length === 0
@@ -70,45 +74,56 @@ interface Column {
   readonly type: string
   /** How the value of an event is read in the `SELECT` (a cast where the array carries text). */
   readonly select?: string
-  readonly element: (event: UsageEvent) => string
+  /** The column's value for an event (also what a dead letter's JSON holds). */
+  readonly value: (event: UsageEvent) => unknown
+  /** That value as an element of the column's array literal; throws on a value of the wrong type. */
+  readonly element: (value: unknown) => string
 }
 
 /** The columns of `usage_events` the writer fills, in parameter order. */
 const COLUMNS: ReadonlyArray<Column> = [
-  { name: "request_id", type: "text", element: (e) => textElement(e.requestId) },
-  { name: "user_id", type: "text", element: (e) => textElement(e.userId) },
-  { name: "api_key_id", type: "text", element: (e) => textElement(e.apiKeyId) },
-  { name: "requested_model", type: "text", element: (e) => textElement(e.requestedModel) },
-  { name: "provider", type: "text", element: (e) => textElement(e.provider) },
-  { name: "upstream_model", type: "text", element: (e) => textElement(e.upstreamModel) },
-  { name: "outcome", type: "text", element: (e) => textElement(e.outcome) },
-  { name: "status", type: "smallint", element: (e) => numberElement(e.status) },
-  { name: "error_type", type: "text", element: (e) => textElement(e.errorType) },
-  { name: "input_tokens", type: "bigint", element: (e) => numberElement(e.usage.inputTokens) },
-  { name: "output_tokens", type: "bigint", element: (e) => numberElement(e.usage.outputTokens) },
-  { name: "cached_input_tokens", type: "bigint", element: (e) => numberElement(e.usage.cachedInputTokens) },
+  { name: "request_id", type: "text", value: (e) => e.requestId, element: textElement },
+  { name: "user_id", type: "text", value: (e) => e.userId, element: textElement },
+  { name: "api_key_id", type: "text", value: (e) => e.apiKeyId, element: textElement },
+  { name: "requested_model", type: "text", value: (e) => e.requestedModel, element: textElement },
+  { name: "provider", type: "text", value: (e) => e.provider, element: textElement },
+  { name: "upstream_model", type: "text", value: (e) => e.upstreamModel, element: textElement },
+  { name: "outcome", type: "text", value: (e) => e.outcome, element: textElement },
+  { name: "status", type: "smallint", value: (e) => e.status, element: numberElement },
+  { name: "error_type", type: "text", value: (e) => e.errorType, element: textElement },
+  { name: "input_tokens", type: "bigint", value: (e) => e.usage.inputTokens, element: numberElement },
+  { name: "output_tokens", type: "bigint", value: (e) => e.usage.outputTokens, element: numberElement },
+  {
+    name: "cached_input_tokens",
+    type: "bigint",
+    value: (e) => e.usage.cachedInputTokens,
+    element: numberElement
+  },
   {
     name: "cache_creation_tokens",
     type: "bigint",
-    element: (e) => numberElement(e.usage.cacheCreationTokens)
+    value: (e) => e.usage.cacheCreationTokens,
+    element: numberElement
   },
-  { name: "reasoning_tokens", type: "bigint", element: (e) => numberElement(e.usage.reasoningTokens) },
-  { name: "estimated", type: "boolean", element: (e) => booleanElement(e.usage.estimated) },
-  { name: "cost_micros", type: "bigint", element: (e) => numberElement(e.costMicros) },
-  { name: "latency_us", type: "bigint", element: (e) => numberElement(toMicros(e.latencyMs)) },
+  { name: "reasoning_tokens", type: "bigint", value: (e) => e.usage.reasoningTokens, element: numberElement },
+  { name: "estimated", type: "boolean", value: (e) => e.usage.estimated, element: booleanElement },
+  { name: "cost_micros", type: "bigint", value: (e) => e.costMicros, element: numberElement },
+  { name: "latency_us", type: "bigint", value: (e) => toMicros(e.latencyMs), element: numberElement },
   {
     name: "ttft_us",
     type: "bigint",
-    element: (e) => numberElement(e.ttftMs === null ? null : toMicros(e.ttftMs))
+    value: (e) => (e.ttftMs === null ? null : toMicros(e.ttftMs)),
+    element: numberElement
   },
-  { name: "stream", type: "boolean", element: (e) => booleanElement(e.stream) },
+  { name: "stream", type: "boolean", value: (e) => e.stream, element: booleanElement },
   {
     name: "dropped_fields",
     type: "text",
     select: "dropped_fields::text[]",
-    element: (e) => textArrayElement(e.droppedFields)
+    value: (e) => e.droppedFields,
+    element: textArrayElement
   },
-  { name: "created_at", type: "timestamptz", element: (e) => timeElement(e.createdAt) }
+  { name: "created_at", type: "timestamptz", value: (e) => e.createdAt, element: timeElement }
 ]
 
 /** The statement's parameters for a batch: one array literal per column. Throws, naming the column, on a value of the wrong type. */
@@ -116,7 +131,7 @@ const encodeBatch = (events: ReadonlyArray<UsageEvent>): Array<string> =>
   COLUMNS.map((column) => {
     const elements = new Array<string>(events.length)
     try {
-      for (let i = 0; i < events.length; i++) elements[i] = column.element(events[i]!)
+      for (let i = 0; i < events.length; i++) elements[i] = column.element(column.value(events[i]!))
     } catch (error) {
       throw new TypeError(`${column.name}: ${error instanceof Error ? error.message : String(error)}`)
     }
@@ -256,30 +271,12 @@ export const insertBatch = (events: ReadonlyArray<UsageEvent>) =>
     return inserted[0]?.inserted ?? 0
   })
 
-/** One event with the column names of `usage_events`. */
-const toRow = (e: UsageEvent) => ({
-  request_id: e.requestId,
-  user_id: e.userId,
-  api_key_id: e.apiKeyId,
-  requested_model: e.requestedModel,
-  provider: e.provider,
-  upstream_model: e.upstreamModel,
-  outcome: e.outcome,
-  status: e.status,
-  error_type: e.errorType,
-  input_tokens: e.usage.inputTokens,
-  output_tokens: e.usage.outputTokens,
-  cached_input_tokens: e.usage.cachedInputTokens,
-  cache_creation_tokens: e.usage.cacheCreationTokens,
-  reasoning_tokens: e.usage.reasoningTokens,
-  estimated: e.usage.estimated,
-  cost_micros: e.costMicros,
-  latency_us: toMicros(e.latencyMs),
-  ttft_us: e.ttftMs === null ? null : toMicros(e.ttftMs),
-  stream: e.stream,
-  dropped_fields: e.droppedFields,
-  created_at: Number.isFinite(e.createdAt.getTime()) ? e.createdAt.toISOString() : null
-})
+/** One event with the column names of `usage_events`, from the same column list the statement uses. */
+const toRow = (e: UsageEvent): Record<string, unknown> => {
+  const row: Record<string, unknown> = {}
+  for (const column of COLUMNS) row[column.name] = column.value(e)
+  return row
+}
 
 /**
  * One event as JSON text, with the column names of `usage_events`: what a dead letter keeps (JSON
