@@ -1,6 +1,6 @@
 /**
  * Synthetic usage generated inside PostgreSQL (`generate_series`, no row leaves the server), and
- * the rollups rebuilt from it with one `INSERT … SELECT`, the same SQL the writer uses.
+ * the rollups rebuilt from it with one `INSERT … SELECT`, the same SQL as the writer's function.
  *
  * Shape: 20 % of the events belong to one heavy user (`heavy`: the worst case for a per-user
  * query), the rest to 997 users; 3 API keys, 6 models of 4 providers; 90 % success, 4 % 429, 3 %
@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { LedgerSql } from "../src/LedgerDatabase.ts"
-import { rollupCtes } from "../src/UsageEventsRepo.ts"
+import { rollupCtes } from "../src/migrations/0006_insert_batch_function.ts"
 
 /** Inserts events `first`..`last` (request ids `bench-<i>`), created over the 7 days before `now`. */
 export const seedEvents = (first: number, last: number, now: Date) =>

@@ -23,11 +23,10 @@ import type {
 } from "@switchyard/domain"
 import { Clock, Context, Effect, Layer } from "effect"
 import * as AnalyticsMemory from "./AnalyticsMemory.ts"
-import { bucketField, type RollupSource, type Row } from "./AnalyticsRows.ts"
+import { bucketField, type Grain, type RollupSource, type Row } from "./AnalyticsRows.ts"
 import * as AnalyticsSql from "./AnalyticsSql.ts"
 import { LATENCY_BUCKET_COUNT, quantileFromBuckets } from "./LatencyBuckets.ts"
 import { LedgerSql } from "./LedgerDatabase.ts"
-import type { Grain } from "./UsageEventsRepo.ts"
 import { RecordedUsage } from "./UsageRecorder.ts"
 
 /** Whose usage, over which window. */

@@ -7,7 +7,9 @@
 
 import type { ServiceUnavailable } from "@switchyard/domain"
 import type { Effect } from "effect"
-import type { Grain } from "./UsageEventsRepo.ts"
+
+/** Rollup resolutions: every event is counted in its minute AND its hour. */
+export type Grain = "minute" | "hour"
 
 /** One aggregated group. */
 export type Row = Readonly<Record<string, unknown>>

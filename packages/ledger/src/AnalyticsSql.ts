@@ -6,10 +6,9 @@
 import { ServiceUnavailable } from "@switchyard/domain"
 import type { Context } from "effect"
 import { Effect } from "effect"
-import type { RollupQuery, RollupSource, Row } from "./AnalyticsRows.ts"
+import type { Grain, RollupQuery, RollupSource, Row } from "./AnalyticsRows.ts"
 import { BUCKET_COLUMNS } from "./LatencyBuckets.ts"
 import type { LedgerSql } from "./LedgerDatabase.ts"
-import type { Grain } from "./UsageEventsRepo.ts"
 
 // Named so the client's snake→camel transform yields the `Row` field names.
 const SUMS = `coalesce(sum(requests), 0)::float8 AS requests,

@@ -1,19 +1,18 @@
 /**
- * The SQL that stores a batch of usage events and maintains the minute and hour rollups, in ONE
- * statement: the raw insert skips request ids already stored (`ON CONFLICT DO NOTHING`), and the
- * rollups are built only from the rows that insert actually returned. A batch retried after an
- * ambiguous failure (committed, but the answer was lost) therefore changes nothing the second time,
- * and a statement is atomic, so rows and rollups never disagree.
+ * Stores a batch of usage events and maintains the minute and hour rollups, in ONE statement: a
+ * call of `usage_insert_batch` (migration 0006), whose insert skips request ids already stored
+ * (`ON CONFLICT DO NOTHING`) and builds the rollups only from the rows it actually inserted. A
+ * batch retried after an ambiguous failure (committed, but the answer was lost) therefore changes
+ * nothing the second time, and a statement is atomic, so rows and rollups never disagree.
  *
  * Rows travel column by column: one PostgreSQL array literal per column, expanded by `unnest`. One
  * round trip, 21 parameters whatever the batch size, and the cheapest input for the server to read:
  * `json_to_recordset` spent 5.4 µs of PostgreSQL's CPU per row looking fields up in each object,
- * more than the insert itself (bench/README.md, eleventh pass). The events are grouped per minute
- * once, and the hour rollups add up those groups instead of the rows again.
+ * more than the insert itself (bench/README.md, eleventh pass). The statement lives in a function
+ * so that PostgreSQL plans it once per connection, not once per batch (twelfth pass).
  */
 import { isStorableText, type UsageEvent } from "@switchyard/domain"
 import { Effect } from "effect"
-import { BUCKET_COLUMNS, bucketIndexSql } from "./LatencyBuckets.ts"
 import { LedgerSql } from "./LedgerDatabase.ts"
 import { UnencodableEvent } from "./WriteFailure.ts"
 
@@ -72,8 +71,6 @@ interface Column {
   readonly name: string
   /** The type of one element of the column's array parameter. */
   readonly type: string
-  /** How the value of an event is read in the `SELECT` (a cast where the array carries text). */
-  readonly select?: string
   /** The column's value for an event (also what a dead letter's JSON holds). */
   readonly value: (event: UsageEvent) => unknown
   /** That value as an element of the column's array literal; throws on a value of the wrong type. */
@@ -119,7 +116,6 @@ const COLUMNS: ReadonlyArray<Column> = [
   {
     name: "dropped_fields",
     type: "text",
-    select: "dropped_fields::text[]",
     value: (e) => e.droppedFields,
     element: textArrayElement
   },
@@ -138,120 +134,8 @@ const encodeBatch = (events: ReadonlyArray<UsageEvent>): Array<string> =>
     return `{${elements.join(",")}}`
   })
 
-/** Failed: status ≥ 400, or any outcome but success (a stream cut after a 200 counts too). */
-export const IS_ERROR_SQL = "(status >= 400 OR outcome <> 'success')"
-
-/** Rollup resolutions: every event is counted in its minute AND its hour. */
-export type Grain = "minute" | "hour"
-
-/** Columns every rollup row sums, in order (the key columns come first in each table). */
-export const ROLLUP_SUM_COLUMNS: ReadonlyArray<string> = [
-  "requests",
-  "error_count",
-  "client_error_count",
-  "server_error_count",
-  "rate_limited_count",
-  "stream_count",
-  "estimated_count",
-  "input_tokens",
-  "output_tokens",
-  "cached_input_tokens",
-  "cache_creation_tokens",
-  "reasoning_tokens",
-  "cost_micros",
-  "latency_sum_us",
-  "ttft_sum_us",
-  "ttft_count",
-  ...BUCKET_COLUMNS
-]
-
-/** What each rollup column sums, over events (columns as in `usage_events`). */
-const ROLLUP_SUMS: ReadonlyArray<string> = [
-  "count(*)",
-  `count(*) FILTER (WHERE ${IS_ERROR_SQL})`,
-  "count(*) FILTER (WHERE status BETWEEN 400 AND 499)",
-  "count(*) FILTER (WHERE status >= 500)",
-  "count(*) FILTER (WHERE status = 429)",
-  "count(*) FILTER (WHERE stream)",
-  "count(*) FILTER (WHERE estimated)",
-  "sum(input_tokens)",
-  "sum(output_tokens)",
-  "sum(cached_input_tokens)",
-  "sum(cache_creation_tokens)",
-  "sum(reasoning_tokens)",
-  "sum(cost_micros)",
-  "sum(latency_us)",
-  "coalesce(sum(ttft_us), 0)",
-  "count(ttft_us)",
-  ...BUCKET_COLUMNS.map((_, i) => `count(*) FILTER (WHERE lat_bucket = ${i})`)
-]
-
-/** The key of a rollup row, from an event. */
-const ROLLUP_KEY =
-  "user_id, coalesce(api_key_id, '') AS api_key_id, coalesce(provider, '') AS provider, coalesce(upstream_model, requested_model) AS model"
-const KEY_NAMES = "user_id, api_key_id, provider, model"
-/** The key after user and time, as each table's unique constraint lists it. */
-const KEY_REST = "api_key_id, provider, model"
-
-const addOnConflict = (table: string, columns: ReadonlyArray<string>) =>
-  columns.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ")
-
-/**
- * The `WITH` items that add a set of events (`source`, columns as in `usage_events`) to every
- * rollup table: the events grouped per minute once (`minutes`, `error_minutes`), the minute
- * rollups upserted from those groups, and the hour rollups from the same groups summed per hour.
- * Shared by the writer and the benchmark's bulk seeding, so both count the same way.
- */
-export const rollupCtes = (source: string): string => {
-  const minute = "usage_rollup_minute"
-  const hour = "usage_rollup_hour"
-  const errorMinute = "usage_error_rollup_minute"
-  const errorHour = "usage_error_rollup_hour"
-  return `minutes AS (
-  SELECT date_trunc('minute', created_at) AS minute, ${ROLLUP_KEY},
-    ${ROLLUP_SUMS.map((sum, i) => `${sum} AS ${ROLLUP_SUM_COLUMNS[i]}`).join(",\n    ")}
-  FROM (SELECT *, ${bucketIndexSql("latency_us")} AS lat_bucket FROM ${source}) AS events
-  GROUP BY 1, 2, 3, 4, 5
-), rollup_minute AS (
-  INSERT INTO ${minute} (minute, ${KEY_NAMES}, ${ROLLUP_SUM_COLUMNS.join(", ")})
-  SELECT minute, ${KEY_NAMES}, ${ROLLUP_SUM_COLUMNS.join(", ")} FROM minutes
-  ON CONFLICT (user_id, minute, ${KEY_REST}) DO UPDATE SET
-    ${addOnConflict(minute, ROLLUP_SUM_COLUMNS)}
-), rollup_hour AS (
-  INSERT INTO ${hour} (hour, ${KEY_NAMES}, ${ROLLUP_SUM_COLUMNS.join(", ")})
-  SELECT date_trunc('hour', minute), ${KEY_NAMES}, ${ROLLUP_SUM_COLUMNS.map((c) => `sum(${c})`).join(", ")}
-  FROM minutes GROUP BY 1, 2, 3, 4, 5
-  ON CONFLICT (user_id, hour, ${KEY_REST}) DO UPDATE SET
-    ${addOnConflict(hour, ROLLUP_SUM_COLUMNS)}
-), error_minutes AS (
-  SELECT date_trunc('minute', created_at) AS minute, ${ROLLUP_KEY}, status,
-    coalesce(error_type, outcome) AS error_type, count(*) AS count
-  FROM ${source} WHERE ${IS_ERROR_SQL}
-  GROUP BY 1, 2, 3, 4, 5, 6, 7
-), errors_minute AS (
-  INSERT INTO ${errorMinute} (minute, ${KEY_NAMES}, status, error_type, count)
-  SELECT minute, ${KEY_NAMES}, status, error_type, count FROM error_minutes
-  ON CONFLICT (user_id, minute, ${KEY_REST}, status, error_type) DO UPDATE SET
-    count = ${errorMinute}.count + excluded.count
-), errors_hour AS (
-  INSERT INTO ${errorHour} (hour, ${KEY_NAMES}, status, error_type, count)
-  SELECT date_trunc('hour', minute), ${KEY_NAMES}, status, error_type, sum(count) FROM error_minutes
-  GROUP BY 1, 2, 3, 4, 5, 6, 7
-  ON CONFLICT (user_id, hour, ${KEY_REST}, status, error_type) DO UPDATE SET
-    count = ${errorHour}.count + excluded.count
-)`
-}
-
-const NAMES = COLUMNS.map((c) => c.name).join(", ")
-
-const INSERT_BATCH_SQL = `WITH ins AS (
-  INSERT INTO usage_events (${NAMES})
-  SELECT ${COLUMNS.map((c) => c.select ?? c.name).join(", ")}
-  FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ")}) AS input(${NAMES})
-  ON CONFLICT (request_id) DO NOTHING
-  RETURNING *
-), ${rollupCtes("ins")}
-SELECT count(*)::int AS inserted FROM ins`
+/** The call of migration 0006's function: its parameters are these columns, in this order. */
+const INSERT_BATCH_SQL = `SELECT usage_insert_batch(${COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ")}) AS inserted`
 
 /**
  * Stores events and updates the rollups for the rows that were new; returns how many were new.
@@ -271,7 +155,7 @@ export const insertBatch = (events: ReadonlyArray<UsageEvent>) =>
     return inserted[0]?.inserted ?? 0
   })
 
-/** One event with the column names of `usage_events`, from the same column list the statement uses. */
+/** One event with the column names of `usage_events`, from the same column list the call uses. */
 const toRow = (e: UsageEvent): Record<string, unknown> => {
   const row: Record<string, unknown> = {}
   for (const column of COLUMNS) row[column.name] = column.value(e)
