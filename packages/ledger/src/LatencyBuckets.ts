@@ -2,8 +2,9 @@
  * The fixed latency histogram every rollup row and the Prometheus metrics share.
  *
  * Percentiles (p50, p95) are read from these buckets, never from raw rows, so the analytics cost
- * does not grow with the number of events. The bounds are frozen in migration 0001: changing them
- * needs a new migration that adds columns, because old rows were counted against the old bounds.
+ * does not grow with the number of events. The bounds are frozen in migration 0001 (the columns)
+ * and 0006 (the writer's function buckets each event with them): changing them needs new
+ * migrations, because old rows were counted against the old bounds.
  */
 
 /** Upper bounds (inclusive, Prometheus `le`) in milliseconds; a final `+Inf` bucket follows. */
@@ -30,13 +31,6 @@ export const bucketIndexOfMicros = (latencyUs: number): number => {
   }
   return LATENCY_BUCKET_BOUNDS_MS.length
 }
-
-/**
- * SQL expression giving the bucket index of an integer microsecond column. `width_bucket` treats
- * its thresholds as inclusive LOWER bounds, so `bound + 1` turns them into inclusive upper bounds.
- */
-export const bucketIndexSql = (column: string) =>
-  `width_bucket(${column}, ARRAY[${LATENCY_BUCKET_BOUNDS_MS.map((b) => b * 1000 + 1).join(",")}]::bigint[])`
 
 /**
  * The `q` quantile (0..1) from per-bucket counts, interpolated linearly inside the bucket that holds

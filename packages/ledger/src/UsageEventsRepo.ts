@@ -9,7 +9,8 @@
  * round trip, 21 parameters whatever the batch size, and the cheapest input for the server to read:
  * `json_to_recordset` spent 5.4 µs of PostgreSQL's CPU per row looking fields up in each object,
  * more than the insert itself (bench/README.md, eleventh pass). The statement lives in a function
- * so that PostgreSQL plans it once per connection, not once per batch (twelfth pass).
+ * so that PostgreSQL keeps its plan on each connection instead of planning it for every batch
+ * (twelfth pass).
  */
 import { isStorableText, type UsageEvent } from "@switchyard/domain"
 import { Effect } from "effect"
@@ -133,6 +134,12 @@ const encodeBatch = (events: ReadonlyArray<UsageEvent>): Array<string> =>
     }
     return `{${elements.join(",")}}`
   })
+
+/**
+ * The types of `usage_insert_batch`'s parameters, in order: one array per column. Changing the
+ * columns needs a migration that drops the function and creates it again (a test compares them).
+ */
+export const BATCH_PARAMETER_TYPES: ReadonlyArray<string> = COLUMNS.map((c) => `${c.type}[]`)
 
 /** The call of migration 0006's function: its parameters are these columns, in this order. */
 const INSERT_BATCH_SQL = `SELECT usage_insert_batch(${COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ")}) AS inserted`

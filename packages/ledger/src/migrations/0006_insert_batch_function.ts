@@ -1,20 +1,23 @@
 /**
- * The writer's statement as a function, `usage_insert_batch`, so PostgreSQL plans it once per
- * connection instead of once per batch.
+ * The writer's statement as a function, `usage_insert_batch`, so PostgreSQL keeps its plan on each
+ * connection instead of planning it for every batch.
  *
  * The statement (insert the events, skip request ids already stored, add the new rows to the four
  * rollup tables) is one large `WITH`. Sent as text, PostgreSQL parsed and planned it again for every
  * batch, with the batch's arrays as constants: about 5 ms of its CPU per batch whatever the size, as
- * much as writing 500 rows (bench/README.md, twelfth pass). PL/pgSQL keeps the plan of each
- * statement of a function for the life of the connection, and settles on a generic plan after a few
- * calls. `@effect/sql-pg` sends no named prepared statements, so a function is how the plan is kept.
+ * much as writing 500 rows (bench/README.md, twelfth pass). PL/pgSQL caches the plan of each
+ * statement of a function on the connection and, after five calls, settles on a generic plan (it
+ * plans again only when the tables' definitions or statistics change). `@effect/sql-pg` sends no
+ * named prepared statements, so a function is how the plan is kept.
  *
  * Parameters, in order: one array per column of `usage_events` (the writer's `COLUMNS`), all of
  * the batch's length. Returns how many events were new. Safe to call again with the same events:
- * the rollups are built only from the rows the insert returned.
+ * the rollups are built only from the rows the insert returned. Changing the writer's columns
+ * needs a migration that drops this function and creates its successor.
  *
  * Everything the SQL names is written out here as of this migration (a migration never changes
- * with the code). The benchmark rebuilds rollups from stored events with the same `rollupCtes`.
+ * with the code). The benchmark rebuilds rollups from stored events with the same `rollupCtes`:
+ * a migration that replaces the function moves the benchmark to its own.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
