@@ -58,7 +58,8 @@ describe("latency bucket columns", () => {
         )
         yield* insertBatch(events).pipe(Effect.provideService(LedgerSql, sql))
         const expected = LatencyBuckets.BUCKET_COLUMNS.map(
-          (_, i) => latenciesMs.filter((ms) => LatencyBuckets.bucketIndexOfMicros(Math.round(ms * 1000)) === i).length
+          (_, i) =>
+            latenciesMs.filter((ms) => LatencyBuckets.bucketIndexOfMicros(Math.round(ms * 1000)) === i).length
         )
         for (const table of ["usage_rollup_minute", "usage_rollup_hour"]) {
           const rows = yield* sql.unsafe<{ counts: ReadonlyArray<number> }>(
