@@ -142,7 +142,7 @@ const encodeBatch = (events: ReadonlyArray<UsageEvent>): Array<string> =>
 export const BATCH_PARAMETER_TYPES: ReadonlyArray<string> = COLUMNS.map((c) => `${c.type}[]`)
 
 /** The call of migration 0006's function: its parameters are these columns, in this order. */
-const INSERT_BATCH_SQL = `SELECT usage_insert_batch(${COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ")}) AS inserted`
+const INSERT_BATCH_SQL = `SELECT usage_insert_batch(${BATCH_PARAMETER_TYPES.map((type, i) => `$${i + 1}::${type}`).join(", ")}) AS inserted`
 
 /**
  * Stores events and updates the rollups for the rows that were new; returns how many were new.
