@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { LedgerSql } from "../src/LedgerDatabase.ts"
-// The rollup SQL of the function the writer calls (a migration that replaces it moves this import).
+// The rollup SQL of 0006, which 0007 runs for a retried batch and the tests hold the writer's sums to.
 import { rollupCtes } from "../src/migrations/0006_insert_batch_function.ts"
 
 /** Inserts events `first`..`last` (request ids `bench-<i>`), created over the 7 days before `now`. */

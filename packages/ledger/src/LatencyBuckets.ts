@@ -3,8 +3,9 @@
  *
  * Percentiles (p50, p95) are read from these buckets, never from raw rows, so the analytics cost
  * does not grow with the number of events. The bounds are frozen in migration 0001 (the columns)
- * and 0006 (the writer's function buckets each event with them): changing them needs new
- * migrations, because old rows were counted against the old bounds.
+ * and 0006 (whose statement buckets the events of a retried batch with them; the writer buckets
+ * the others with `bucketIndexOfMicros`): changing them needs new migrations, because old rows were
+ * counted against the old bounds.
  */
 
 /** Upper bounds (inclusive, Prometheus `le`) in milliseconds; a final `+Inf` bucket follows. */

@@ -8,10 +8,11 @@ import hourlyRollups from "./migrations/0003_hourly_rollups.ts"
 import eventsTimeIndex from "./migrations/0004_events_time_index.ts"
 import deadLetters from "./migrations/0005_dead_letters.ts"
 import insertBatchFunction from "./migrations/0006_insert_batch_function.ts"
+import insertBatchWithRollups from "./migrations/0007_insert_batch_with_rollups.ts"
 
 /**
  * Every table the ledger owns (usage events, minute and hour rollups, failed requests, dead letters)
- * and the function the writer stores batches with.
+ * and the functions the writer stores batches with.
  */
 export const ledgerMigrations: Migrations.PackageMigrations = Migrations.define("ledger", {
   "0001_usage": usage,
@@ -19,5 +20,6 @@ export const ledgerMigrations: Migrations.PackageMigrations = Migrations.define(
   "0003_hourly_rollups": hourlyRollups,
   "0004_events_time_index": eventsTimeIndex,
   "0005_dead_letters": deadLetters,
-  "0006_insert_batch_function": insertBatchFunction
+  "0006_insert_batch_function": insertBatchFunction,
+  "0007_insert_batch_with_rollups": insertBatchWithRollups
 })

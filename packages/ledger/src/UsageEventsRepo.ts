@@ -1,24 +1,25 @@
 /**
  * Stores a batch of usage events and maintains the minute and hour rollups, in ONE statement: a
- * call of `usage_insert_batch` (migration 0006), whose insert skips request ids already stored
- * (`ON CONFLICT DO NOTHING`) and builds the rollups only from the rows it actually inserted. A
+ * call of `usage_insert_batch_with_rollups` (migration 0007). The writer sums the batch per minute
+ * and rollup key (`MinuteSums`) and sends those sums with the events; PostgreSQL adds them to the
+ * rollups only when every event was new, and otherwise (a retry) skips the request ids already
+ * stored (`ON CONFLICT DO NOTHING`) and builds the rollups from the rows it actually inserted. A
  * batch retried after an ambiguous failure (committed, but the answer was lost) therefore changes
  * nothing the second time, and a statement is atomic, so rows and rollups never disagree.
  *
  * Rows travel column by column: one PostgreSQL array literal per column, expanded by `unnest`. One
- * round trip, 21 parameters whatever the batch size, and the cheapest input for the server to read:
+ * round trip, 31 parameters whatever the batch size, and the cheapest input for the server to read:
  * `json_to_recordset` spent 5.4 µs of PostgreSQL's CPU per row looking fields up in each object,
  * more than the insert itself (bench/README.md, eleventh pass). The statement lives in a function
  * so that PostgreSQL keeps its plan on each connection instead of planning it for every batch
- * (twelfth pass).
+ * (twelfth pass), and the rollups are summed here because 38 aggregates a row were 40 % of its
+ * work (thirteenth pass).
  */
 import { isStorableText, type UsageEvent } from "@switchyard/domain"
 import { Effect } from "effect"
 import { LedgerSql } from "./LedgerDatabase.ts"
+import { type MinuteSums, sumMinutes, toMicros } from "./MinuteSums.ts"
 import { UnencodableEvent } from "./WriteFailure.ts"
-
-/** Latencies are stored as integer microseconds so sums in rollups are exact. */
-const toMicros = (ms: number) => Math.round(ms * 1000)
 
 // A quote or backslash (escaped in an array element), or anything PostgreSQL text cannot hold.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
@@ -123,26 +124,61 @@ const COLUMNS: ReadonlyArray<Column> = [
   { name: "created_at", type: "timestamptz", value: (e) => e.createdAt, element: timeElement }
 ]
 
-/** The statement's parameters for a batch: one array literal per column. Throws, naming the column, on a value of the wrong type. */
-const encodeBatch = (events: ReadonlyArray<UsageEvent>): Array<string> =>
+/** A column's elements as a PostgreSQL array literal. */
+const arrayLiteral = <A>(items: ReadonlyArray<A>, element: (item: A) => string): string => {
+  const elements = new Array<string>(items.length)
+  for (let i = 0; i < items.length; i++) elements[i] = element(items[i]!)
+  return `{${elements.join(",")}}`
+}
+
+/** The events' parameters: one array literal per column. Throws, naming the column, on a value of the wrong type. */
+const encodeEvents = (events: ReadonlyArray<UsageEvent>): Array<string> =>
   COLUMNS.map((column) => {
-    const elements = new Array<string>(events.length)
     try {
-      for (let i = 0; i < events.length; i++) elements[i] = column.element(column.value(events[i]!))
+      return arrayLiteral(events, (event) => column.element(column.value(event)))
     } catch (error) {
       throw new TypeError(`${column.name}: ${error instanceof Error ? error.message : String(error)}`)
     }
-    return `{${elements.join(",")}}`
   })
 
 /**
- * The types of `usage_insert_batch`'s parameters, in order: one array per column. Changing the
- * columns needs a migration that drops the function and creates it again (a test compares them).
+ * The sums' parameters: the groups' keys, their sums as one two-dimensional array, and the error
+ * groups. A sum PostgreSQL's `bigint` cannot read (a fraction or NaN from a bad event) fails the
+ * batch as the event's own column would.
  */
-export const BATCH_PARAMETER_TYPES: ReadonlyArray<string> = COLUMNS.map((c) => `${c.type}[]`)
+const encodeSums = ({ errors, groups }: MinuteSums): Array<string> => [
+  arrayLiteral(groups, (group) => timeElement(new Date(group.minute))),
+  arrayLiteral(groups, (group) => textElement(group.userId)),
+  arrayLiteral(groups, (group) => textElement(group.apiKeyId)),
+  arrayLiteral(groups, (group) => textElement(group.provider)),
+  arrayLiteral(groups, (group) => textElement(group.model)),
+  arrayLiteral(groups, (group) => arrayLiteral(group.sums, String)),
+  arrayLiteral(errors, (error) => String(error.group + 1)),
+  arrayLiteral(errors, (error) => String(error.status)),
+  arrayLiteral(errors, (error) => textElement(error.errorType)),
+  arrayLiteral(errors, (error) => String(error.count))
+]
 
-/** The call of migration 0006's function: its parameters are these columns, in this order. */
-const INSERT_BATCH_SQL = `SELECT usage_insert_batch(${BATCH_PARAMETER_TYPES.map((type, i) => `$${i + 1}::${type}`).join(", ")}) AS inserted`
+/**
+ * The types of `usage_insert_batch_with_rollups`'s parameters, in order: one array per column,
+ * then the sums'. Changing them needs a migration with a new function (a test compares them).
+ */
+export const BATCH_PARAMETER_TYPES: ReadonlyArray<string> = [
+  ...COLUMNS.map((c) => `${c.type}[]`),
+  "timestamptz[]",
+  "text[]",
+  "text[]",
+  "text[]",
+  "text[]",
+  "bigint[]",
+  "integer[]",
+  "smallint[]",
+  "text[]",
+  "bigint[]"
+]
+
+/** The call of migration 0007's function: its parameters are these, in this order. */
+const INSERT_BATCH_SQL = `SELECT usage_insert_batch_with_rollups(${BATCH_PARAMETER_TYPES.map((type, i) => `$${i + 1}::${type}`).join(", ")}) AS inserted`
 
 /**
  * Stores events and updates the rollups for the rows that were new; returns how many were new.
@@ -152,7 +188,7 @@ export const insertBatch = (events: ReadonlyArray<UsageEvent>) =>
   Effect.gen(function* () {
     const sql = yield* LedgerSql
     const params = yield* Effect.try({
-      try: () => encodeBatch(events),
+      try: () => [...encodeEvents(events), ...encodeSums(sumMinutes(events))],
       catch: (cause) =>
         new UnencodableEvent({
           reason: `the event could not be encoded: ${cause instanceof Error ? cause.message : String(cause)}`

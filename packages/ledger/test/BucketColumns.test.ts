@@ -38,7 +38,7 @@ describe("latency bucket columns", () => {
         const [declared] = yield* sql<{ types: ReadonlyArray<string> }>`
           SELECT array_agg(argument::regtype::text ORDER BY position) AS types
           FROM pg_proc, unnest(proargtypes) WITH ORDINALITY AS a(argument, position)
-          WHERE proname = 'usage_insert_batch'`
+          WHERE proname = 'usage_insert_batch_with_rollups'`
         const [sent] = yield* sql<{ types: ReadonlyArray<string> }>`
           SELECT array_agg(name::regtype::text ORDER BY position) AS types
           FROM unnest(${BATCH_PARAMETER_TYPES}::text[]) WITH ORDINALITY AS t(name, position)`

@@ -23,7 +23,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 
 /** The columns of `usage_events` the writer fills, with their types, in parameter order. */
-const EVENT_COLUMNS: ReadonlyArray<readonly [name: string, type: string]> = [
+export const EVENT_COLUMNS: ReadonlyArray<readonly [name: string, type: string]> = [
   ["request_id", "text"],
   ["user_id", "text"],
   ["api_key_id", "text"],
@@ -59,7 +59,7 @@ const BUCKETS = Array.from({ length: BOUNDS_US.length + 1 }, (_, i) => `lat_b${S
 const IS_ERROR = "(status >= 400 OR outcome <> 'success')"
 
 /** Each rollup column and what it sums over events. */
-const SUMS: ReadonlyArray<readonly [column: string, sum: string]> = [
+export const SUMS: ReadonlyArray<readonly [column: string, sum: string]> = [
   ["requests", "count(*)"],
   ["error_count", `count(*) FILTER (WHERE ${IS_ERROR})`],
   ["client_error_count", "count(*) FILTER (WHERE status BETWEEN 400 AND 499)"],
@@ -93,7 +93,7 @@ const KEY_NAMES = "user_id, api_key_id, provider, model"
 /** The key after user and time, as each table's unique constraint lists it. */
 const KEY_REST = "api_key_id, provider, model"
 
-const addOnConflict = (table: string) =>
+export const addOnConflict = (table: string) =>
   SUMS.map(([column]) => `${column} = ${table}.${column} + excluded.${column}`).join(", ")
 
 /**
