@@ -36,9 +36,13 @@ const SUM_COLUMNS = SUMS.map(([column]) => column)
 const KEY_NAMES = "user_id, api_key_id, provider, model"
 const KEY_REST = "api_key_id, provider, model"
 
-/** The events, from the first 21 parameters. */
-const EVENTS_INPUT = `SELECT ${EVENT_COLUMNS.map(([name]) => (name === "dropped_fields" ? "dropped_fields::text[]" : name)).join(", ")}
-    FROM unnest(${EVENT_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")}) AS input(${NAMES})`
+/**
+ * The events, from the first 21 parameters. `unnest` in the select list expands the arrays in
+ * lockstep, row by row; `unnest($1, …, $21)` in FROM (0006's) first copies each array into a
+ * tuplestore of its own, a fifth of PostgreSQL's time per row (thirteenth pass). Both pad shorter
+ * arrays with NULLs; the writer's are all the batch's length.
+ */
+const EVENTS_INPUT = `SELECT ${EVENT_COLUMNS.map(([name], i) => (name === "dropped_fields" ? `unnest($${i + 1})::text[]` : `unnest($${i + 1})`)).join(", ")}`
 
 /** The writer's groups, one row each, with their sums as columns. */
 const GROUPS = `SELECT date_trunc('minute', $22[g]) AS minute, $23[g] AS user_id, $24[g] AS api_key_id,
