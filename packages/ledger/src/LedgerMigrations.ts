@@ -8,7 +8,7 @@ import hourlyRollups from "./migrations/0003_hourly_rollups.ts"
 import eventsTimeIndex from "./migrations/0004_events_time_index.ts"
 import deadLetters from "./migrations/0005_dead_letters.ts"
 import insertBatchFunction from "./migrations/0006_insert_batch_function.ts"
-import insertBatchWithRollups from "./migrations/0007_insert_batch_with_rollups.ts"
+import insertBatchPresummed from "./migrations/0007_insert_batch_presummed.ts"
 
 /**
  * Every table the ledger owns (usage events, minute and hour rollups, failed requests, dead letters)
@@ -21,5 +21,5 @@ export const ledgerMigrations: Migrations.PackageMigrations = Migrations.define(
   "0004_events_time_index": eventsTimeIndex,
   "0005_dead_letters": deadLetters,
   "0006_insert_batch_function": insertBatchFunction,
-  "0007_insert_batch_with_rollups": insertBatchWithRollups
+  "0007_insert_batch_presummed": insertBatchPresummed
 })

@@ -2,10 +2,12 @@
  * A batch's rollup rows, summed by the writer before it sends the batch: one row per minute and
  * rollup key (user, API key, provider, model), and one count per minute group, status and error
  * type. PostgreSQL adds them to the rollup tables when every event of the batch was new
- * (`usage_insert_batch_with_rollups`, migration 0007): summing here costs a fraction of a
+ * (`usage_insert_batch_presummed`, migration 0007): summing here costs a fraction of a
  * microsecond an event, where PostgreSQL's 38 aggregates cost it about 6 µs a row.
  *
  * Each sum means what 0006's `SUMS` computes in SQL; a test stores batches both ways and compares.
+ * Sums are doubles, exact up to 2^53: a batch that could pass that is marked inexact, and
+ * PostgreSQL sums it itself.
  */
 import type { UsageEvent } from "@switchyard/domain"
 import { BUCKET_COLUMNS, bucketIndexOfMicros } from "./LatencyBuckets.ts"
@@ -65,6 +67,11 @@ export interface ErrorGroup {
 export interface MinuteSums {
   readonly groups: Array<MinuteGroup>
   readonly errors: Array<ErrorGroup>
+  /**
+   * False when a sum may not be exact in doubles (a value so large that the batch's total could pass
+   * 2^53, or NaN): the sums are then not sent, and PostgreSQL sums the stored rows in `bigint`.
+   */
+  readonly exact: boolean
 }
 
 const MINUTE_MS = 60_000
@@ -80,6 +87,10 @@ export const sumMinutes = (events: ReadonlyArray<UsageEvent>): MinuteSums => {
   // PostgreSQL with its batch, so it can never merge two groups that are stored.
   const groupIndex = new Map<string, number>()
   const errorIndex = new Map<string, ErrorGroup>()
+  // n values no larger than this in magnitude cannot sum past 2^53 - 1, so every partial sum is
+  // an exact integer (values that are not integers are refused with their event anyway).
+  const largestExact = Number.MAX_SAFE_INTEGER / Math.max(1, events.length)
+  let exact = true
   for (const event of events) {
     const minute = Math.floor(event.createdAt.getTime() / MINUTE_MS) * MINUTE_MS
     const apiKeyId = event.apiKeyId ?? ""
@@ -103,6 +114,18 @@ export const sumMinutes = (events: ReadonlyArray<UsageEvent>): MinuteSums => {
     const { status, usage } = event
     const failed = isFailed(event)
     const latencyUs = toMicros(event.latencyMs)
+    const ttftUs = event.ttftMs === null ? null : toMicros(event.ttftMs)
+    const largest = Math.max(
+      Math.abs(usage.inputTokens),
+      Math.abs(usage.outputTokens),
+      Math.abs(usage.cachedInputTokens),
+      Math.abs(usage.cacheCreationTokens),
+      Math.abs(usage.reasoningTokens),
+      Math.abs(event.costMicros),
+      Math.abs(latencyUs),
+      ttftUs === null ? 0 : Math.abs(ttftUs)
+    )
+    if (!(largest <= largestExact)) exact = false
     sums[0]! += 1
     if (failed) sums[1]! += 1
     if (status >= 400 && status <= 499) sums[2]! += 1
@@ -117,8 +140,8 @@ export const sumMinutes = (events: ReadonlyArray<UsageEvent>): MinuteSums => {
     sums[11]! += usage.reasoningTokens
     sums[12]! += event.costMicros
     sums[13]! += latencyUs
-    if (event.ttftMs !== null) {
-      sums[14]! += toMicros(event.ttftMs)
+    if (ttftUs !== null) {
+      sums[14]! += ttftUs
       sums[15]! += 1
     }
     sums[FIRST_BUCKET + bucketIndexOfMicros(latencyUs)]! += 1
@@ -134,5 +157,5 @@ export const sumMinutes = (events: ReadonlyArray<UsageEvent>): MinuteSums => {
       }
     }
   }
-  return { groups, errors }
+  return { groups, errors, exact }
 }

@@ -1,9 +1,10 @@
 /**
  * Stores a batch of usage events and maintains the minute and hour rollups, in ONE statement: a
- * call of `usage_insert_batch_with_rollups` (migration 0007). The writer sums the batch per minute
+ * call of `usage_insert_batch_presummed` (migration 0007). The writer sums the batch per minute
  * and rollup key (`MinuteSums`) and sends those sums with the events; PostgreSQL adds them to the
  * rollups only when every event was new, and otherwise (a retry) skips the request ids already
- * stored (`ON CONFLICT DO NOTHING`) and builds the rollups from the rows it actually inserted. A
+ * stored (`ON CONFLICT DO NOTHING`) and builds the rollups from the rows it actually inserted, as
+ * it does when the writer's sums might not be exact in doubles (past 2^53). A
  * batch retried after an ambiguous failure (committed, but the answer was lost) therefore changes
  * nothing the second time, and a statement is atomic, so rows and rollups never disagree.
  *
@@ -143,10 +144,26 @@ const encodeEvents = (events: ReadonlyArray<UsageEvent>): Array<string> =>
 
 /**
  * The sums' parameters: the groups' keys, their sums as one two-dimensional array, and the error
- * groups. A sum PostgreSQL's `bigint` cannot read (a fraction or NaN from a bad event) fails the
- * batch as the event's own column would.
+ * groups; all NULL when the sums may not be exact, which has PostgreSQL sum the stored rows.
  */
-const encodeSums = ({ errors, groups }: MinuteSums): Array<string> => [
+const encodeSums = ({ errors, exact, groups }: MinuteSums): Array<string | null> =>
+  exact ? encodeExactSums(groups, errors) : SUM_PARAMETER_TYPES.map(() => null)
+
+/** The sums' parameter types, in `encodeExactSums`'s order. */
+const SUM_PARAMETER_TYPES: ReadonlyArray<string> = [
+  "timestamptz[]",
+  "text[]",
+  "text[]",
+  "text[]",
+  "text[]",
+  "bigint[]",
+  "integer[]",
+  "smallint[]",
+  "text[]",
+  "bigint[]"
+]
+
+const encodeExactSums = (groups: MinuteSums["groups"], errors: MinuteSums["errors"]): Array<string> => [
   arrayLiteral(groups, (group) => timeElement(new Date(group.minute))),
   arrayLiteral(groups, (group) => textElement(group.userId)),
   arrayLiteral(groups, (group) => textElement(group.apiKeyId)),
@@ -160,25 +177,16 @@ const encodeSums = ({ errors, groups }: MinuteSums): Array<string> => [
 ]
 
 /**
- * The types of `usage_insert_batch_with_rollups`'s parameters, in order: one array per column,
+ * The types of `usage_insert_batch_presummed`'s parameters, in order: one array per column,
  * then the sums'. Changing them needs a migration with a new function (a test compares them).
  */
 export const BATCH_PARAMETER_TYPES: ReadonlyArray<string> = [
   ...COLUMNS.map((c) => `${c.type}[]`),
-  "timestamptz[]",
-  "text[]",
-  "text[]",
-  "text[]",
-  "text[]",
-  "bigint[]",
-  "integer[]",
-  "smallint[]",
-  "text[]",
-  "bigint[]"
+  ...SUM_PARAMETER_TYPES
 ]
 
 /** The call of migration 0007's function: its parameters are these, in this order. */
-const INSERT_BATCH_SQL = `SELECT usage_insert_batch_with_rollups(${BATCH_PARAMETER_TYPES.map((type, i) => `$${i + 1}::${type}`).join(", ")}) AS inserted`
+const INSERT_BATCH_SQL = `SELECT usage_insert_batch_presummed(${BATCH_PARAMETER_TYPES.map((type, i) => `$${i + 1}::${type}`).join(", ")}) AS inserted`
 
 /**
  * Stores events and updates the rollups for the rows that were new; returns how many were new.

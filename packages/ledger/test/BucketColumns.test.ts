@@ -1,7 +1,7 @@
 /**
- * Migrations 0001, 0003 and 0006 spell the latency buckets and the writer's columns out (a
+ * Migrations 0001, 0003, 0006 and 0007 spell the latency buckets and the writer's columns out (a
  * migration never changes with the code): what they create must be what the writer sends and the
- * analytics read.
+ * analytics read. (MinuteSums.test holds the writer's own sums to 0006's SQL.)
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
@@ -38,7 +38,7 @@ describe("latency bucket columns", () => {
         const [declared] = yield* sql<{ types: ReadonlyArray<string> }>`
           SELECT array_agg(argument::regtype::text ORDER BY position) AS types
           FROM pg_proc, unnest(proargtypes) WITH ORDINALITY AS a(argument, position)
-          WHERE proname = 'usage_insert_batch_with_rollups'`
+          WHERE proname = 'usage_insert_batch_presummed'`
         const [sent] = yield* sql<{ types: ReadonlyArray<string> }>`
           SELECT array_agg(name::regtype::text ORDER BY position) AS types
           FROM unnest(${BATCH_PARAMETER_TYPES}::text[]) WITH ORDINALITY AS t(name, position)`

@@ -35,7 +35,7 @@ describe("ledger migrations", () => {
           "ledger/4_events_time_index",
           "ledger/5_dead_letters",
           "ledger/6_insert_batch_function",
-          "ledger/7_insert_batch_with_rollups"
+          "ledger/7_insert_batch_presummed"
         ])
         const hours = yield* sql<{ hour: Date; requests: number; costMicros: number; latB03: number }>`
           SELECT hour, requests::int, cost_micros::int, lat_b03::int FROM usage_rollup_hour ORDER BY hour`

@@ -35,6 +35,24 @@ const truncateAll = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql.unsafe(`TRUNCATE usage_events, ${ROLLUP_TABLES.join(", ")}`)
 )
 
+/** Runs an effect on one connection with the session in Asia/Kolkata (+05:30: its hours start at :30 UTC). */
+const inKolkata = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.withTransaction(Effect.zipRight(sql`SET LOCAL TIME ZONE 'Asia/Kolkata'`, effect))
+  )
+
+/**
+ * Every rollup table as stored, and the same tables rebuilt by 0006's SQL from the stored rows in
+ * Kolkata's time zone (the rebuilt ones are left in place).
+ */
+const storedAndComputed = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const stored = yield* rollupRows
+  yield* sql.unsafe(`TRUNCATE ${ROLLUP_TABLES.join(", ")}`)
+  yield* inKolkata(sql.unsafe(`WITH ${rollupCtes("usage_events")} SELECT 1`))
+  return { stored, computed: yield* rollupRows }
+})
+
 /**
  * Events that make every sum differ: statuses of each class, a stream cut after 200, no key, no
  * provider, no upstream model, estimated and streamed ones, first-token times, latencies in many
@@ -136,15 +154,9 @@ describe("rollups summed by the writer", () => {
           const sql = yield* SqlClient.SqlClient
           yield* truncateAll
           const events = variedBatch()
-          // One connection for the zone: hours are truncated in the session's time zone.
-          const inKolkata = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-            sql.withTransaction(Effect.zipRight(sql`SET LOCAL TIME ZONE 'Asia/Kolkata'`, effect))
           expect(yield* inKolkata(insertBatch(events))).toBe(events.length)
-          const summed = yield* rollupRows
-          yield* sql.unsafe(`TRUNCATE ${ROLLUP_TABLES.join(", ")}`)
-          yield* inKolkata(sql.unsafe(`WITH ${rollupCtes("usage_events")} SELECT 1`))
-          const computed = yield* rollupRows
-          expect(summed).toEqual(computed)
+          const { computed, stored } = yield* storedAndComputed
+          expect(stored).toEqual(computed)
           // The batch spans what it should: 2 users, several keys, 4 minutes, and Kolkata's hours
           // (which start at half past in UTC: 12:29 and 12:31 UTC fall in different ones).
           expect(computed["usage_rollup_minute"]!.length).toBeGreaterThan(8)
@@ -155,6 +167,74 @@ describe("rollups summed by the writer", () => {
             "2026-03-01T12:30:00.000Z"
           ])
         })
+    )
+
+    it.effect("a retried batch with new events in it counts the new ones once, in a half-hour zone", () =>
+      Effect.gen(function* () {
+        yield* truncateAll
+        const events = variedBatch()
+        const [first, rest] = [events.slice(0, 40), events.slice(40)]
+        expect(yield* inKolkata(insertBatch(first))).toBe(first.length)
+        // The first batch again, with the rest: 0006's statement skips the stored ids.
+        expect(yield* inKolkata(insertBatch([...first, ...rest]))).toBe(rest.length)
+        const { computed, stored } = yield* storedAndComputed
+        expect(stored).toEqual(computed)
+        expect(computed["usage_rollup_minute"]!.length).toBeGreaterThan(8)
+      })
+    )
+
+    it.effect("sums that could pass 2^53 are left to PostgreSQL, which adds them exactly", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* truncateAll
+        const at = new Date("2026-03-01T12:00:00Z")
+        const events = [
+          makeEvent({ createdAt: at, costMicros: 2 ** 53 - 1, usage: { inputTokens: 2 ** 53 - 1 } }),
+          makeEvent({ createdAt: at, costMicros: 2, usage: { inputTokens: 2 } })
+        ]
+        expect(sumMinutes(events).exact).toBe(false)
+        expect(sumMinutes(events.slice(1)).exact).toBe(true)
+        expect(yield* insertBatch(events)).toBe(2)
+        for (const table of ["usage_rollup_minute", "usage_rollup_hour"]) {
+          const rows = yield* sql.unsafe<{ cost: string; input: string }>(
+            `SELECT cost_micros::text AS cost, input_tokens::text AS input FROM ${table}`
+          )
+          expect(rows).toEqual([{ cost: "9007199254740993", input: "9007199254740993" }])
+        }
+      })
+    )
+
+    it.effect("minutes of a zone whose offset has seconds are the zone's, as 0006's SQL makes them", () =>
+      Effect.gen(function* () {
+        yield* truncateAll
+        // In 1900 Kolkata's offset was +05:21:10: its minutes start 10 s past UTC's.
+        const events = [
+          makeEvent({ createdAt: new Date("1900-01-01T12:00:55Z"), costMicros: 3 }),
+          makeEvent({ createdAt: new Date("1900-01-01T12:00:05Z"), costMicros: 5 })
+        ]
+        expect(yield* inKolkata(insertBatch(events))).toBe(2)
+        const { computed, stored } = yield* storedAndComputed
+        expect(stored).toEqual(computed)
+        expect(computed["usage_rollup_minute"]!.length).toBe(2)
+      })
+    )
+
+    it.effect("0006's function still stores a batch, for the previous release's routers", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* truncateAll
+        const [row] = yield* sql<{ inserted: number }>`
+          SELECT usage_insert_batch(
+            ARRAY['old-router-1'], ARRAY['user-a'], ARRAY['key-a'], ARRAY['gpt-4o'], ARRAY['openai'], ARRAY['gpt-4o'],
+            ARRAY['success'], ARRAY[200]::smallint[], ARRAY[NULL]::text[], ARRAY[3]::bigint[], ARRAY[4]::bigint[],
+            ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[false], ARRAY[11]::bigint[],
+            ARRAY[120000]::bigint[], ARRAY[NULL]::bigint[], ARRAY[false], ARRAY['{}'],
+            ARRAY['2026-03-01T12:00:00Z']::timestamptz[]) AS inserted`
+        expect(row!.inserted).toBe(1)
+        const rollups = yield* sql<{ requests: number; costMicros: number }>`
+          SELECT requests::int, cost_micros::int FROM usage_rollup_hour`
+        expect(rollups).toEqual([{ requests: 1, costMicros: 11 }])
+      })
     )
 
     it.effect("a batch of new events adds the writer's sums; a retried one counts only its new rows", () =>
@@ -186,7 +266,7 @@ describe("rollups summed by the writer", () => {
             const sums = [...groups[0]!.sums]
             sums[SUM_COLUMNS.indexOf("cost_micros")] = costSum
             const [row] = yield* sql<{ inserted: number }>`
-              SELECT usage_insert_batch_with_rollups(
+              SELECT usage_insert_batch_presummed(
                 ARRAY[${event.requestId}], ARRAY[${event.userId}], ARRAY[${event.apiKeyId}], ARRAY[${event.requestedModel}],
                 ARRAY[${event.provider}], ARRAY[${event.upstreamModel}], ARRAY[${event.outcome}], ARRAY[200]::smallint[],
                 ARRAY[NULL]::text[], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[0]::bigint[], ARRAY[0]::bigint[],

@@ -12,12 +12,13 @@
  *
  * Parameters, in order: one array per column of `usage_events` (the writer's `COLUMNS`), all of
  * the batch's length. Returns how many events were new. Safe to call again with the same events:
- * the rollups are built only from the rows the insert returned. Changing the writer's columns
- * needs a migration that drops this function and creates its successor.
+ * the rollups are built only from the rows the insert returned.
  *
  * Everything the SQL names is written out here as of this migration (a migration never changes
- * with the code). The benchmark rebuilds rollups from stored events with the same `rollupCtes`:
- * a migration that replaces the function moves the benchmark to its own.
+ * with the code). Migration 0007's `usage_insert_batch_presummed`, which the writer calls now,
+ * runs this statement, built from these exports, whenever it cannot use the writer's sums; the
+ * benchmark and the tests rebuild rollups from stored events with the same `rollupCtes`. This
+ * function stays for the previous release's routers during a rolling upgrade.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
