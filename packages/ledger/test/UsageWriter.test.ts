@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { UsageMetrics, UsageRecorder } from "../src/index.ts"
 import { insertBatch } from "../src/UsageEventsRepo.ts"
 import { ledgerTestDatabase, makeEvent } from "./events.ts"
@@ -222,6 +222,61 @@ describe("UsageWriter", () => {
           expect(rolled).toEqual(raw)
           expect(yield* stats).toMatchObject({ queued: 0, written: 537, dropped: 0, lastError: null })
         })
+    )
+    it.effect("writes partial batches on every flush tick, and a full batch without waiting for one", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`TRUNCATE usage_events, usage_rollup_minute, usage_error_rollup_minute, usage_rollup_hour, usage_error_rollup_hour`
+        const stored = Effect.map(
+          sql<{ n: number }>`SELECT count(*)::int AS n FROM usage_events`,
+          ([row]) => row!.n
+        )
+        /** True once `n` rows are stored, false if they are not within 5 s (the writer's scope still open). */
+        const storedSoon = (n: number) =>
+          Effect.gen(function* () {
+            for (let waited = 0; waited < 5_000; waited += 10) {
+              if ((yield* stored) >= n) return true
+              yield* Effect.sleep("10 millis")
+            }
+            return false
+          })
+        const recording = <A, E, R>(
+          flushIntervalMs: number,
+          use: (recorder: UsageRecorder["Type"]) => Effect.Effect<A, E, R>
+        ) =>
+          Effect.scoped(
+            Effect.flatMap(UsageRecorder, use).pipe(
+              Effect.provide(
+                UsageRecorder.layerPgWith({ ...options, batchSize: 4, flushIntervalMs }).pipe(
+                  Layer.provideMerge(UsageMetrics.layer)
+                )
+              )
+            )
+          )
+        // Partial batches, one after the other, in two shards: each tick writes what is waiting.
+        const ticked = yield* recording(100, (recorder) =>
+          Effect.forEach([1, 2, 3], (n) => {
+            recorder.record(makeEvent({ userId: `user-${n}` }))
+            return storedSoon(n)
+          })
+        )
+        expect(ticked).toEqual([true, true, true])
+        // With the next tick a minute away, only a full batch's wake-up can write it in time (once
+        // the loops wait: a loop that starts with a full batch writes it straight away).
+        const woken = yield* recording(60_000, (recorder) =>
+          Effect.zipRight(
+            Effect.sleep("200 millis"),
+            Effect.suspend(() => {
+              for (let i = 0; i < 4; i++) recorder.record(makeEvent({ userId: "user-9" }))
+              return storedSoon(7)
+            })
+          )
+        )
+        expect(woken).toBe(true)
+      }).pipe(
+        // Real time: the writer's ticks and this test's polling sleep on the clock.
+        Effect.withClock(Clock.make())
+      )
     )
   })
 })
