@@ -53,18 +53,29 @@ export interface WriterOptions {
 }
 
 /**
+ * A whole number of at least `least` from `name`, else `fallback` when unset. A value out of range
+ * stops start-up naming the variable: a flush interval of 0 would spin the writer's ticker, a
+ * batch size of 0 would never write.
+ */
+const integerAtLeast = (name: string, least: number, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be at least ${least}`, validation: (n) => n >= least }),
+    Config.withDefault(fallback)
+  )
+
+/**
  * Options from the environment: `LEDGER_BATCH_SIZE` (2000), `LEDGER_FLUSH_INTERVAL_MS` (200),
  * `LEDGER_MAX_BUFFERED_EVENTS` (200000), `LEDGER_RETRY_BASE_MS` (100), `LEDGER_RETRY_MAX_MS`
- * (5000), `LEDGER_SHUTDOWN_TIMEOUT_MS` (15000), `LEDGER_WRITERS` (2).
+ * (5000), `LEDGER_SHUTDOWN_TIMEOUT_MS` (15000, 0 for none), `LEDGER_WRITERS` (2).
  */
 export const config: Config.Config<WriterOptions> = Config.all({
-  batchSize: Config.integer("LEDGER_BATCH_SIZE").pipe(Config.withDefault(2000)),
-  flushIntervalMs: Config.integer("LEDGER_FLUSH_INTERVAL_MS").pipe(Config.withDefault(200)),
-  maxBuffered: Config.integer("LEDGER_MAX_BUFFERED_EVENTS").pipe(Config.withDefault(200_000)),
-  retryBaseMs: Config.integer("LEDGER_RETRY_BASE_MS").pipe(Config.withDefault(100)),
-  retryMaxMs: Config.integer("LEDGER_RETRY_MAX_MS").pipe(Config.withDefault(5000)),
-  shutdownTimeoutMs: Config.integer("LEDGER_SHUTDOWN_TIMEOUT_MS").pipe(Config.withDefault(15_000)),
-  writers: Config.integer("LEDGER_WRITERS").pipe(Config.withDefault(2))
+  batchSize: integerAtLeast("LEDGER_BATCH_SIZE", 1, 2000),
+  flushIntervalMs: integerAtLeast("LEDGER_FLUSH_INTERVAL_MS", 1, 200),
+  maxBuffered: integerAtLeast("LEDGER_MAX_BUFFERED_EVENTS", 1, 200_000),
+  retryBaseMs: integerAtLeast("LEDGER_RETRY_BASE_MS", 1, 100),
+  retryMaxMs: integerAtLeast("LEDGER_RETRY_MAX_MS", 1, 5000),
+  shutdownTimeoutMs: integerAtLeast("LEDGER_SHUTDOWN_TIMEOUT_MS", 0, 15_000),
+  writers: integerAtLeast("LEDGER_WRITERS", 1, 2)
 })
 
 /** FNV-1a: a cheap, stable spread of user ids over shards. */

@@ -1,8 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, ConfigProvider, Effect, Layer } from "effect"
 import { UsageMetrics, UsageRecorder } from "../src/index.ts"
 import { insertBatch } from "../src/UsageEventsRepo.ts"
+import { config } from "../src/UsageWriter.ts"
 import { ledgerTestDatabase, makeEvent } from "./events.ts"
 
 const options = {
@@ -38,6 +39,49 @@ const totals = Effect.gen(function* () {
   expect(hourly).toEqual(rolled)
   expect(hourlyErrors!.errors).toBe(errorRolled!.errors)
   return { raw: raw!, rolled: rolled!, errorRolled: errorRolled!.errors }
+})
+
+/** The writer's options as the environment `env` gives them. */
+const configFrom = (env: Record<string, string>) =>
+  Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+describe("UsageWriter options", () => {
+  it.effect("default when unset, read when set", () =>
+    Effect.gen(function* () {
+      expect(yield* configFrom({})).toEqual({
+        batchSize: 2000,
+        flushIntervalMs: 200,
+        maxBuffered: 200_000,
+        retryBaseMs: 100,
+        retryMaxMs: 5000,
+        shutdownTimeoutMs: 15_000,
+        writers: 2
+      })
+      expect(
+        yield* configFrom({ LEDGER_FLUSH_INTERVAL_MS: "50", LEDGER_SHUTDOWN_TIMEOUT_MS: "0" })
+      ).toMatchObject({
+        flushIntervalMs: 50,
+        shutdownTimeoutMs: 0
+      })
+    })
+  )
+
+  it.effect("refuses a value out of range, naming the variable", () =>
+    Effect.gen(function* () {
+      for (const [name, value] of [
+        ["LEDGER_FLUSH_INTERVAL_MS", "0"],
+        ["LEDGER_BATCH_SIZE", "0"],
+        ["LEDGER_WRITERS", "-1"],
+        ["LEDGER_SHUTDOWN_TIMEOUT_MS", "-5"]
+      ] as const) {
+        const error = yield* Effect.flip(configFrom({ [name]: value }))
+        expect(String(error)).toContain(`${name} must be at least`)
+      }
+      // Not a whole number at all: refused too, not defaulted.
+      const error = yield* Effect.flip(configFrom({ LEDGER_FLUSH_INTERVAL_MS: "fast" }))
+      expect(String(error)).toContain("LEDGER_FLUSH_INTERVAL_MS")
+    })
+  )
 })
 
 describe("UsageWriter", () => {
