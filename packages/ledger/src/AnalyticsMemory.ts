@@ -8,13 +8,12 @@ import type { UsageEvent } from "@switchyard/domain"
 import { Effect } from "effect"
 import { bucketField, type RollupQuery, type RollupSource, type Row, SUM_FIELDS } from "./AnalyticsRows.ts"
 import { bucketIndexOfMicros, LATENCY_BUCKET_COUNT } from "./LatencyBuckets.ts"
+import { isFailed, toMicros } from "./MinuteSums.ts"
 
 const UNIT_MS = { minute: 60_000, hour: 3_600_000 } as const
 const BIN_ORIGIN = Date.UTC(2000, 0, 1)
 
-const isError = (e: UsageEvent) => e.status >= 400 || e.outcome !== "success"
 const modelOf = (e: UsageEvent) => e.upstreamModel ?? e.requestedModel
-const micros = (ms: number) => Math.round(ms * 1000)
 
 /** Sums of a group of events, as the SQL rollups would give them. */
 const sumOf = (events: ReadonlyArray<UsageEvent>): Record<string, number> => {
@@ -22,7 +21,7 @@ const sumOf = (events: ReadonlyArray<UsageEvent>): Record<string, number> => {
   for (let i = 0; i < LATENCY_BUCKET_COUNT; i++) row[bucketField(i)] = 0
   for (const e of events) {
     row.requests! += 1
-    if (isError(e)) row.errors! += 1
+    if (isFailed(e)) row.errors! += 1
     if (e.status === 429) row.rateLimited! += 1
     if (e.stream) row.streams! += 1
     if (e.usage.estimated) row.estimated! += 1
@@ -32,11 +31,11 @@ const sumOf = (events: ReadonlyArray<UsageEvent>): Record<string, number> => {
     row.cacheCreationTokens! += e.usage.cacheCreationTokens
     row.reasoningTokens! += e.usage.reasoningTokens
     row.costMicros! += e.costMicros
-    const latencyUs = micros(e.latencyMs)
+    const latencyUs = toMicros(e.latencyMs)
     row.latencySumUs! += latencyUs
     row[bucketField(bucketIndexOfMicros(latencyUs))]! += 1
     if (e.ttftMs !== null) {
-      row.ttftSumUs! += micros(e.ttftMs)
+      row.ttftSumUs! += toMicros(e.ttftMs)
       row.ttftCount! += 1
     }
   }
@@ -120,13 +119,13 @@ export const make = (events: Effect.Effect<ReadonlyArray<UsageEvent>>): RollupSo
       ),
     errorsByStatus: (q) =>
       Effect.map(select(q), (selected) =>
-        [...groupBy(selected.filter(isError), (e) => String(e.status))]
+        [...groupBy(selected.filter(isFailed), (e) => String(e.status))]
           .map(([status, group]) => ({ status: Number(status), count: group.length }))
           .sort((a, b) => b.count - a.count || a.status - b.status)
       ),
     errorsByType: (q) =>
       Effect.map(select(q), (selected) =>
-        [...groupBy(selected.filter(isError), (e) => e.errorType ?? e.outcome)]
+        [...groupBy(selected.filter(isFailed), (e) => e.errorType ?? e.outcome)]
           .map(([errorType, group]) => ({ errorType, count: group.length }))
           .sort((a, b) => b.count - a.count || byText(a.errorType, b.errorType))
       )
