@@ -11,11 +11,11 @@ import {
   GatewayError,
   LimitExceeded,
   LimitsUnavailable,
-  ServiceUnavailable,
-  type UsageEvent
+  ServiceUnavailable
 } from "@switchyard/domain"
 import type { EffectiveLimits, Limiter } from "@switchyard/router-core"
 import { Schema } from "effect"
+import type { UsageBatch } from "./UsageBatch.ts"
 
 /** A user's secret as the vault lookup answers it, the secret in plain text (in-process only). */
 export interface SecretData {
@@ -89,8 +89,8 @@ export interface Reply {
 export type FromServing =
   | Ask<ServingAsks>
   | Reply
-  /** Finished requests' usage events, in batches. */
-  | { readonly _tag: "Usage"; readonly events: ReadonlyArray<UsageEvent> }
+  /** Finished requests' usage events, in batches (columns: UsageBatch.ts). */
+  | { readonly _tag: "Usage"; readonly batch: UsageBatch }
   /** A live event for a user's room on the realtime hub (budget alerts). */
   | { readonly _tag: "Publish"; readonly userId: string; readonly event: string; readonly data: unknown }
   /** Its services are built; it listens once told to. */

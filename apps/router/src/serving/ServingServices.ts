@@ -10,7 +10,7 @@
  * the owning thread's heap, whose collections then no longer pause the serving thread.
  */
 import { ApiKeyRepo, ApiKeyVerifier, ChangeFeed, type LiveSession, UserTokenVerifier } from "@switchyard/auth"
-import type { ServiceUnavailable, UsageEvent } from "@switchyard/domain"
+import type { ServiceUnavailable } from "@switchyard/domain"
 import { Pricing, UsageRecorder } from "@switchyard/ledger"
 import { BudgetTap, Publisher } from "@switchyard/realtime"
 import { type Credentials, Limiter, Providers, Routing } from "@switchyard/router-core"
@@ -20,6 +20,7 @@ import * as CredentialsLive from "../CredentialsLive.ts"
 import * as GatewayConfig from "../GatewayConfig.ts"
 import type { Answer, Asker } from "./Link.ts"
 import type { Answers, FromServing, SecretData, ServingAsks } from "./Protocol.ts"
+import { UsageBatchBuilder } from "./UsageBatch.ts"
 
 /** The link to the owning thread, as the services use it. */
 export interface Owner {
@@ -87,20 +88,19 @@ export interface UsageOutbox {
 }
 
 const remoteRecorder = (owner: Owner) => {
-  let queued: Array<UsageEvent> = []
+  // Each event is copied into the batch's columns at once (UsageBatch.ts), not held until posted.
+  const batch = new UsageBatchBuilder(BATCH)
   let timer: ReturnType<typeof setTimeout> | undefined
   const flush = () => {
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
-    if (queued.length === 0) return
-    const events = queued
-    queued = []
-    owner.post({ _tag: "Usage", events })
+    if (batch.count === 0) return
+    batch.send((usage) => owner.post({ _tag: "Usage", batch: usage }))
   }
   const recorder: UsageRecorder["Type"] = {
     record: (event) => {
-      queued.push(event)
-      if (queued.length >= BATCH) flush()
+      batch.append(event)
+      if (batch.count >= BATCH) flush()
       else timer ??= setTimeout(flush, FLUSH_MS)
     },
     stats: notHere("UsageRecorder.stats")

@@ -40,6 +40,7 @@ import type {
   ToServing,
   WorkerData
 } from "./Protocol.ts"
+import { decodeUsageBatch } from "./UsageBatch.ts"
 
 /** The controls main.ts needs. */
 export class ServingThread extends Context.Tag("@switchyard/router/ServingThread")<
@@ -134,7 +135,7 @@ export const layer = (options: StartOptions) =>
             asker.received(message)
             return
           case "Usage":
-            for (const usage of message.events) recorder.record(usage)
+            for (const usage of decodeUsageBatch(message.batch)) recorder.record(usage)
             return
           case "Publish":
             publisher.publish(
