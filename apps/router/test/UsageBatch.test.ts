@@ -131,7 +131,7 @@ describe("usage batches between the router's threads", () => {
     expect(events.map((e) => e.requestId)).toStrictEqual(Array.from({ length: 200 }, (_, i) => `req-${i}`))
   })
 
-  it("starts each batch afresh in the same arrays once sent, up to its capacity", () => {
+  it("starts each batch afresh in the same arrays once sent", () => {
     const builder = new UsageBatchBuilder(2)
     builder.append(varied[2]!)
     builder.append(varied[0]!)
@@ -146,5 +146,21 @@ describe("usage batches between the router's threads", () => {
     expect(second.values).not.toContain("anthropic")
     expect(second.numbers.length).toBe(first.numbers.length / 2)
     expect(decodeUsageBatch(cross(builder))).toStrictEqual([])
+  })
+
+  it("keeps every event when a send fails, growing past the size it was made for", () => {
+    const builder = new UsageBatchBuilder(2)
+    builder.append(varied[0]!)
+    builder.append(varied[1]!)
+    expect(() =>
+      builder.send(() => {
+        throw new Error("the owning thread is gone")
+      })
+    ).toThrow("the owning thread is gone")
+    expect(builder.count).toBe(2)
+    builder.append(varied[2]!)
+    builder.append(varied[3]!)
+    builder.append(varied[0]!)
+    expect(decodeUsageBatch(cross(builder))).toStrictEqual([...varied, varied[0]])
   })
 })

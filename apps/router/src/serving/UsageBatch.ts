@@ -62,18 +62,20 @@ const STRINGS = 8
 const NONE = -1
 
 /**
- * Collects events into a batch of at most `capacity`; `send` hands the batch to a function that
- * copies it at once (`postMessage`) and starts the next in the same arrays.
+ * Collects events into a batch; `send` hands the batch to a function that copies it at once
+ * (`postMessage`) and starts the next in the same arrays. `capacity` is the batch the arrays are
+ * sized for: the caller sends at that count, and should a send fail the arrays grow rather than
+ * lose an event.
  */
 export class UsageBatchBuilder {
-  private readonly numbers: Float64Array
-  private readonly strings: Int32Array
+  private numbers: Float64Array
+  private strings: Int32Array
   private readonly values: Array<string> = []
   private readonly indexes = new Map<string, number>()
   private readonly requestIds: Array<string> = []
   private size = 0
 
-  constructor(readonly capacity: number) {
+  constructor(capacity: number) {
     this.numbers = new Float64Array(capacity * NUMBERS)
     this.strings = new Int32Array(capacity * STRINGS)
   }
@@ -82,8 +84,9 @@ export class UsageBatchBuilder {
     return this.size
   }
 
-  /** Copies `event` into the batch. The batch must not be full (`count < capacity`). */
+  /** Copies `event` into the batch. */
   append(event: UsageEvent): void {
+    if (this.size * NUMBERS === this.numbers.length) this.grow()
     const n = this.size * NUMBERS
     const numbers = this.numbers
     const usage = event.usage
@@ -131,6 +134,16 @@ export class UsageBatchBuilder {
     this.indexes.clear()
     this.requestIds.length = 0
     this.size = 0
+  }
+
+  /** Twice the room, the batch so far kept (only when a send failed and events kept coming). */
+  private grow(): void {
+    const numbers = new Float64Array(Math.max(1, this.numbers.length / NUMBERS) * 2 * NUMBERS)
+    numbers.set(this.numbers)
+    const strings = new Int32Array((numbers.length / NUMBERS) * STRINGS)
+    strings.set(this.strings)
+    this.numbers = numbers
+    this.strings = strings
   }
 
   private intern(value: string): number {
