@@ -25,6 +25,7 @@ import { UsageBatchBuilder } from "./UsageBatch.ts"
 /** The link to the owning thread, as the services use it. */
 export interface Owner {
   readonly asker: Asker<ServingAsks>
+  /** Copies `message` before it returns (`postMessage`): the usage outbox reuses what it posted. */
   readonly post: (message: FromServing) => void
 }
 

@@ -10,9 +10,9 @@
  *   dropped fields) once each per batch, referred to by index from an `Int32Array`;
  * - the request ids, in an array of strings.
  *
- * The builder's arrays are reused from batch to batch: `postMessage` copies them (a few kilobytes,
- * outside the JavaScript heap) before `send` returns, so a batch leaves no garbage in the serving
- * thread beyond its strings.
+ * The builder's arrays are reused from batch to batch: `postMessage` copies them (their whole
+ * buffers, about 30 KB, outside the JavaScript heap) before `send` returns, so a batch leaves no
+ * garbage in the serving thread beyond its strings.
  *
  * Every value crosses exactly: numbers are doubles on both sides, a date is its epoch milliseconds
  * (all a `Date` holds), and nulls are flags or index -1.
@@ -64,8 +64,7 @@ const NONE = -1
 /**
  * Collects events into a batch; `send` hands the batch to a function that copies it at once
  * (`postMessage`) and starts the next in the same arrays. `capacity` is the batch the arrays are
- * sized for: the caller sends at that count, and should a send fail the arrays grow rather than
- * lose an event.
+ * sized for: the caller sends at that count, and appending past it grows them.
  */
 export class UsageBatchBuilder {
   private numbers: Float64Array
@@ -98,10 +97,11 @@ export class UsageBatchBuilder {
     numbers[n + REASONING] = usage.reasoningTokens
     numbers[n + COST] = event.costMicros
     numbers[n + LATENCY] = event.latencyMs
-    numbers[n + TTFT] = event.ttftMs ?? 0
+    const ttft = event.ttftMs
+    numbers[n + TTFT] = ttft == null ? 0 : ttft
     numbers[n + CREATED_AT] = event.createdAt.getTime()
     numbers[n + FLAGS] =
-      (usage.estimated ? ESTIMATED : 0) | (event.stream ? STREAM : 0) | (event.ttftMs === null ? 0 : HAS_TTFT)
+      (usage.estimated ? ESTIMATED : 0) | (event.stream ? STREAM : 0) | (ttft == null ? 0 : HAS_TTFT)
     const s = this.size * STRINGS
     const strings = this.strings
     strings[s + USER] = this.intern(event.userId)
@@ -119,24 +119,29 @@ export class UsageBatchBuilder {
 
   /**
    * Hands the batch to `copy`, which must copy it before it returns (as `postMessage` does): the
-   * builder then empties and reuses its arrays.
+   * builder then empties and reuses its arrays. Should `copy` throw, the batch is dropped all the
+   * same and the error is the caller's to report: a batch kept for a post that keeps failing would
+   * grow without end and block every later one.
    */
   send(copy: (batch: UsageBatch) => void): void {
     const count = this.size
-    copy({
-      count,
-      numbers: this.numbers.subarray(0, count * NUMBERS),
-      strings: this.strings.subarray(0, count * STRINGS),
-      values: this.values,
-      requestIds: this.requestIds
-    })
-    this.values.length = 0
-    this.indexes.clear()
-    this.requestIds.length = 0
-    this.size = 0
+    try {
+      copy({
+        count,
+        numbers: this.numbers.subarray(0, count * NUMBERS),
+        strings: this.strings.subarray(0, count * STRINGS),
+        values: this.values,
+        requestIds: this.requestIds
+      })
+    } finally {
+      this.values.length = 0
+      this.indexes.clear()
+      this.requestIds.length = 0
+      this.size = 0
+    }
   }
 
-  /** Twice the room, the batch so far kept (only when a send failed and events kept coming). */
+  /** Twice the room, the batch so far kept (a caller that appends past `capacity` before sending). */
   private grow(): void {
     const numbers = new Float64Array(Math.max(1, this.numbers.length / NUMBERS) * 2 * NUMBERS)
     numbers.set(this.numbers)

@@ -127,7 +127,12 @@ const ask = async (question: OwnerAsks): Promise<Answer<unknown>> => {
 
 const drain = async (graceMs: number) => {
   const finished = server === undefined ? true : await Server.drain(server, graceMs)
-  started?.outbox.flush()
+  try {
+    started?.outbox.flush()
+  } catch (error) {
+    // The owning thread waits for `Drained`: say what was lost and answer all the same.
+    console.error("router: the last usage events could not be handed over:", error)
+  }
   post({ _tag: "Drained", finished })
   await started?.runtime.dispose()
 }
