@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { withAllocatorSetting } from "../apps/router/src/Allocator.ts"
 import { type Handle, launch } from "../packages/db/src/EmbeddedPostgres.ts"
 import { loadOrCreateSecrets, problems } from "./lib/environment.ts"
 import { type App, killGroup, startApp, stopApp, waitHealthy } from "./lib/processes.ts"
@@ -128,7 +129,12 @@ const targets = [
 for (const target of targets) {
   const { name, port } = target
   const entry = "entry" in target ? target.entry : `apps/${name}/src/main.ts`
-  const app = startApp(name, entry, { cwd: root, env: { ...env, PORT: String(port) } })
+  const appEnv = { ...env, PORT: String(port) }
+  // The router's allocator setting must be in its environment when it starts (Allocator.ts).
+  const app = startApp(name, entry, {
+    cwd: root,
+    env: name === "router" ? withAllocatorSetting(appEnv) : appEnv
+  })
   apps.push(app)
   void app.exited.then((description) => shutdown(1, `${name} ${description}; stopping everything.`))
 }

@@ -47,8 +47,9 @@ export interface Options {
 export const usage = `bun run bench:gateway [options]
 
 Measures the latency and throughput the gateway adds: the fake OpenAI upstream directly,
-Switchyard's router (bun, production mode, real PostgreSQL, a real ef_ key, auth, limits and
-usage recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --latency).
+Switchyard's router (bun, production mode, MIMALLOC_PURGE_DELAY=-1 as \`bun run start\` sets it
+unless the environment gives a value, real PostgreSQL, a real ef_ key, auth, limits and usage
+recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --latency).
 
   --soak                   instead: a 60 s soak of the router (RSS at start and end, errors)
   --profile                instead: CPU profile of the router under load (bun --cpu-prof)

@@ -4,10 +4,12 @@
  * a minute under load and reports its memory and errors; `--profile` records a CPU profile of the
  * router's hot path. See bench/README.md for the method.
  */
+
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { PURGE_DELAY_VARIABLE, withAllocatorSetting } from "../../apps/router/src/Allocator.ts"
 import { checkTarget } from "./Check.ts"
 import { quantile, readGcLog } from "./GcLog.ts"
 import { accountCpu, type CpuUse, type Quiet, waitForQuiet } from "./Machine.ts"
@@ -367,7 +369,8 @@ const compare = async (run: Run): Promise<boolean> => {
 
   const env = await environment()
   const header = `Gateway benchmark ${run.stamp} — ${env.cpu}, ${env.cores} cores, bun ${env.bun}, node ${env.node}, ${env.wrk.split(" [")[0]}, commit ${env.commit}, load average ${env.loadAverage.join(" / ")}
-wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-up per target and mode, ${options.rounds} round(s) (medians), targets alternating; ${options.chunks} content chunks per stream; latencies in ms; "added" = minus direct at the same concurrency.`
+wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-up per target and mode, ${options.rounds} round(s) (medians), targets alternating; ${options.chunks} content chunks per stream; latencies in ms; "added" = minus direct at the same concurrency.
+The router ran with ${PURGE_DELAY_VARIABLE}=${withAllocatorSetting(process.env)[PURGE_DELAY_VARIABLE]}; the bare relay and Portkey with ${process.env[PURGE_DELAY_VARIABLE] === undefined ? "bun's default" : `${PURGE_DELAY_VARIABLE}=${process.env[PURGE_DELAY_VARIABLE]}`}.`
   const sections = [header]
   for (const mode of options.modes) {
     sections.push(`### ${modeTitle(mode)}\n\n${loadTable(cells, mode, options.connections, options.targets)}`)

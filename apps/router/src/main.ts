@@ -13,6 +13,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { trustedOriginsConfig } from "@switchyard/auth"
 import { Config, Effect, ManagedRuntime, Option } from "effect"
+import { missingAllocatorSetting } from "./Allocator.ts"
 import * as AppLayer from "./AppLayer.ts"
 import { withCors } from "./Cors.ts"
 import { GatewayConfig } from "./GatewayConfig.ts"
@@ -131,6 +132,8 @@ const serveFromWorker = async (
 
 const main = async () => {
   const { port, hostname, graceMs, corsOrigins, servingThread } = await Effect.runPromise(listenConfig)
+  const allocatorNotice = missingAllocatorSetting(process.env, typeof Bun !== "undefined")
+  if (allocatorNotice !== undefined) console.log(allocatorNotice)
   if (typeof Bun !== "undefined" && servingThread === "worker")
     await serveFromWorker(port, hostname, graceMs, corsOrigins)
   else await serveHere(port, hostname, graceMs, corsOrigins)

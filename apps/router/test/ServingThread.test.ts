@@ -21,6 +21,7 @@ import { TestDatabase } from "@switchyard/db/testing"
 import { ledgerMigrations } from "@switchyard/ledger"
 import { vaultMigrations } from "@switchyard/vault"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { withAllocatorSetting } from "../src/Allocator.ts"
 import { openaiResponse, openaiResponseStream, openaiUsage, outputMessage } from "./ResponsesWire.ts"
 
 const routerMain = fileURLToPath(new URL("../src/main.ts", import.meta.url))
@@ -157,8 +158,8 @@ interface Started {
   readonly exited: Promise<number | null>
 }
 
-/** The router's own main under bun, serving thread on (the default). */
-const startRouter = async (): Promise<Started> => {
+/** The router's own main under bun, serving thread on (the default), with `extraEnv` added. */
+const startRouter = async (extraEnv: Record<string, string> = {}): Promise<Started> => {
   const port = await freePort()
   let output = ""
   const child = spawn("bun", [routerMain], {
@@ -172,7 +173,8 @@ const startRouter = async (): Promise<Started> => {
       OPENAI_API_KEY: "sk-platform-test",
       OPENAI_BASE_URL: `${upstreamUrl}/v1`,
       SWITCHYARD_CONFIG: path.join(workDir, "routing.yaml"),
-      SHUTDOWN_GRACE_MS: "10000"
+      SHUTDOWN_GRACE_MS: "10000",
+      ...extraEnv
     }
   })
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
@@ -227,6 +229,8 @@ describe("the serving thread (bun, SERVING_THREAD default)", () => {
     /** Chat answers to a known caller: each must leave exactly one usage row. */
     let recorded = 0
     try {
+      // Started without the allocator setting `bun run start` gives it: the operator is told.
+      expect(router.output()).toContain("MIMALLOC_PURGE_DELAY is not set")
       // Served by the owning thread through the serving thread's port.
       const health = await fetch(`${router.url}/health`)
       expect(health.status).toBe(200)
@@ -278,7 +282,9 @@ describe("the serving thread (bun, SERVING_THREAD default)", () => {
 
   it("on SIGTERM lets a stream in flight finish, then flushes its usage to the ledger and exits 0", async () => {
     const before = await usageRows()
-    const router = await startRouter()
+    // Started as `bun run start` starts it: nothing to tell about the allocator.
+    const router = await startRouter(withAllocatorSetting({}))
+    expect(router.output()).not.toContain("MIMALLOC_PURGE_DELAY")
     // A new process: its limiter starts empty (limits in memory).
     const response = await chat(router.url, {
       stream: true,
