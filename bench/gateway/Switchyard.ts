@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { SQL } from "bun"
-import { PURGE_DELAY_VARIABLE, withAllocatorSetting } from "../../apps/router/src/Allocator.ts"
+import { PURGE_DELAY_VARIABLE, purgeDelayFor } from "../../apps/router/src/Allocator.ts"
 import { answersHttp, type Child, type Processes, waitUntil } from "./Processes.ts"
 import { type Target, upstreamKeys } from "./Target.ts"
 
@@ -149,7 +149,7 @@ export const startRouter = async (
       ...deployment.env,
       // As `bun run start` starts it: bun's allocator keeps freed memory (apps/router/src/Allocator.ts).
       // A value in the bench's own environment wins, for runs that measure without it.
-      [PURGE_DELAY_VARIABLE]: withAllocatorSetting(process.env)[PURGE_DELAY_VARIABLE],
+      [PURGE_DELAY_VARIABLE]: purgeDelayFor(process.env),
       PORT: String(port),
       // `main` measures the router without its serving thread (before/after issue 22).
       // biome-ignore lint/suspicious/noUndeclaredEnvVars: the bench is not a turbo task

@@ -4,12 +4,11 @@
  * a minute under load and reports its memory and errors; `--profile` records a CPU profile of the
  * router's hot path. See bench/README.md for the method.
  */
-
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { PURGE_DELAY_VARIABLE, withAllocatorSetting } from "../../apps/router/src/Allocator.ts"
+import { PURGE_DELAY_VARIABLE, purgeDelayFor } from "../../apps/router/src/Allocator.ts"
 import { checkTarget } from "./Check.ts"
 import { quantile, readGcLog } from "./GcLog.ts"
 import { accountCpu, type CpuUse, type Quiet, waitForQuiet } from "./Machine.ts"
@@ -46,6 +45,12 @@ import {
 import * as Switchyard from "./Switchyard.ts"
 import { bare, direct, portkey, type Target, type TargetName, upstreamKeys } from "./Target.ts"
 import { errorCount, requireWrk, runWrk, type WrkResult } from "./Wrk.ts"
+
+/** Which allocator setting each bun target ran with (the router's is `purgeDelayFor`'s). */
+const allocatorLine = (): string => {
+  const others = process.env[PURGE_DELAY_VARIABLE]
+  return `The router ran with ${PURGE_DELAY_VARIABLE}=${purgeDelayFor(process.env)}; the bare relay and Portkey with ${others ? `${PURGE_DELAY_VARIABLE}=${others}` : "bun's default"}.`
+}
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 const resultsDir = join(repoRoot, "bench", "results")
@@ -370,7 +375,7 @@ const compare = async (run: Run): Promise<boolean> => {
   const env = await environment()
   const header = `Gateway benchmark ${run.stamp} — ${env.cpu}, ${env.cores} cores, bun ${env.bun}, node ${env.node}, ${env.wrk.split(" [")[0]}, commit ${env.commit}, load average ${env.loadAverage.join(" / ")}
 wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-up per target and mode, ${options.rounds} round(s) (medians), targets alternating; ${options.chunks} content chunks per stream; latencies in ms; "added" = minus direct at the same concurrency.
-The router ran with ${PURGE_DELAY_VARIABLE}=${withAllocatorSetting(process.env)[PURGE_DELAY_VARIABLE]}; the bare relay and Portkey with ${process.env[PURGE_DELAY_VARIABLE] === undefined ? "bun's default" : `${PURGE_DELAY_VARIABLE}=${process.env[PURGE_DELAY_VARIABLE]}`}.`
+${allocatorLine()}`
   const sections = [header]
   for (const mode of options.modes) {
     sections.push(`### ${modeTitle(mode)}\n\n${loadTable(cells, mode, options.connections, options.targets)}`)
@@ -474,6 +479,8 @@ const soak = async (run: Run): Promise<boolean> => {
   const { growth } = windowedGrowth(samples)
   const report = `### Soak: Switchyard router, ${options.soakSeconds} s, ${options.soakConnections} connections, JSON and streaming alternating
 
+${allocatorLine()}
+
 ${soakTable(result)}
 
 RSS (VmRSS of pid ${pid}, sampled every second): boot = after start-up, start = after ${options.soakWarmupSeconds} s warm-up at the same load, end = when the load stops. RSS growth = median of the last quarter's samples against the first quarter's: single samples land anywhere on the garbage collector's sawtooth.
@@ -565,6 +572,8 @@ const gcTask = async (run: Run): Promise<boolean> => {
     await run.processes.stop(child, 30_000)
   }
   const report = `### Collections per thread (BUN_JSC_logGC, BUN_GC_TIMER_DISABLE=1), ${options.profileSeconds} s per mode at 16 connections
+
+${allocatorLine()}
 
 | SERVING_THREAD | mode | heap | req/s | collections | KB allocated / request | pause p50 / p99 / max ms | live heap after last MB |
 |---|---|---|---:|---:|---:|---:|---:|

@@ -132,6 +132,7 @@ const serveFromWorker = async (
 
 const main = async () => {
   const { port, hostname, graceMs, corsOrigins, servingThread } = await Effect.runPromise(listenConfig)
+  // Read from the process's own environment, not Config: that is where mimalloc reads it.
   const allocatorNotice = missingAllocatorSetting(process.env, typeof Bun !== "undefined")
   if (allocatorNotice !== undefined) console.log(allocatorNotice)
   if (typeof Bun !== "undefined" && servingThread === "worker")

@@ -16,6 +16,11 @@ describe("the router's allocator setting", () => {
     expect(withAllocatorSetting({ MIMALLOC_PURGE_DELAY: "0" }).MIMALLOC_PURGE_DELAY).toBe("0")
   })
 
+  it("counts an empty value as unset (mimalloc would read it as 1 ms)", () => {
+    expect(withAllocatorSetting({ MIMALLOC_PURGE_DELAY: "" }).MIMALLOC_PURGE_DELAY).toBe("-1")
+    expect(missingAllocatorSetting({ MIMALLOC_PURGE_DELAY: "" }, true)).toContain("is not set")
+  })
+
   it("is asked for at start-up only under bun, and only when missing", () => {
     const notice = missingAllocatorSetting({}, true)
     expect(notice).toContain("MIMALLOC_PURGE_DELAY=-1")
