@@ -136,3 +136,45 @@ export const accountCpu = (measured: number, pids: ReadonlyArray<number>): (() =
     return { busy, bench, others: Math.max(0, busy - bench), measuredMs, postgresMs }
   }
 }
+
+/** How the machine's idle CPUs wait for work (Linux `cpuidle`), where the kernel says. */
+export interface IdleStates {
+  /** The cpuidle driver: `haltpoll` in a KVM guest, `intel_idle`, `acpi_idle`… */
+  readonly driver?: string
+  /** With `haltpoll`: how long a vCPU polls before it halts, in ns (0: it halts at once). */
+  readonly haltPollNs?: number
+}
+
+const firstLine = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, "utf8").trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Reads the idle states. In a VM, a vCPU that halts at once must be woken through the hypervisor,
+ * which slows every hand-off between threads while the machine is not saturated: with polling
+ * allowed (200 µs), each proxy here served 1.3–2.3 times as many requests a second at one
+ * connection, while the router and Portkey at 16 connections did not change beyond the noise
+ * (bench/README.md, sixteenth pass). One-connection figures only compare between machines that
+ * wait the same way.
+ */
+export const idleStates = (): IdleStates => {
+  const driver = firstLine("/sys/devices/system/cpu/cpuidle/current_driver")
+  const poll =
+    driver === "haltpoll" ? firstLine("/sys/module/haltpoll/parameters/guest_halt_poll_ns") : undefined
+  return {
+    ...(driver === undefined ? {} : { driver }),
+    ...(poll === undefined || !Number.isFinite(Number(poll)) ? {} : { haltPollNs: Number(poll) })
+  }
+}
+
+/** The idle states as the report's header says them. */
+export const describeIdleStates = (idle: IdleStates): string =>
+  idle.driver === undefined
+    ? "cpuidle unknown"
+    : idle.haltPollNs === undefined
+      ? `cpuidle ${idle.driver}`
+      : `cpuidle ${idle.driver}, guest_halt_poll_ns ${idle.haltPollNs}${idle.haltPollNs === 0 ? " (idle vCPUs halt at once: one-connection figures are wake-up bound)" : ""}`

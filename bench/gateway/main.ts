@@ -11,7 +11,14 @@ import { fileURLToPath } from "node:url"
 import { PURGE_DELAY_VARIABLE, purgeDelayFor } from "../../apps/router/src/Allocator.ts"
 import { checkTarget } from "./Check.ts"
 import { quantile, readGcLog } from "./GcLog.ts"
-import { accountCpu, type CpuUse, type Quiet, waitForQuiet } from "./Machine.ts"
+import {
+  accountCpu,
+  type CpuUse,
+  describeIdleStates,
+  idleStates,
+  type Quiet,
+  waitForQuiet
+} from "./Machine.ts"
 import {
   buildNodeScripts,
   type NodeScripts,
@@ -113,6 +120,13 @@ const environment = async () => {
     cores: navigator.hardwareConcurrency,
     /** 1, 5 and 15 minute load averages when the report was written: above ~0.5 means other work shared the CPU. */
     loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
+    /** How idle CPUs wait: in a VM it sets how fast a sleeping thread wakes (Machine.ts). */
+    idle: idleStates(),
+    /** `MIMALLOC_PURGE_DELAY` of the router, and of the bare relay and Portkey (null: bun's default). */
+    allocator: {
+      router: purgeDelayFor(process.env),
+      others: process.env[PURGE_DELAY_VARIABLE] || null
+    },
     bun: Bun.version,
     node: await text(["node", "--version"]),
     wrk: await text(["wrk", "--version"]),
@@ -373,7 +387,7 @@ const compare = async (run: Run): Promise<boolean> => {
   }
 
   const env = await environment()
-  const header = `Gateway benchmark ${run.stamp} — ${env.cpu}, ${env.cores} cores, bun ${env.bun}, node ${env.node}, ${env.wrk.split(" [")[0]}, commit ${env.commit}, load average ${env.loadAverage.join(" / ")}
+  const header = `Gateway benchmark ${run.stamp} — ${env.cpu}, ${env.cores} cores, bun ${env.bun}, node ${env.node}, ${env.wrk.split(" [")[0]}, commit ${env.commit}, load average ${env.loadAverage.join(" / ")}, ${describeIdleStates(env.idle)}
 wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-up per target and mode, ${options.rounds} round(s) (medians), targets alternating; ${options.chunks} content chunks per stream; latencies in ms; "added" = minus direct at the same concurrency.
 ${allocatorLine()}`
   const sections = [header]

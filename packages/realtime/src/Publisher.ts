@@ -36,6 +36,15 @@ export interface Publication {
   readonly data: SwitchyardEvents[keyof SwitchyardEvents]
 }
 
+/** The services `Publisher.layerNone` built. */
+const silent = new WeakSet<object>()
+
+/**
+ * Whether `publisher` drops every event (`layerNone`: no hub configured). A tap that would build an
+ * event on every request (`UsageTap`) asks once and stands aside, rather than build one for nobody.
+ */
+export const publishesNothing = (publisher: Publisher["Type"]): boolean => silent.has(publisher)
+
 /** Publishes Switchyard's events to users' rooms, fire-and-forget. */
 export class Publisher extends Context.Tag("@switchyard/realtime/Publisher")<
   Publisher,
@@ -143,12 +152,14 @@ export class Publisher extends Context.Tag("@switchyard/realtime/Publisher")<
   /** Publishes nothing (no hub configured); counts what it drops. */
   static readonly layerNone: Layer.Layer<Publisher> = Layer.sync(Publisher, () => {
     let dropped = 0
-    return {
+    const service: Publisher["Type"] = {
       publish: () => {
         dropped += 1
       },
       stats: () => ({ transport: "none", queued: 0, sent: 0, dropped, failedBatches: 0 })
     }
+    silent.add(service)
+    return service
   })
 
   /** Keeps what is published in memory (tests of the apps that publish). */

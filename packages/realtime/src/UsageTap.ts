@@ -2,13 +2,14 @@
  * Switchyard's live usage feed: a `UsageRecorder` that hands every event to the recorder it wraps
  * (the ledger) and also publishes it to the user's room as a `usage` event. Wired by the router
  * around its ledger layer; the publish is the `Publisher`'s fire-and-forget queue, so the request
- * that produced the event never waits for the hub and never fails because of it.
+ * that produced the event never waits for the hub and never fails because of it. With no hub
+ * configured (`Publisher.layerNone`) it stands aside: the ledger's recorder is used as it is.
  */
 import type { UsageEvent } from "@switchyard/domain"
 import { UsageRecorder } from "@switchyard/ledger"
 import { Effect, Layer } from "effect"
 import type { UsageLive } from "./Events.ts"
-import { Publisher } from "./Publisher.ts"
+import { Publisher, publishesNothing } from "./Publisher.ts"
 
 /** The `usage` event the dashboard receives for one recorded request. */
 export const toUsageLive = (event: UsageEvent): UsageLive => ({
@@ -38,6 +39,9 @@ export const layer: Layer.Layer<UsageRecorder, never, UsageRecorder | Publisher>
   Effect.gen(function* () {
     const inner = yield* UsageRecorder
     const publisher = yield* Publisher
+    // No hub configured: the ledger's recorder as it is, with no event built per request for a
+    // publisher that only counts it (an object, two roundings and an ISO date each).
+    if (publishesNothing(publisher)) return inner
     const tap = (event: UsageEvent) => {
       try {
         publisher.publish(event.userId, "usage", toUsageLive(event))

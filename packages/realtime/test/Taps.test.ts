@@ -8,7 +8,7 @@ import { ApiKeys, ChangeFeed } from "@switchyard/auth"
 import type { UsageEvent } from "@switchyard/domain"
 import { RecordedUsage, UsageMetrics, UsageRecorder } from "@switchyard/ledger"
 import { Effect, Layer, Redacted } from "effect"
-import { KeyChangeTap, PublishedEvents, Publisher, UsageTap } from "../src/index.ts"
+import { KeyChangeTap, PublishedEvents, Publisher, publishesNothing, UsageTap } from "../src/index.ts"
 
 const event: UsageEvent = {
   requestId: "req-1",
@@ -72,6 +72,40 @@ describe("UsageTap", () => {
         createdAt: "2026-12-04T10:00:00.000Z"
       })
     }).pipe(Effect.provide(layer))
+  )
+})
+
+describe("UsageTap with no hub configured", () => {
+  const layer = UsageTap.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(UsageRecorder.layerMemory, Publisher.layerNone)),
+    Layer.provide(UsageMetrics.layer)
+  )
+
+  it.effect("records the event in the ledger and builds nothing for the publisher", () =>
+    Effect.gen(function* () {
+      const recorder = yield* UsageRecorder
+      recorder.record(event)
+      recorder.record({ ...event, requestId: "req-2" })
+      const recorded = yield* (yield* RecordedUsage).events
+      expect(recorded.map((e) => e.requestId)).toEqual(["req-1", "req-2"])
+      // The tap stood aside: not one event reached the publisher, which counts every one it drops.
+      expect((yield* Publisher).stats().dropped).toBe(0)
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.effect("a publisher that drops events still counts what reaches it", () =>
+    Effect.gen(function* () {
+      const publisher = yield* Publisher
+      expect(publishesNothing(publisher)).toBe(true)
+      publisher.publish("u1", "usage", UsageTap.toUsageLive(event))
+      expect(publisher.stats().dropped).toBe(1)
+    }).pipe(Effect.provide(Publisher.layerNone))
+  )
+
+  it.effect("the in-memory publisher is not taken for one that drops events", () =>
+    Effect.gen(function* () {
+      expect(publishesNothing(yield* Publisher)).toBe(false)
+    }).pipe(Effect.provide(Publisher.layerMemory))
   )
 })
 
