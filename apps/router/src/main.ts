@@ -109,7 +109,7 @@ const serveFromWorker = async (
   const url = await serving
     .listen()
     .catch((error: unknown) => fail("could not listen", error, runtime as never))
-  console.log(`router: listening on ${url} (serving thread)`)
+  console.log(`router: listening on ${url} (serving thread, ${serving.program} program)`)
   // Without its serving thread the router answers nothing: stop (flushing the ledger) and exit 1,
   // so the supervisor starts a new one rather than keeping a process with no public port.
   void serving.died.then(async (reason) => {

@@ -182,7 +182,7 @@ const startRouter = async (extraEnv: Record<string, string> = {}): Promise<Start
     const timer = setTimeout(() => reject(new Error(`router did not start:\n${output}`)), 60_000)
     const read = (data: Buffer) => {
       output += data.toString()
-      if (/listening on .*\(serving thread\)/.test(output)) {
+      if (/listening on .*\(serving thread, /.test(output)) {
         clearTimeout(timer)
         resolve(`http://127.0.0.1:${port}`)
       }
@@ -231,6 +231,9 @@ describe("the serving thread (bun, SERVING_THREAD default)", () => {
     try {
       // Started without the allocator setting `bun run start` gives it: the operator is told.
       expect(router.output()).toContain("MIMALLOC_PURGE_DELAY is not set")
+      // By default the serving thread runs its program bundled at start-up (ServingProgram.ts).
+      expect(router.output()).toContain("(serving thread, bundled program)")
+      expect(router.output()).not.toContain("could not be bundled")
       // Served by the owning thread through the serving thread's port.
       const health = await fetch(`${router.url}/health`)
       expect(health.status).toBe(200)
@@ -310,8 +313,10 @@ describe("the serving thread (bun, SERVING_THREAD default)", () => {
   }, 120_000)
 
   it("lets a stream the owning thread answers (/v1/responses) pause longer than Bun's idle timeout", async () => {
-    const router = await startRouter()
+    // Also the serving thread as worker.ts, unbundled: it serves the same way.
+    const router = await startRouter({ SERVING_BUNDLE: "off" })
     try {
+      expect(router.output()).toContain("(serving thread, source program)")
       const response = await fetch(`${router.url}/v1/responses`, {
         method: "POST",
         headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },

@@ -40,6 +40,7 @@ import type {
   ToServing,
   WorkerData
 } from "./Protocol.ts"
+import * as ServingProgram from "./ServingProgram.ts"
 import { decodeUsageBatch } from "./UsageBatch.ts"
 
 /** The controls main.ts needs. */
@@ -58,6 +59,8 @@ export class ServingThread extends Context.Tag("@switchyard/router/ServingThread
      * is gone with it, so main.ts shuts the process down for its supervisor to restart it.
      */
     readonly died: Promise<string>
+    /** Whether the worker runs the bundled program (ServingProgram.ts) or worker.ts as it is. */
+    readonly program: ServingProgram.Program["kind"]
   }
 >() {}
 
@@ -79,7 +82,8 @@ export const layer = (options: StartOptions) =>
       const runtime = yield* Effect.runtime<never>()
       const run = Runtime.runPromise(runtime)
 
-      const worker = new Worker(new URL("./worker.ts", import.meta.url).href)
+      const program = yield* ServingProgram.program
+      const worker = new Worker(program.url)
       const post = (message: ToServing) => worker.postMessage(message)
       const asker = makeAsker<OwnerAsks>(post)
       const prepared = yield* Deferred.make<void, Error>()
@@ -206,7 +210,8 @@ export const layer = (options: StartOptions) =>
             drained = resolve
             post({ _tag: "Drain", graceMs })
           }),
-        died: death
+        died: death,
+        program: program.kind
       })
 
       const unavailable = new LimitsUnavailable({
