@@ -19,6 +19,7 @@ import { withCors } from "./Cors.ts"
 import { GatewayConfig } from "./GatewayConfig.ts"
 import * as Router from "./Router.ts"
 import * as Server from "./Server.ts"
+import * as ServingProgram from "./serving/ServingProgram.ts"
 import { ServingThread } from "./serving/ServingThread.ts"
 
 const listenConfig = Config.all({
@@ -31,7 +32,9 @@ const listenConfig = Config.all({
   servingThread: Config.literal(
     "worker",
     "main"
-  )("SERVING_THREAD").pipe(Config.withDefault("worker" as const))
+  )("SERVING_THREAD").pipe(Config.withDefault("worker" as const)),
+  // Read again where the worker starts; checked here too, so a bad value stops start-up at once.
+  servingBundle: ServingProgram.bundleConfig
 })
 
 const fail = async (

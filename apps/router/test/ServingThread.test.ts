@@ -312,6 +312,11 @@ describe("the serving thread (bun, SERVING_THREAD default)", () => {
     expect(router.output()).toContain("SIGTERM received")
   }, 120_000)
 
+  it("refuses to start with a SERVING_BUNDLE it does not know, naming it", async () => {
+    const started = startRouter({ SERVING_BUNDLE: "maybe" })
+    await expect(started).rejects.toThrow(/router exited[\s\S]*SERVING_BUNDLE/)
+  }, 60_000)
+
   it("lets a stream the owning thread answers (/v1/responses) pause longer than Bun's idle timeout", async () => {
     // Also the serving thread as worker.ts, unbundled: it serves the same way.
     const router = await startRouter({ SERVING_BUNDLE: "off" })

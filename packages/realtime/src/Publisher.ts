@@ -36,15 +36,6 @@ export interface Publication {
   readonly data: SwitchyardEvents[keyof SwitchyardEvents]
 }
 
-/** The services `Publisher.layerNone` built. */
-const silent = new WeakSet<object>()
-
-/**
- * Whether `publisher` drops every event (`layerNone`: no hub configured). A tap that would build an
- * event on every request (`UsageTap`) asks once and stands aside, rather than build one for nobody.
- */
-export const publishesNothing = (publisher: Publisher["Type"]): boolean => silent.has(publisher)
-
 /** Publishes Switchyard's events to users' rooms, fire-and-forget. */
 export class Publisher extends Context.Tag("@switchyard/realtime/Publisher")<
   Publisher,
@@ -56,6 +47,12 @@ export class Publisher extends Context.Tag("@switchyard/realtime/Publisher")<
       data: SwitchyardEvents[K]
     ) => void
     readonly stats: () => PublisherStats
+    /**
+     * False when every event is dropped (`layerNone`: no hub configured). A tap that would build
+     * an event on every request (`UsageTap`) reads it once and stands aside, rather than build
+     * one for nobody.
+     */
+    readonly delivers: boolean
   }
 >() {
   /** Picks the transport from the configuration (see the module comment). */
@@ -149,17 +146,16 @@ export class Publisher extends Context.Tag("@switchyard/realtime/Publisher")<
       })
     )
 
-  /** Publishes nothing (no hub configured); counts what it drops. */
+  /** Publishes nothing (no hub configured); counts what reaches it (usage events do not: see `delivers`). */
   static readonly layerNone: Layer.Layer<Publisher> = Layer.sync(Publisher, () => {
     let dropped = 0
-    const service: Publisher["Type"] = {
+    return {
       publish: () => {
         dropped += 1
       },
-      stats: () => ({ transport: "none", queued: 0, sent: 0, dropped, failedBatches: 0 })
+      stats: () => ({ transport: "none", queued: 0, sent: 0, dropped, failedBatches: 0 }),
+      delivers: false
     }
-    silent.add(service)
-    return service
   })
 
   /** Keeps what is published in memory (tests of the apps that publish). */
@@ -170,7 +166,8 @@ export class Publisher extends Context.Tag("@switchyard/realtime/Publisher")<
         publish: (userId, event, data) => {
           items.push({ userId, event, data })
         },
-        stats: () => ({ transport: "none", queued: 0, sent: items.length, dropped: 0, failedBatches: 0 })
+        stats: () => ({ transport: "none", queued: 0, sent: items.length, dropped: 0, failedBatches: 0 }),
+        delivers: true
       }).pipe(Context.add(PublishedEvents, { all: () => [...items] }))
     })
   )
@@ -281,6 +278,7 @@ const makeQueue = (
         queue.push({ userId, event, data })
         schedule()
       },
-      stats: (): PublisherStats => ({ transport, queued: queue.length, sent, dropped, failedBatches })
+      stats: (): PublisherStats => ({ transport, queued: queue.length, sent, dropped, failedBatches }),
+      delivers: true
     } as Context.Tag.Service<Publisher>
   })

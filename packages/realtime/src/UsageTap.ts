@@ -9,7 +9,7 @@ import type { UsageEvent } from "@switchyard/domain"
 import { UsageRecorder } from "@switchyard/ledger"
 import { Effect, Layer } from "effect"
 import type { UsageLive } from "./Events.ts"
-import { Publisher, publishesNothing } from "./Publisher.ts"
+import { Publisher } from "./Publisher.ts"
 
 /** The `usage` event the dashboard receives for one recorded request. */
 export const toUsageLive = (event: UsageEvent): UsageLive => ({
@@ -41,7 +41,7 @@ export const layer: Layer.Layer<UsageRecorder, never, UsageRecorder | Publisher>
     const publisher = yield* Publisher
     // No hub configured: the ledger's recorder as it is, with no event built per request for a
     // publisher that only counts it (an object, two roundings and an ISO date each).
-    if (publishesNothing(publisher)) return inner
+    if (!publisher.delivers) return inner
     const tap = (event: UsageEvent) => {
       try {
         publisher.publish(event.userId, "usage", toUsageLive(event))

@@ -112,7 +112,9 @@ const remoteRecorder = (owner: Owner) => {
 const remotePublisher = (owner: Owner) =>
   Layer.succeed(Publisher, {
     publish: (userId, event, data) => owner.post({ _tag: "Publish", userId, event, data }),
-    stats: () => ({ transport: "none", queued: 0, sent: 0, dropped: 0, failedBatches: 0 })
+    stats: () => ({ transport: "none", queued: 0, sent: 0, dropped: 0, failedBatches: 0 }),
+    // The owning thread's publisher decides; budget alerts are all that cross, and they are rare.
+    delivers: true
   })
 
 /** The serving thread's layer, and the outbox its usage events leave by. */

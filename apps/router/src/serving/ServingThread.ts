@@ -155,7 +155,9 @@ export const layer = (options: StartOptions) =>
             listening?.(message.url)
             return
           case "StartFailed": {
-            const error = new Error(`the serving thread could not start: ${message.message}`)
+            const error = new Error(
+              `the serving thread could not start: ${message.message}${ServingProgram.hint(program)}`
+            )
             Deferred.unsafeDone(prepared, Effect.fail(error))
             failed?.(error)
             return
@@ -171,7 +173,7 @@ export const layer = (options: StartOptions) =>
         died = resolve
       })
       worker.onerror = (event) => {
-        const error = new Error(`the serving thread failed: ${event.message}`)
+        const error = new Error(`the serving thread failed: ${event.message}${ServingProgram.hint(program)}`)
         Deferred.unsafeDone(prepared, Effect.fail(error))
         failed?.(error)
         asker.abandon("The router's serving thread stopped")
@@ -196,6 +198,8 @@ export const layer = (options: StartOptions) =>
 
       post({ _tag: "Start", data: options })
       yield* Deferred.await(prepared)
+      // Loaded and started: the bundle's blob (the program and its source map) is not read again.
+      ServingProgram.release(program)
 
       const controls = ServingThread.of({
         listen: () =>
