@@ -53,9 +53,12 @@ import * as Switchyard from "./Switchyard.ts"
 import { bare, direct, portkey, type Target, type TargetName, upstreamKeys } from "./Target.ts"
 import { errorCount, requireWrk, runWrk, type WrkResult } from "./Wrk.ts"
 
+/** The allocator setting the bare relay and Portkey run with: the bench's own (null: bun's default). */
+const othersPurgeDelay = (): string | null => process.env[PURGE_DELAY_VARIABLE] || null
+
 /** Which allocator setting each bun target ran with (the router's is `purgeDelayFor`'s). */
 const allocatorLine = (): string => {
-  const others = process.env[PURGE_DELAY_VARIABLE]
+  const others = othersPurgeDelay()
   return `The router ran with ${PURGE_DELAY_VARIABLE}=${purgeDelayFor(process.env)}; the bare relay and Portkey with ${others ? `${PURGE_DELAY_VARIABLE}=${others}` : "bun's default"}.`
 }
 
@@ -125,7 +128,7 @@ const environment = async () => {
     /** `MIMALLOC_PURGE_DELAY` of the router, and of the bare relay and Portkey (null: bun's default). */
     allocator: {
       router: purgeDelayFor(process.env),
-      others: process.env[PURGE_DELAY_VARIABLE] || null
+      others: othersPurgeDelay()
     },
     bun: Bun.version,
     node: await text(["node", "--version"]),
