@@ -4,6 +4,8 @@
  * (tests, builds): on a shared machine, waiting for it to pass keeps it out of the figures.
  */
 import { readdirSync, readFileSync } from "node:fs"
+import { release } from "node:os"
+import { gunzipSync } from "node:zlib"
 
 const cpuTimes = (): { readonly idle: number; readonly total: number } => {
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!
@@ -178,3 +180,48 @@ export const describeIdleStates = (idle: IdleStates): string =>
     : idle.haltPollNs === undefined
       ? `cpuidle ${idle.driver}`
       : `cpuidle ${idle.driver}, guest_halt_poll_ns ${idle.haltPollNs}${idle.haltPollNs === 0 ? " (idle vCPUs halt at once: one-connection figures are wake-up bound)" : ""}`
+
+/**
+ * The kernel's preemption model (`none`, `voluntary`, `full`, `lazy`, `rt`) and where it was read:
+ * the scheduler's debugfs file when it can be read, else `preempt=` on the boot command line, else
+ * the kernel's build configuration (with dynamic preemption, its choice is the default). With
+ * `none`, a thread inside the kernel (a PostgreSQL backend reading a batch from its socket,
+ * writing WAL, faulting pages in) keeps its CPU until it leaves, whatever its priority: the
+ * ledger's bursts then reach the router's tail although PostgreSQL at nice 19 does not help
+ * (bench/README.md, seventeenth pass; the link is not measured).
+ */
+export const preemption = (): { readonly model: string; readonly source: string } | undefined => {
+  const debugfs = firstLine("/sys/kernel/debug/sched/preempt")?.match(/\((\w+)\)/)?.[1]
+  if (debugfs !== undefined) return { model: debugfs, source: "debugfs" }
+  const cmdline = firstLine("/proc/cmdline")?.match(/(?:^|\s)preempt=(\w+)/)?.[1]
+  if (cmdline !== undefined) return { model: cmdline, source: "boot command line" }
+  const config = kernelConfig()
+  if (config === undefined) return undefined
+  const chosen = [
+    ["CONFIG_PREEMPT_RT", "rt"],
+    ["CONFIG_PREEMPT_NONE", "none"],
+    ["CONFIG_PREEMPT_VOLUNTARY", "voluntary"],
+    ["CONFIG_PREEMPT", "full"],
+    ["CONFIG_PREEMPT_LAZY", "lazy"]
+  ].find(([option]) => new RegExp(`^${option}=y$`, "m").test(config))
+  return chosen === undefined ? undefined : { model: chosen[1]!, source: "kernel config" }
+}
+
+/** The running kernel's build configuration, from `/proc/config.gz` or `/boot`. */
+const kernelConfig = (): string | undefined => {
+  try {
+    return gunzipSync(readFileSync("/proc/config.gz")).toString("utf8")
+  } catch {
+    try {
+      return readFileSync(`/boot/config-${release()}`, "utf8")
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/** The preemption model as the report's header says it. */
+export const describePreemption = (found: ReturnType<typeof preemption>): string =>
+  found === undefined
+    ? "kernel preemption unknown"
+    : `kernel preemption ${found.model} (${found.source})${found.model === "none" ? ": a thread in the kernel keeps its CPU until it yields" : ""}`

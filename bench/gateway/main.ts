@@ -15,7 +15,9 @@ import {
   accountCpu,
   type CpuUse,
   describeIdleStates,
+  describePreemption,
   idleStates,
+  preemption,
   type Quiet,
   waitForQuiet
 } from "./Machine.ts"
@@ -125,6 +127,8 @@ const environment = async () => {
     loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
     /** How idle CPUs wait: in a VM it sets how fast a sleeping thread wakes (Machine.ts). */
     idle: idleStates(),
+    /** The kernel's preemption model: with `none`, kernel work delays wake-ups whatever its priority (Machine.ts). */
+    preemption: preemption() ?? null,
     /** `MIMALLOC_PURGE_DELAY` of the router, and of the bare relay and Portkey (null: bun's default). */
     allocator: {
       router: purgeDelayFor(process.env),
@@ -390,7 +394,7 @@ const compare = async (run: Run): Promise<boolean> => {
   }
 
   const env = await environment()
-  const header = `Gateway benchmark ${run.stamp} — ${env.cpu}, ${env.cores} cores, bun ${env.bun}, node ${env.node}, ${env.wrk.split(" [")[0]}, commit ${env.commit}, load average ${env.loadAverage.join(" / ")}, ${describeIdleStates(env.idle)}
+  const header = `Gateway benchmark ${run.stamp} — ${env.cpu}, ${env.cores} cores, bun ${env.bun}, node ${env.node}, ${env.wrk.split(" [")[0]}, commit ${env.commit}, load average ${env.loadAverage.join(" / ")}, ${describeIdleStates(env.idle)}, ${describePreemption(env.preemption ?? undefined)}
 wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-up per target and mode, ${options.rounds} round(s) (medians), targets alternating; ${options.chunks} content chunks per stream; latencies in ms; "added" = minus direct at the same concurrency.
 ${allocatorLine()}`
   const sections = [header]
