@@ -186,8 +186,8 @@ export const describeIdleStates = (idle: IdleStates): string =>
  * the scheduler's debugfs file when it can be read, else `preempt=` on the boot command line, else
  * the kernel's build configuration (with dynamic preemption, its choice is the default). With
  * `none`, a thread inside the kernel (a PostgreSQL backend reading a batch from its socket,
- * writing WAL, faulting pages in) keeps its CPU until it leaves, whatever its priority: the
- * ledger's bursts then reach the router's tail although PostgreSQL at nice 19 does not help
+ * writing WAL, faulting pages in) keeps its CPU until it leaves or yields, whatever the priorities:
+ * this may be why the ledger's bursts reach the router's tail even with PostgreSQL at nice 19
  * (bench/README.md, seventeenth pass; the link is not measured).
  */
 export const preemption = (): { readonly model: string; readonly source: string } | undefined => {

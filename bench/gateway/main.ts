@@ -127,7 +127,7 @@ const environment = async () => {
     loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
     /** How idle CPUs wait: in a VM it sets how fast a sleeping thread wakes (Machine.ts). */
     idle: idleStates(),
-    /** The kernel's preemption model: with `none`, kernel work delays wake-ups whatever its priority (Machine.ts). */
+    /** The kernel's preemption model: with `none`, a thread in the kernel is not preempted, whatever the priorities (Machine.ts). */
     preemption: preemption() ?? null,
     /** `MIMALLOC_PURGE_DELAY` of the router, and of the bare relay and Portkey (null: bun's default). */
     allocator: {
