@@ -44,11 +44,15 @@ const recordTwo = Effect.gen(function* () {
   return (yield* (yield* RecordedUsage).events).map((e) => e.requestId)
 })
 
-describe("UsageTap", () => {
-  const layer = UsageTap.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(UsageRecorder.layerMemory, Publisher.layerMemory)),
+/** The tap over the in-memory ledger and the given publisher. */
+const tapOver = <ROut>(publisher: Layer.Layer<ROut>) =>
+  UsageTap.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(UsageRecorder.layerMemory, publisher)),
     Layer.provide(UsageMetrics.layer)
   )
+
+describe("UsageTap", () => {
+  const layer = tapOver(Publisher.layerMemory)
 
   it.effect("records the event in the ledger and publishes it to the user's room", () =>
     Effect.gen(function* () {
@@ -80,10 +84,7 @@ describe("UsageTap", () => {
 })
 
 describe("UsageTap with no hub configured", () => {
-  const layer = UsageTap.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(UsageRecorder.layerMemory, Publisher.layerNone)),
-    Layer.provide(UsageMetrics.layer)
-  )
+  const layer = tapOver(Publisher.layerNone)
 
   it.effect("records the event in the ledger and builds nothing for the publisher", () =>
     Effect.gen(function* () {
