@@ -41,6 +41,9 @@ export interface Options {
   readonly retries: number
   readonly routerEntry: string
   readonly controlPlaneEntry: string
+  /** `--proxy-cpus` and `--load-cpus` as given (checked against the machine by Placement.ts). */
+  readonly proxyCpus: string | undefined
+  readonly loadCpus: string | undefined
 }
 
 /** `--help` text. */
@@ -81,6 +84,11 @@ recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --latency
   --quiet-wait SECONDS     … for at most this long, then measure anyway and flag it (default: 300; 0: off)
   --retries N              measure a cell again when other work took more than PCT % during it,
                            keeping the least disturbed attempt (default: 3)
+  --proxy-cpus LIST        run each proxy on these CPUs (e.g. 2-3) and the bench, wrk, the upstream
+                           and the samplers on the others, so neither side's work lands on the
+                           other's CPUs (needs taskset; default: every process on every CPU).
+                           PostgreSQL is not moved: the report says where it runs
+  --load-cpus LIST         the CPUs of the bench's side (default: every online CPU not in --proxy-cpus)
   --router-entry PATH      (default: apps/router/src/main.ts)
   --control-plane-entry PATH (default: apps/control-plane/src/main.ts)
 
@@ -131,6 +139,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
       "quiet-threshold": { type: "string", default: "15" },
       "quiet-wait": { type: "string", default: "300" },
       retries: { type: "string", default: "3" },
+      "proxy-cpus": { type: "string" },
+      "load-cpus": { type: "string" },
       "router-entry": { type: "string", default: "apps/router/src/main.ts" },
       "control-plane-entry": { type: "string", default: "apps/control-plane/src/main.ts" }
     }
@@ -184,6 +194,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options | undefined =
     quietWaitSeconds: positive("quiet-wait", values["quiet-wait"], true),
     retries: positive("retries", values.retries, true),
     routerEntry: values["router-entry"],
-    controlPlaneEntry: values["control-plane-entry"]
+    controlPlaneEntry: values["control-plane-entry"],
+    proxyCpus: values["proxy-cpus"],
+    loadCpus: values["load-cpus"]
   }
 }

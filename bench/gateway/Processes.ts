@@ -6,6 +6,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs"
 import { createServer } from "node:net"
 import type { Subprocess } from "bun"
+import { onCpus, type Placement } from "./Placement.ts"
 
 /** One started process. */
 export interface Child {
@@ -21,6 +22,8 @@ export interface StartOptions {
   readonly cmd: ReadonlyArray<string>
   readonly env?: Record<string, string>
   readonly cwd?: string
+  /** A proxy under test runs on `--proxy-cpus` when they are given (Placement.ts). */
+  readonly proxy?: boolean
 }
 
 /** A process ended before it was ready, or never became ready. */
@@ -41,7 +44,10 @@ export const logTail = (child: Child, lines = 30): string => {
 export class Processes {
   private readonly children = new Set<Child>()
 
-  constructor(private readonly logDir: string) {
+  constructor(
+    private readonly logDir: string,
+    private readonly placement?: Placement
+  ) {
     const onSignal = (signal: NodeJS.Signals) => {
       void this.stopAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143))
     }
@@ -54,8 +60,12 @@ export class Processes {
     const logPath = `${this.logDir}/${options.name}.log`
     // One append-mode descriptor for both streams, so their lines interleave instead of overwrite.
     const log = openSync(logPath, "a")
-    writeSync(log, `$ ${options.cmd.join(" ")}\n`)
-    const proc = Bun.spawn([...options.cmd], {
+    const cmd =
+      options.proxy === true && this.placement !== undefined
+        ? onCpus(this.placement.proxy, options.cmd)
+        : options.cmd
+    writeSync(log, `$ ${cmd.join(" ")}\n`)
+    const proc = Bun.spawn([...cmd], {
       env: { ...process.env, ...options.env },
       cwd: options.cwd ?? process.cwd(),
       stdin: "ignore",

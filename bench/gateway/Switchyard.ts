@@ -143,6 +143,7 @@ export const startRouter = async (
   port: number
 ): Promise<Target> => {
   const child: Child = processes.start({
+    proxy: true,
     name: "router",
     cmd: ["bun", ...(options.bunFlags ?? []), options.routerEntry],
     env: {

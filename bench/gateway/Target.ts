@@ -57,6 +57,7 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 /** The bare relay (bare/main.ts) under bun: it passes the client's bearer key on as it is. */
 export const bare = async (processes: Processes, port: number, upstreamUrl: string): Promise<Target> => {
   const child = processes.start({
+    proxy: true,
     name: "bare",
     cmd: ["bun", fileURLToPath(new URL("./bare/main.ts", import.meta.url)), String(port), upstreamUrl],
     cwd: repoRoot,
@@ -75,6 +76,7 @@ export const bare = async (processes: Processes, port: number, upstreamUrl: stri
 export const portkey = async (processes: Processes, port: number, upstreamUrl: string): Promise<Target> => {
   const entry = `${repoRoot}node_modules/@portkey-ai/gateway/build/start-server.js`
   const child = processes.start({
+    proxy: true,
     name: "portkey",
     cmd: ["bun", entry, `--port=${port}`, "--headless"],
     cwd: repoRoot

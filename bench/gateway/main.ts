@@ -31,6 +31,7 @@ import {
   upstreamStats
 } from "./NodeScripts.ts"
 import { type Options, parseOptions, usage } from "./Options.ts"
+import { describePlacement, type Placement, placeSelf, postgresCpus, resolvePlacement } from "./Placement.ts"
 import { freePort, Processes, rssKiB } from "./Processes.ts"
 import { profileTables, summarizeProfile } from "./Profile.ts"
 import {
@@ -105,6 +106,15 @@ const requestBodies = (): Record<Mode, string> => {
   }
 }
 
+/** Where the processes run (`--proxy-cpus`); undefined: everywhere. Set once, before any starts. */
+let placement: Placement | undefined
+
+/** The placement line of the soak's and `--gc`'s reports: only when `--proxy-cpus` was given. */
+const placementNote = async (): Promise<string> =>
+  placement === undefined
+    ? ""
+    : `\n${describePlacement(placement, await postgresCpus(Switchyard.databaseFromEnv().url))}`
+
 const environment = async () => {
   const text = async (cmd: Array<string>) => {
     try {
@@ -137,7 +147,13 @@ const environment = async () => {
     bun: Bun.version,
     node: await text(["node", "--version"]),
     wrk: await text(["wrk", "--version"]),
-    commit: await text(["git", "describe", "--always", "--dirty"])
+    commit: await text(["git", "describe", "--always", "--dirty"]),
+    /** `--proxy-cpus` (Placement.ts), and the CPUs PostgreSQL's backend may use when it runs here. */
+    placement: {
+      proxy: placement?.proxy ?? null,
+      load: placement?.load ?? null,
+      postgres: (await postgresCpus(Switchyard.databaseFromEnv().url)) ?? null
+    }
   }
 }
 
@@ -395,6 +411,7 @@ const compare = async (run: Run): Promise<boolean> => {
 
   const env = await environment()
   const header = `Gateway benchmark ${run.stamp} — ${env.cpu}, ${env.cores} cores, bun ${env.bun}, node ${env.node}, ${env.wrk.split(" [")[0]}, commit ${env.commit}, load average ${env.loadAverage.join(" / ")}, ${describeIdleStates(env.idle)}, ${describePreemption(env.preemption ?? undefined)}
+${describePlacement(placement, env.placement.postgres ?? undefined)}
 wrk -t1, ${options.durationSeconds} s per cell, ${options.warmupSeconds} s warm-up per target and mode, ${options.rounds} round(s) (medians), targets alternating; ${options.chunks} content chunks per stream; latencies in ms; "added" = minus direct at the same concurrency.
 ${allocatorLine()}`
   const sections = [header]
@@ -500,7 +517,7 @@ const soak = async (run: Run): Promise<boolean> => {
   const { growth } = windowedGrowth(samples)
   const report = `### Soak: Switchyard router, ${options.soakSeconds} s, ${options.soakConnections} connections, JSON and streaming alternating
 
-${allocatorLine()}
+${allocatorLine()}${await placementNote()}
 
 ${soakTable(result)}
 
@@ -594,7 +611,7 @@ const gcTask = async (run: Run): Promise<boolean> => {
   }
   const report = `### Collections per thread (BUN_JSC_logGC, BUN_GC_TIMER_DISABLE=1), ${options.profileSeconds} s per mode at 16 connections
 
-${allocatorLine()}
+${allocatorLine()}${await placementNote()}
 
 | SERVING_THREAD | mode | heap | req/s | collections | KB allocated / request | pause p50 / p99 / max ms | live heap after last MB |
 |---|---|---|---:|---:|---:|---:|---:|
@@ -627,9 +644,19 @@ const main = async (): Promise<number> => {
     log("node is not installed: the fake upstream and the sampler run under Node (20 or newer).")
     return 1
   }
+  try {
+    placement = resolvePlacement(options.proxyCpus, options.loadCpus)
+    if (placement !== undefined) {
+      if (Bun.which("taskset") === null) throw new Error("--proxy-cpus needs taskset (util-linux)")
+      placeSelf(placement)
+    }
+  } catch (error) {
+    log(error instanceof Error ? error.message : String(error))
+    return 2
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/Z$/, "")
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"))
-  const processes = new Processes(workDir)
+  const processes = new Processes(workDir, placement)
   log(`logs and scratch files: ${workDir}`)
   const [load1] = loadavg()
   if (load1! > 0.5) {
