@@ -368,9 +368,15 @@ export const seedModelConfig = (mockEnabled: boolean): Config.Config<string | un
  * `AI_PROVIDER`, `AI_BASE_URL`, `SWITCHYARD_LOCAL`,
  * `MOCK_PROVIDER`. An invalid file stops start-up (the error names the line). While running, the
  * file is re-read every `SWITCHYARD_CONFIG_POLL_MS` (default 2000; 0: never) and a changed file
- * replaces the table; a changed file that is invalid is logged with the reason and the previous
- * table keeps serving. (Polling rather than `fs.watch`: editors and config-map mounts replace the
- * file by renaming, which watchers on the old inode miss.)
+ * replaces the table once two reads in a row, a poll apart, find the same text; a changed file
+ * that is invalid is logged with the reason and the previous table keeps serving. (Polling rather
+ * than `fs.watch`: editors and config-map mounts replace the file by renaming, which watchers on
+ * the old inode miss.)
+ *
+ * Why two reads: a file written in place (`cat >`, `cp`, an editor that does not rename) is
+ * truncated and then written, and a read in between sees it empty or cut short. A prefix of a
+ * routing file is often valid, an empty one always is, and applying it would drop aliases and
+ * limits until the next poll.
  */
 export const layer = Layer.scoped(
   Routing,
@@ -390,9 +396,19 @@ export const layer = Layer.scoped(
     const file = path.value
     let text = yield* RoutingConfig.read(file)
     let table = yield* Effect.flatMap(RoutingConfig.parse(file, text), build)
+    // A changed text seen once, waiting for the next poll to find it again before it is applied.
+    let settling: string | undefined
     const check = Effect.gen(function* () {
       const next = yield* RoutingConfig.read(file)
-      if (next === text) return
+      if (next === text) {
+        settling = undefined
+        return
+      }
+      if (next !== settling) {
+        settling = next
+        return
+      }
+      settling = undefined
       text = next
       const built = yield* Effect.either(Effect.flatMap(RoutingConfig.parse(file, next), build))
       if (Either.isLeft(built)) {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Redacted } from "effect"
+import { ConfigProvider, Context, Effect, Either, Layer, Redacted, TestClock } from "effect"
 import * as Routing from "../src/Routing.ts"
 import * as RoutingConfig from "../src/RoutingConfig.ts"
 
@@ -163,6 +163,54 @@ describe("Routing.layer", () => {
     expect((await tableFrom({ SWITCHYARD_LOCAL: "true", MOCK_PROVIDER: "false" })).mockEnabled).toBe(false)
     expect((await tableFrom({ MOCK_PROVIDER: "true" })).resolve("mock/echo")?.provider).toBe("mock")
   })
+})
+
+describe("Routing.layer reloading its file", () => {
+  const POLL_MS = 1_000
+  /** Lets a poll's file read (real I/O, outside the test clock) finish. */
+  const readDone = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+  /** One poll interval on the test clock, and its read. */
+  const poll = Effect.zipRight(TestClock.adjust(POLL_MS), readDone)
+
+  it.scoped(
+    "applies a change once two polls read the same text, so a half-written file is never served",
+    () =>
+      Effect.gen(function* () {
+        const path = join(mkdtempSync(join(tmpdir(), "routing-")), "routing.yaml")
+        writeFileSync(path, "aliases:\n  fast: gpt-4o-mini\n")
+        const context = yield* Layer.build(Routing.layer).pipe(
+          Effect.withConfigProvider(
+            ConfigProvider.fromMap(
+              new Map([
+                ["SWITCHYARD_CONFIG", path],
+                ["SWITCHYARD_CONFIG_POLL_MS", String(POLL_MS)]
+              ])
+            )
+          )
+        )
+        const routing = Context.get(context, Routing.Routing)
+        yield* readDone // the poller's first read, made as it starts
+        const aliases = () => routing.current().aliases.map(([name]) => name)
+        expect(aliases()).toEqual(["fast"])
+
+        // Written in place: truncated first. An empty file is a valid config with no aliases.
+        writeFileSync(path, "")
+        yield* poll
+        expect(aliases()).toEqual(["fast"])
+        writeFileSync(path, "aliases:\n  fast: gpt-4o-mini\n  quick: gpt-4o\n")
+        yield* poll
+        expect(aliases()).toEqual(["fast"])
+        yield* poll
+        expect(aliases()).toEqual(["fast", "quick"])
+
+        // A file that stays empty is what the operator meant: it applies on the second read.
+        writeFileSync(path, "")
+        yield* poll
+        expect(aliases()).toEqual(["fast", "quick"])
+        yield* poll
+        expect(aliases()).toEqual([])
+      })
+  )
 })
 
 describe("deployments and fallbacks", async () => {
