@@ -88,7 +88,7 @@ recording on) and Portkey's gateway (bun), alternating, with wrk (-t1, --latency
                            and the samplers on the others, so neither side's work lands on the
                            other's CPUs (needs taskset; default: every process on every CPU).
                            PostgreSQL is not moved: the report says where it runs
-  --load-cpus LIST         the CPUs of the bench's side (default: every online CPU not in --proxy-cpus)
+  --load-cpus LIST         the CPUs of the bench's side (default: every CPU the bench may use not in --proxy-cpus)
   --router-entry PATH      (default: apps/router/src/main.ts)
   --control-plane-entry PATH (default: apps/control-plane/src/main.ts)
 

@@ -4,7 +4,7 @@
  * vCPUs that sets issue 22's absolute latency figures (bench/README.md, eighteenth pass). On a
  * machine with cores to spare, `--proxy-cpus` gives the proxy under test CPUs of its own (each
  * target in turn: the router, the bare relay, Portkey) and puts the bench itself, wrk, the fake
- * upstream and the samplers on the others (`--load-cpus`, by default every other online CPU).
+ * upstream and the samplers on the others (`--load-cpus`, by default every other CPU the bench may use).
  *
  * PostgreSQL is a server the bench does not start, so it is not placed; the report says which
  * CPUs its backend may use and whether they overlap the proxy's (`taskset -a -p -c LIST <pid>` for
@@ -44,8 +44,13 @@ export const formatCpuList = (cpus: ReadonlyArray<number>): string => {
   return parts.join(",")
 }
 
-/** The CPUs the kernel has online (`/sys/devices/system/cpu/online`). */
-export const onlineCpus = (): Array<number> => {
+/**
+ * The CPUs the bench may use: its own affinity (a container's cpuset may allow fewer than are
+ * online), else those the kernel has online.
+ */
+export const availableCpus = (): Array<number> => {
+  const own = cpusOf(process.pid)
+  if (own !== undefined) return own
   try {
     return parseCpuList("online CPUs", readFileSync("/sys/devices/system/cpu/online", "utf8").trim())
   } catch {
@@ -54,14 +59,14 @@ export const onlineCpus = (): Array<number> => {
 }
 
 /**
- * The placement `--proxy-cpus` and `--load-cpus` ask for, checked against the CPUs online;
- * `undefined` when neither is given. Throws, naming the option, when a CPU is not online, when
- * the two sides overlap, or when either is empty.
+ * The placement `--proxy-cpus` and `--load-cpus` ask for, checked against the CPUs the bench may
+ * use; `undefined` when neither is given. Throws, naming the option, when a CPU is not available,
+ * when the two sides overlap, or when either is empty.
  */
 export const resolvePlacement = (
   proxyText: string | undefined,
   loadText: string | undefined,
-  online: ReadonlyArray<number> = onlineCpus()
+  available: ReadonlyArray<number> = availableCpus()
 ): Placement | undefined => {
   if (proxyText === undefined) {
     if (loadText !== undefined) throw new Error("--load-cpus needs --proxy-cpus")
@@ -70,19 +75,21 @@ export const resolvePlacement = (
   const proxy = parseCpuList("--proxy-cpus", proxyText)
   const load =
     loadText === undefined
-      ? online.filter((cpu) => !proxy.includes(cpu))
+      ? available.filter((cpu) => !proxy.includes(cpu))
       : parseCpuList("--load-cpus", loadText)
   for (const [name, cpus] of [
     ["--proxy-cpus", proxy],
     ["--load-cpus", load]
   ] as const) {
-    const offline = cpus.find((cpu) => !online.includes(cpu))
-    if (offline !== undefined)
-      throw new Error(`${name}: CPU ${offline} is not online here (online: ${formatCpuList(online)})`)
+    const outside = cpus.find((cpu) => !available.includes(cpu))
+    if (outside !== undefined)
+      throw new Error(
+        `${name}: CPU ${outside} is not available to the bench here (available: ${formatCpuList(available)})`
+      )
   }
   if (load.length === 0)
     throw new Error(
-      `--proxy-cpus ${formatCpuList(proxy)} leaves no CPU for wrk and the upstream (online: ${formatCpuList(online)})`
+      `--proxy-cpus ${formatCpuList(proxy)} leaves no CPU for wrk and the upstream (available: ${formatCpuList(available)})`
     )
   const shared = proxy.filter((cpu) => load.includes(cpu))
   if (shared.length > 0)
@@ -123,15 +130,25 @@ export const cpusOf = (pid: number): Array<number> | undefined => {
   }
 }
 
+/** Whether `pid` here is a PostgreSQL process (a server in a container or elsewhere has pids of its own). */
+const isPostgres = (pid: number): boolean => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")
+  } catch {
+    return false
+  }
+}
+
 /**
  * The CPUs the PostgreSQL backend serving `databaseUrl` may use, when that server runs on this
- * machine (its backend's pid is in `/proc`); undefined for a server elsewhere or unreachable.
+ * machine (its backend's pid is a PostgreSQL process in `/proc`); undefined for a server elsewhere
+ * or one that does not answer within 3 s.
  */
 export const postgresCpus = async (databaseUrl: string): Promise<Array<number> | undefined> => {
-  const sql = new SQL(databaseUrl)
+  const sql = new SQL(databaseUrl, { connectionTimeout: 3, max: 1 })
   try {
     const [row] = (await sql`SELECT pg_backend_pid() AS pid`) as Array<{ pid: number }>
-    return row === undefined ? undefined : cpusOf(row.pid)
+    return row === undefined || !isPostgres(row.pid) ? undefined : cpusOf(row.pid)
   } catch {
     return undefined
   } finally {
@@ -144,11 +161,11 @@ export const describePlacement = (
   placement: Placement | undefined,
   postgres: ReadonlyArray<number> | undefined
 ): string => {
+  if (placement === undefined) return "CPU placement: none (every process on every CPU)"
   const where =
     postgres === undefined
-      ? "PostgreSQL not on this machine's /proc"
+      ? "PostgreSQL not found on this machine"
       : `PostgreSQL on ${formatCpuList(postgres)}`
-  if (placement === undefined) return `CPU placement: none (every process on every CPU; ${where})`
   const overlap = postgres?.filter((cpu) => placement.proxy.includes(cpu)) ?? []
   return `CPU placement: each proxy on ${formatCpuList(placement.proxy)}; the bench, wrk, the upstream and the samplers on ${formatCpuList(
     placement.load

@@ -109,11 +109,19 @@ const requestBodies = (): Record<Mode, string> => {
 /** Where the processes run (`--proxy-cpus`); undefined: everywhere. Set once, before any starts. */
 let placement: Placement | undefined
 
+/** The CPUs PostgreSQL's backend may use, asked only when `--proxy-cpus` placed the rest. */
+const postgresPlacement = async (): Promise<Array<number> | undefined> => {
+  if (placement === undefined) return undefined
+  try {
+    return await postgresCpus(Switchyard.databaseFromEnv().url)
+  } catch {
+    return undefined
+  }
+}
+
 /** The placement line of the soak's and `--gc`'s reports: only when `--proxy-cpus` was given. */
 const placementNote = async (): Promise<string> =>
-  placement === undefined
-    ? ""
-    : `\n${describePlacement(placement, await postgresCpus(Switchyard.databaseFromEnv().url))}`
+  placement === undefined ? "" : `\n${describePlacement(placement, await postgresPlacement())}`
 
 const environment = async () => {
   const text = async (cmd: Array<string>) => {
@@ -152,7 +160,7 @@ const environment = async () => {
     placement: {
       proxy: placement?.proxy ?? null,
       load: placement?.load ?? null,
-      postgres: (await postgresCpus(Switchyard.databaseFromEnv().url)) ?? null
+      postgres: (await postgresPlacement()) ?? null
     }
   }
 }

@@ -376,7 +376,8 @@ export const seedModelConfig = (mockEnabled: boolean): Config.Config<string | un
  * Why two reads: a file written in place (`cat >`, `cp`, an editor that does not rename) is
  * truncated and then written, and a read in between sees it empty or cut short. A prefix of a
  * routing file is often valid, an empty one always is, and applying it would drop aliases and
- * limits until the next poll.
+ * limits until the next poll. A writer that stalls for a whole poll interval mid-write can still
+ * be read twice alike; the file read at start-up is read once.
  */
 export const layer = Layer.scoped(
   Routing,

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Context, Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { Chunk, ConfigProvider, Context, Effect, Either, Layer, Redacted, TestClock } from "effect"
 import * as Routing from "../src/Routing.ts"
 import * as RoutingConfig from "../src/RoutingConfig.ts"
 
@@ -167,9 +167,16 @@ describe("Routing.layer", () => {
 
 describe("Routing.layer reloading its file", () => {
   const POLL_MS = 1_000
-  /** Lets a poll's file read (real I/O, outside the test clock) finish. */
-  const readDone = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
-  /** One poll interval on the test clock, and its read. */
+  /**
+   * Waits until the poller has finished its check: its file read is real I/O, outside the test
+   * clock, and once the check is done the poller sleeps until the next poll.
+   */
+  const readDone = Effect.gen(function* () {
+    for (let i = 0; i < 1_000 && Chunk.isEmpty(yield* TestClock.sleeps()); i++)
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+    expect(Chunk.isEmpty(yield* TestClock.sleeps())).toBe(false)
+  })
+  /** One poll interval on the test clock, and its check. */
   const poll = Effect.zipRight(TestClock.adjust(POLL_MS), readDone)
 
   it.scoped(
