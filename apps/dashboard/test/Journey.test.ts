@@ -65,16 +65,28 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
   }
 
   /**
-   * What the analytics page showed beside what the ledger holds, for a failure message (CI prints
-   * only the assertion's text at the end of a long log).
+   * Where the page was and what it showed, beside what the ledger holds and what the stack
+   * warned of: for a failure message, since CI prints only each failed test's first lines at the
+   * end of a long log, and a timeout alone ("waiting for getByTestId('masked-key')") does not say
+   * which page was on screen instead.
    */
-  const analyticsEvidence = async () => {
+  const evidence = async () => {
     const shown = await page
-      .evaluate(() =>
-        [...document.querySelectorAll('[data-testid^="overview-"], [role="alert"]')]
-          .map((element) => `${element.getAttribute("data-testid") ?? "alert"}=${element.textContent}`)
-          .join(", ")
-      )
+      .evaluate(() => {
+        const texts = (selector: string) =>
+          [...document.querySelectorAll(selector)].map((element) =>
+            (element.getAttribute("aria-label") ?? element.textContent ?? "").trim().slice(0, 120)
+          )
+        return [
+          `url=${window.location.href}`,
+          `headings=${JSON.stringify(texts("h1, h2, h3"))}`,
+          `alerts=${JSON.stringify(texts('[role="alert"]'))}`,
+          `loading=${JSON.stringify(texts('[aria-label^="Loading"]'))}`,
+          [...document.querySelectorAll('[data-testid^="overview-"][data-testid$="-value"]')]
+            .map((element) => `${element.getAttribute("data-testid")}=${element.textContent}`)
+            .join(", ")
+        ].join("; ")
+      })
       .catch(String)
     const client = new pg.Client({ connectionString: stack.databaseUrl })
     const ledger = await client
@@ -95,14 +107,32 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
         String
       )
       .finally(() => client.end())
-    const routerLines = stack
+    const warnings = stack
       .logs()
       .split("\n")
-      .filter((line) => /level=(WARN|ERROR|FATAL)|ledger/i.test(line))
-      .slice(-15)
-      .join("\n")
-    return `page: ${shown}\nledger: ${ledger}\nwarnings: ${routerLines}`
+      .filter((line) => /level=(WARN|ERROR|FATAL)/.test(line))
+      .slice(-8)
+      .join(" | ")
+    return `page: ${shown}\nledger: ${ledger}\nwarnings: ${warnings || "none"}`
   }
+
+  /**
+   * One step of the journey, as a test whose failure message starts with the evidence above
+   * (the error's own first line, then the evidence, then the rest of it).
+   */
+  const step = (name: string, body: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await body()
+      } catch (error) {
+        if (!(error instanceof Error) || page === undefined) throw error
+        const [first = "", ...rest] = error.message.split("\n")
+        const message = [first, await evidence(), ...rest].join("\n")
+        error.stack = (error.stack ?? "").replace(error.message, message)
+        error.message = message
+        throw error
+      }
+    })
 
   /**
    * Opens a route. Only the first visit loads the document; later ones change the hash inside it,
@@ -149,7 +179,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await stack?.stop()
   })
 
-  it("signs up, and the sign-in and sign-up pages are labelled and usable by keyboard", async () => {
+  step("signs up, and the sign-in and sign-up pages are labelled and usable by keyboard", async () => {
     await go("/")
     await page.getByRole("heading", { name: "Sign in" }).waitFor()
     await checkAndPhotograph("sign-in")
@@ -174,47 +204,53 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await page.getByRole("heading", { name: "Welcome to Switchyard" }).waitFor()
   })
 
-  it("onboarding creates the key, whose copied value works against the router, and makes a first call", async () => {
-    await checkAndPhotograph("onboarding")
-    await page.getByRole("button", { name: "Create my API key" }).click()
-    const shown = await page.getByTestId("full-key").textContent()
-    await page.getByRole("button", { name: "Copy API key" }).click()
-    key = await page.evaluate(() => navigator.clipboard.readText())
-    expect(key).toMatch(/^ef_/)
-    expect(key).toBe(shown)
-    const direct = await chat("mock/echo")
-    expect(direct.status).toBe(200)
-    expect((await direct.json()).choices[0].message.content).toBe("Hi")
+  step(
+    "onboarding creates the key, whose copied value works against the router, and makes a first call",
+    async () => {
+      await checkAndPhotograph("onboarding")
+      await page.getByRole("button", { name: "Create my API key" }).click()
+      const shown = await page.getByTestId("full-key").textContent()
+      await page.getByRole("button", { name: "Copy API key" }).click()
+      key = await page.evaluate(() => navigator.clipboard.readText())
+      expect(key).toMatch(/^ef_/)
+      expect(key).toBe(shown)
+      const direct = await chat("mock/echo")
+      expect(direct.status).toBe(200)
+      expect((await direct.json()).choices[0].message.content).toBe("Hi")
 
-    await page.getByRole("button", { name: "Next: first call" }).click()
-    await page.getByRole("button", { name: "Make my first call" }).click()
-    await page.getByTestId("first-call-answer").filter({ hasText: "Hello from Switchyard" }).waitFor()
-    await page.getByRole("button", { name: "Next", exact: true }).click()
-    await page.getByRole("button", { name: "Go to the dashboard" }).click()
-    await page.getByRole("heading", { name: "Analytics" }).waitFor()
-  })
+      await page.getByRole("button", { name: "Next: first call" }).click()
+      await page.getByRole("button", { name: "Make my first call" }).click()
+      await page.getByTestId("first-call-answer").filter({ hasText: "Hello from Switchyard" }).waitFor()
+      await page.getByRole("button", { name: "Next", exact: true }).click()
+      await page.getByRole("button", { name: "Go to the dashboard" }).click()
+      await page.getByRole("heading", { name: "Analytics" }).waitFor()
+    }
+  )
 
-  it("API key page: masked after creation; regenerating asks first, and the old key stops working", async () => {
-    await go("/key")
-    const masked = await page.getByTestId("masked-key").textContent()
-    expect(masked).toContain(key.slice(-4))
-    expect(await page.content()).not.toContain(key)
-    await checkAndPhotograph("api-key")
+  step(
+    "API key page: masked after creation; regenerating asks first, and the old key stops working",
+    async () => {
+      await go("/key")
+      const masked = await page.getByTestId("masked-key").textContent()
+      expect(masked).toContain(key.slice(-4))
+      expect(await page.content()).not.toContain(key)
+      await checkAndPhotograph("api-key")
 
-    await page.getByRole("button", { name: "Regenerate key" }).click()
-    const dialog = page.getByRole("dialog", { name: "Regenerate your API key?" })
-    expect(await dialog.textContent()).toContain("stops working at once")
-    await dialog.getByRole("button", { name: "Regenerate" }).click()
-    const fresh = (await page.getByTestId("full-key").textContent())!
-    expect(fresh).toMatch(/^ef_/)
-    expect(fresh).not.toBe(key)
-    const old = key
-    key = fresh
-    await callUntil(401, "mock/echo", old)
-    expect((await chat("mock/echo")).status).toBe(200)
-  })
+      await page.getByRole("button", { name: "Regenerate key" }).click()
+      const dialog = page.getByRole("dialog", { name: "Regenerate your API key?" })
+      expect(await dialog.textContent()).toContain("stops working at once")
+      await dialog.getByRole("button", { name: "Regenerate" }).click()
+      const fresh = (await page.getByTestId("full-key").textContent())!
+      expect(fresh).toMatch(/^ef_/)
+      expect(fresh).not.toBe(key)
+      const old = key
+      key = fresh
+      await callUntil(401, "mock/echo", old)
+      expect((await chat("mock/echo")).status).toBe(200)
+    }
+  )
 
-  it("adds a provider credential, shows only its last four, and explains a bad one by field", async () => {
+  step("adds a provider credential, shows only its last four, and explains a bad one by field", async () => {
     await go("/providers")
     await page.getByLabel("Provider", { exact: true }).selectOption("openai-compatible")
     await page.getByLabel("API key").fill("local-token")
@@ -232,42 +268,41 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await checkAndPhotograph("providers")
   })
 
-  it("calls through the router use the stored credential, and the live table shows each as it ends", async () => {
-    await go("/live")
-    await page.getByText("Connected", { exact: true }).waitFor()
-    for (let i = 0; i < 3; i++) {
-      const response = await chat("gpt-4o-mini")
-      expect(response.status).toBe(200)
-      await response.json()
-      const requestId = response.headers.get("x-request-id")!
-      const ended = Date.now()
-      const row = page.locator(`tr[data-request-id="${requestId}"]`)
-      await row.waitFor()
-      // Measured, not asserted (no timed assertions): the issue's goal is within a second.
-      console.log(
-        `dashboard journey: request ${i + 1} in the live table ${Date.now() - ended} ms after it ended`
-      )
-      expect(await row.textContent()).toContain("openai/gpt-4o-mini")
-      expect(await row.textContent()).toContain("200")
-      expect(await row.textContent()).toContain("12 / 5")
+  step(
+    "calls through the router use the stored credential, and the live table shows each as it ends",
+    async () => {
+      await go("/live")
+      await page.getByText("Connected", { exact: true }).waitFor()
+      for (let i = 0; i < 3; i++) {
+        const response = await chat("gpt-4o-mini")
+        expect(response.status).toBe(200)
+        await response.json()
+        const requestId = response.headers.get("x-request-id")!
+        const ended = Date.now()
+        const row = page.locator(`tr[data-request-id="${requestId}"]`)
+        await row.waitFor()
+        // Measured, not asserted (no timed assertions): the issue's goal is within a second.
+        console.log(
+          `dashboard journey: request ${i + 1} in the live table ${Date.now() - ended} ms after it ended`
+        )
+        expect(await row.textContent()).toContain("openai/gpt-4o-mini")
+        expect(await row.textContent()).toContain("200")
+        expect(await row.textContent()).toContain("12 / 5")
+      }
+      expect(stack.upstream.authorizations).toEqual(Array(3).fill(`Bearer ${PROVIDER_SECRET}`))
+      await checkAndPhotograph("live")
     }
-    expect(stack.upstream.authorizations).toEqual(Array(3).fill(`Bearer ${PROVIDER_SECRET}`))
-    await checkAndPhotograph("live")
-  })
+  )
 
-  it("the analytics charts show those calls", async () => {
+  step("the analytics charts show those calls", async () => {
     await go("/analytics")
     // At least: the echo with the copied key, onboarding's first call, the echo with the
     // regenerated key, the 3 calls to the fake upstream (the old key's last moments may add some).
-    await page
-      .waitForFunction(
-        () => Number(document.querySelector('[data-testid="overview-requests-value"]')?.textContent) >= 6,
-        undefined,
-        { timeout: 60_000 }
-      )
-      .catch(async (error: unknown) => {
-        throw new Error(`${String(error)}\n${await analyticsEvidence()}`)
-      })
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="overview-requests-value"]')?.textContent) >= 6,
+      undefined,
+      { timeout: 60_000 }
+    )
     await page.getByTestId("chart-requests").locator(".recharts-bar-rectangle path").first().waitFor()
     await page.getByTestId("chart-latency").locator(".recharts-bar-rectangle path").first().waitFor()
     await page.getByTestId("chart-cost").locator(".recharts-bar-rectangle path").first().waitFor()
@@ -276,28 +311,31 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await checkAndPhotograph("analytics")
   })
 
-  it("an RPM limit: the API's message for a bad value, then calls are refused and the error rate shows it", async () => {
-    await go("/key")
-    await page.getByLabel("Requests per minute").fill("0")
-    await page.getByRole("button", { name: "Save limits" }).click()
-    const message = page.getByText(/Expected a positive number/)
-    await message.waitFor()
-    // The message belongs to the field (aria-describedby), so a screen reader reads it there.
-    const described = await page.getByLabel("Requests per minute").getAttribute("aria-describedby")
-    expect(described).toBeTruthy()
+  step(
+    "an RPM limit: the API's message for a bad value, then calls are refused and the error rate shows it",
+    async () => {
+      await go("/key")
+      await page.getByLabel("Requests per minute").fill("0")
+      await page.getByRole("button", { name: "Save limits" }).click()
+      const message = page.getByText(/Expected a positive number/)
+      await message.waitFor()
+      // The message belongs to the field (aria-describedby), so a screen reader reads it there.
+      const described = await page.getByLabel("Requests per minute").getAttribute("aria-describedby")
+      expect(described).toBeTruthy()
 
-    await page.getByLabel("Requests per minute").fill("1")
-    await page.getByRole("button", { name: "Save limits" }).click()
-    await page.getByText("Limits saved.").waitFor()
-    await callUntil(429)
+      await page.getByLabel("Requests per minute").fill("1")
+      await page.getByRole("button", { name: "Save limits" }).click()
+      await page.getByText("Limits saved.").waitFor()
+      await callUntil(429)
 
-    await go("/analytics")
-    await page.getByTestId("chart-errors-status").getByText("429").first().waitFor()
-    expect(await page.getByTestId("overview-error-rate-value").textContent()).not.toBe("0%")
-    await checkAndPhotograph("analytics-errors")
-  })
+      await go("/analytics")
+      await page.getByTestId("chart-errors-status").getByText("429").first().waitFor()
+      expect(await page.getByTestId("overview-error-rate-value").textContent()).not.toBe("0%")
+      await checkAndPhotograph("analytics-errors")
+    }
+  )
 
-  it("a disabled key is refused by the router", async () => {
+  step("a disabled key is refused by the router", async () => {
     await go("/key")
     await page.getByLabel("Requests per minute").fill("")
     await page.getByRole("button", { name: "Save limits" }).click()
@@ -307,7 +345,7 @@ describe.skipIf(!hasChromium)("dashboard journey in Chromium", () => {
     await callUntil(401)
   })
 
-  it("playground and the remaining pages render at both widths; signing out and in again", async () => {
+  step("playground and the remaining pages render at both widths; signing out and in again", async () => {
     await page.getByLabel("Key enabled").click()
     await page.getByText("Enabled", { exact: true }).waitFor()
     await go("/playground")
